@@ -1,0 +1,59 @@
+//! The server's configuration: defaults < config file < `FLOWWATCH_*` environment < flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The config file (TOML). Every key is optional.
+///
+/// ```toml
+/// listen = "127.0.0.1:4580"
+/// data_dir = "./flowwatch-data"
+/// account_id = "123456789012"
+/// fsync = true
+/// flush_bytes = 67108864
+/// flush_age_secs = 60
+/// memory_limit_bytes = 268435456
+///
+/// [s3]                       # segments in an S3-compatible bucket instead of data_dir
+/// bucket = "flowwatch"
+/// prefix = "segments"
+/// endpoint = "http://127.0.0.1:9000"
+/// region = "us-east-1"
+/// allow_http = true
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    pub(crate) listen: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) account_id: Option<String>,
+    pub(crate) fsync: Option<bool>,
+    pub(crate) flush_bytes: Option<usize>,
+    pub(crate) flush_age_secs: Option<u64>,
+    pub(crate) memory_limit_bytes: Option<usize>,
+    pub(crate) s3: Option<S3Config>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S3Config {
+    pub(crate) bucket: String,
+    #[serde(default)]
+    pub(crate) prefix: String,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    #[serde(default)]
+    pub(crate) allow_http: bool,
+}
+
+impl FileConfig {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+}

@@ -1,0 +1,27 @@
+//! `flowwatch`: the server and the commands people reach for without the aws CLI.
+
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Self-hosted VPC Flow Logs and CloudWatch Logs, compatible with the AWS CLI and SDKs.
+#[derive(Debug, Parser)]
+#[command(name = "flowwatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (CloudWatch Logs API on one port, data on local disk by default).
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,126 @@
+//! `flowwatch serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use flowwatch_engine::{Engine, EngineConfig};
+use flowwatch_storage::ObjectStoreConfig;
+
+use crate::config::FileConfig;
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FLOWWATCH_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory for the catalog, the write-ahead log and (by default) the segments.
+    #[arg(long, env = "FLOWWATCH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML config file (see docs/configuration.md).
+    #[arg(long, env = "FLOWWATCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Account id every request acts in.
+    #[arg(long, env = "FLOWWATCH_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// Acknowledge writes without fsync (faster, loses recent writes on power loss).
+    #[arg(long, env = "FLOWWATCH_NO_FSYNC")]
+    no_fsync: bool,
+    /// Log filter, e.g. `info` or `flowwatch=debug`.
+    #[arg(long, env = "FLOWWATCH_LOG", default_value = "info")]
+    log: String,
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let listen: SocketAddr = match (args.listen, &file.listen) {
+        (Some(addr), _) => addr,
+        (None, Some(s)) => s.parse().with_context(|| format!("bad listen address {s}"))?,
+        (None, None) => "127.0.0.1:4580".parse()?,
+    };
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("./flowwatch-data"));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let mut config = EngineConfig::new(&data_dir);
+    if let Some(account) = args.account_id.or(file.account_id) {
+        anyhow::ensure!(
+            account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+            "account id must be 12 digits, got {account:?}"
+        );
+        config.account_id = account;
+    }
+    let storage = &mut config.storage;
+    storage.fsync = !args.no_fsync && file.fsync.unwrap_or(true);
+    if let Some(b) = file.flush_bytes {
+        storage.flush_bytes = b;
+    }
+    if let Some(s) = file.flush_age_secs {
+        storage.flush_age = Duration::from_secs(s);
+    }
+    if let Some(b) = file.memory_limit_bytes {
+        storage.memory_limit_bytes = b;
+    }
+    if let Some(s3) = file.s3 {
+        storage.object_store = ObjectStoreConfig::S3 {
+            bucket: s3.bucket,
+            prefix: s3.prefix,
+            endpoint: s3.endpoint,
+            region: s3.region.unwrap_or_else(|| "us-east-1".to_owned()),
+            access_key_id: s3.access_key_id,
+            secret_access_key: s3.secret_access_key,
+            allow_http: s3.allow_http,
+        };
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let engine = Engine::open(config)
+            .await
+            .with_context(|| format!("opening data directory {}", data_dir.display()))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!(%local, data_dir = %data_dir.display(), "flowwatch listening");
+        // A line tests and scripts can wait for.
+        println!("flowwatch listening on http://{local}");
+        flowwatch_server::serve(listener, engine.clone(), shutdown_signal()).await?;
+        tracing::info!("shutting down: flushing to segments");
+        engine.shutdown().await?;
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,11 @@
+//! CloudWatch Logs actions (`spec/logs-api.md`), one method each on [`Engine`](crate::Engine).
+//!
+//! - [`groups`]: CreateLogGroup, DeleteLogGroup, DescribeLogGroups, retention, deletion protection
+//! - [`streams`]: CreateLogStream, DeleteLogStream, DescribeLogStreams
+//! - [`events`]: PutLogEvents, GetLogEvents
+//! - [`tags`]: TagResource, UntagResource, ListTagsForResource and the older *LogGroup forms
+
+pub mod events;
+pub mod groups;
+pub mod streams;
+pub mod tags;

@@ -1,0 +1,121 @@
+//! Log group actions.
+
+use flowwatch_model::logs::{
+    CreateLogGroupRequest, DescribeLogGroupsRequest, DescribeLogGroupsResponse, LOG_GROUP_CLASSES,
+    LogGroup, page_limit, required,
+};
+use flowwatch_model::{ApiError, ApiResult, Caller, LogGroupName, arn, limits, tags};
+use flowwatch_storage::{LogGroupInfo, NewLogGroup};
+
+use crate::{Engine, storage_error, token};
+
+/// The `LogGroup` shape of a group.
+pub(crate) fn log_group_shape(info: &LogGroupInfo) -> LogGroup {
+    let group_arn = arn::log_group_arn(&info.scope, &info.name);
+    LogGroup {
+        log_group_name: info.name.clone(),
+        creation_time: info.creation_time,
+        retention_in_days: info.retention.map(|r| r.days()),
+        metric_filter_count: Some(0),
+        arn: format!("{group_arn}:*"),
+        stored_bytes: Some(info.stored_bytes),
+        kms_key_id: info.kms_key_id.clone(),
+        log_group_class: Some(info.class.clone()),
+        log_group_arn: Some(group_arn),
+        deletion_protection_enabled: Some(info.deletion_protection),
+    }
+}
+
+impl Engine {
+    pub async fn create_log_group(&self, caller: &Caller, req: CreateLogGroupRequest) -> ApiResult<()> {
+        let name = LogGroupName::parse(
+            "logGroupName",
+            &required("logGroupName", req.log_group_name)?,
+        )?;
+        if name.as_str().starts_with("aws/") {
+            return Err(ApiError::invalid_parameter(
+                "Log group names starting with 'aws/' are reserved.",
+            ));
+        }
+        if let Some(key) = &req.kms_key_id
+            && key.len() > limits::MAX_KMS_KEY_ID_LEN
+        {
+            return Err(ApiError::constraint(
+                "kmsKeyId",
+                key,
+                "Member must have length less than or equal to 256",
+            ));
+        }
+        let class = req.log_group_class.unwrap_or_else(|| "STANDARD".to_owned());
+        if !LOG_GROUP_CLASSES.contains(&class.as_str()) {
+            return Err(ApiError::constraint(
+                "logGroupClass",
+                &class,
+                "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]",
+            ));
+        }
+        let group_tags = req.tags.unwrap_or_default();
+        if !group_tags.is_empty() {
+            tags::check_tags(&group_tags)?;
+        }
+        let spec = NewLogGroup {
+            kms_key_id: req.kms_key_id,
+            tags: group_tags,
+            class,
+            deletion_protection: req.deletion_protection_enabled.unwrap_or(false),
+        };
+        self.storage()
+            .create_log_group(&caller.scope, name.as_str(), spec)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    pub async fn describe_log_groups(
+        &self,
+        caller: &Caller,
+        req: DescribeLogGroupsRequest,
+    ) -> ApiResult<DescribeLogGroupsResponse> {
+        let limit = page_limit("limit", req.limit, limits::DESCRIBE_LIMIT_MAX, limits::DESCRIBE_LIMIT_MAX)?;
+        let after = req
+            .next_token
+            .as_deref()
+            .map(|t| token::decode_after("DescribeLogGroups", t))
+            .transpose()?;
+        let groups = self.storage().log_groups(&caller.scope);
+        let prefix = req.log_group_name_prefix.unwrap_or_default();
+        let mut matching = groups
+            .iter()
+            .filter(|g| g.name.starts_with(&prefix))
+            .filter(|g| after.as_ref().is_none_or(|a| g.name.as_str() > a.as_str()));
+        let page: Vec<&LogGroupInfo> = matching.by_ref().take(limit).collect();
+        let next_token = match (page.last(), matching.next()) {
+            (Some(last), Some(_)) => Some(token::encode_after("DescribeLogGroups", &last.name)),
+            _ => None,
+        };
+        Ok(DescribeLogGroupsResponse {
+            log_groups: page.into_iter().map(log_group_shape).collect(),
+            next_token,
+        })
+    }
+}
+
+/// Resolves the exactly-one-of `logGroupName` / `logGroupIdentifier` pair some actions take.
+pub(crate) fn group_name_or_identifier(
+    caller: &Caller,
+    name: Option<String>,
+    identifier: Option<String>,
+) -> ApiResult<LogGroupName> {
+    match (name, identifier) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_parameter(
+            "LogGroupName and LogGroupIdentifier are mutually exclusive parameters; specify only one.",
+        )),
+        (None, None) => Err(ApiError::invalid_parameter(
+            "Either logGroupName or logGroupIdentifier must be specified.",
+        )),
+        (Some(name), None) => LogGroupName::parse("logGroupName", &name),
+        (None, Some(id)) => {
+            arn::resolve_log_group_identifier(&caller.scope, "logGroupIdentifier", &id)
+        }
+    }
+}

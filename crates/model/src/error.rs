@@ -1,0 +1,143 @@
+//! The closed set of AWS error codes flowwatch answers with, and their HTTP status.
+
+use std::fmt;
+
+/// Every error code flowwatch can put on the wire. Adding a code here is the only way to answer
+/// with a new one; its HTTP status is decided here, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidParameterException,
+    ResourceNotFoundException,
+    ResourceAlreadyExistsException,
+    LimitExceededException,
+    OperationAbortedException,
+    InvalidOperationException,
+    MalformedQueryException,
+    TooManyTagsException,
+    ValidationException,
+    AccessDeniedException,
+    ThrottlingException,
+    ServiceUnavailableException,
+    UnrecognizedClientException,
+    UnknownOperationException,
+    SerializationException,
+    MissingAuthenticationToken,
+    IncompleteSignature,
+    InvalidSignatureException,
+    RequestEntityTooLargeException,
+    InternalFailure,
+}
+
+impl ErrorCode {
+    /// The `__type` / `Code` string clients read.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvalidParameterException => "InvalidParameterException",
+            Self::ResourceNotFoundException => "ResourceNotFoundException",
+            Self::ResourceAlreadyExistsException => "ResourceAlreadyExistsException",
+            Self::LimitExceededException => "LimitExceededException",
+            Self::OperationAbortedException => "OperationAbortedException",
+            Self::InvalidOperationException => "InvalidOperationException",
+            Self::MalformedQueryException => "MalformedQueryException",
+            Self::TooManyTagsException => "TooManyTagsException",
+            Self::ValidationException => "ValidationException",
+            Self::AccessDeniedException => "AccessDeniedException",
+            Self::ThrottlingException => "ThrottlingException",
+            Self::ServiceUnavailableException => "ServiceUnavailableException",
+            Self::UnrecognizedClientException => "UnrecognizedClientException",
+            Self::UnknownOperationException => "UnknownOperationException",
+            Self::SerializationException => "SerializationException",
+            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::InvalidSignatureException => "InvalidSignatureException",
+            Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            Self::InternalFailure => "InternalFailure",
+        }
+    }
+
+    /// HTTP status for the JSON protocols (awsJson1.0/1.1). Logs errors are 400 except the
+    /// service-side ones (`spec/logs-api.md` §1.1).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::MissingAuthenticationToken => 403,
+            Self::RequestEntityTooLargeException => 413,
+            Self::ServiceUnavailableException | Self::InternalFailure => 500,
+            _ => 400,
+        }
+    }
+
+    /// Whether the fault lies with the sender (`Sender`) or the service (`Receiver`).
+    pub fn is_sender_fault(self) -> bool {
+        !matches!(
+            self,
+            Self::ServiceUnavailableException | Self::InternalFailure
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An error that reaches the wire: an AWS code, a message for the user and, for the few shapes
+/// that model more members, those members.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Extra modelled members of the error shape (for example `resourceName`).
+    pub members: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            members: Vec::new(),
+        }
+    }
+
+    pub fn with_member(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.members.push((name, value.into()));
+        self
+    }
+
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidParameterException, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ResourceNotFoundException, message)
+    }
+
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ResourceAlreadyExistsException, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ServiceUnavailableException, message)
+    }
+
+    pub fn log_group_not_found() -> Self {
+        Self::not_found("The specified log group does not exist.")
+    }
+
+    pub fn log_stream_not_found() -> Self {
+        Self::not_found("The specified log stream does not exist.")
+    }
+
+    /// AWS's model-validation message: `1 validation error detected: Value '...' at 'member'
+    /// failed to satisfy constraint: ...`.
+    pub fn constraint(member: &str, value: &str, constraint: &str) -> Self {
+        Self::invalid_parameter(format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+}
+
+/// Result with an [`ApiError`].
+pub type ApiResult<T> = Result<T, ApiError>;

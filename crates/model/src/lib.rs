@@ -1,0 +1,33 @@
+//! # flowwatch-model
+//!
+//! The vocabulary every other flowwatch crate shares, with no I/O and no async:
+//!
+//! - [`ErrorCode`] / [`ApiError`]: the closed set of AWS error codes and their HTTP status,
+//!   decided once here;
+//! - validated names ([`LogGroupName`], [`LogStreamName`]), [`RetentionDays`], tags and ARNs;
+//! - [`limits`]: every AWS limit flowwatch enforces, named once;
+//! - [`logs`]: the CloudWatch Logs request and response shapes;
+//! - [`Caller`] / [`Scope`]: who calls, in which account and region.
+//!
+//! ```
+//! use flowwatch_model::{LogGroupName, RetentionDays};
+//! assert!(LogGroupName::parse("logGroupName", "app/web").is_ok());
+//! assert!(RetentionDays::parse(2).is_err());
+//! ```
+
+pub mod arn;
+pub mod caller;
+pub mod clock;
+pub mod error;
+pub mod limits;
+pub mod logs;
+pub mod names;
+pub mod retention;
+pub mod tags;
+
+pub use caller::{Caller, Scope};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use names::{LogGroupName, LogStreamName};
+pub use retention::RetentionDays;
+pub use tags::Tags;

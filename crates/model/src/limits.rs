@@ -1,0 +1,36 @@
+//! AWS limits, named once (`spec/logs-api.md` §2, §5).
+
+/// Bytes added to each event's UTF-8 message length when sizing a PutLogEvents batch.
+pub const EVENT_OVERHEAD_BYTES: usize = 26;
+/// Largest PutLogEvents batch: sum of (message bytes + 26).
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// Most events in one PutLogEvents call.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+/// Largest single event (message bytes + overhead), 1,024 KB.
+pub const MAX_EVENT_BYTES: usize = 1_048_576;
+/// A batch's accepted events may span at most this long.
+pub const MAX_BATCH_SPAN_MS: i64 = 24 * 3600 * 1000;
+/// Events older than this (relative to ingestion) are rejected as too old.
+pub const MAX_EVENT_AGE_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Events further in the future than this are rejected as too new.
+pub const MAX_EVENT_FUTURE_MS: i64 = 2 * 3600 * 1000;
+/// Largest page GetLogEvents / FilterLogEvents return, in bytes (events counted like a batch).
+pub const MAX_READ_PAGE_BYTES: usize = 1_048_576;
+/// Most events a GetLogEvents / FilterLogEvents page holds.
+pub const MAX_READ_PAGE_EVENTS: usize = 10_000;
+/// Describe* page size bounds.
+pub const DESCRIBE_LIMIT_MAX: usize = 50;
+/// Tags per resource.
+pub const MAX_TAGS: usize = 50;
+/// Log groups per account and region.
+pub const MAX_LOG_GROUPS: usize = 1_000_000;
+/// Longest log group / log stream name.
+pub const MAX_NAME_LEN: usize = 512;
+/// Longest log group identifier (name or ARN).
+pub const MAX_IDENTIFIER_LEN: usize = 2048;
+/// Longest KMS key id.
+pub const MAX_KMS_KEY_ID_LEN: usize = 256;
+/// Largest HTTP request body the server reads (a full 1 MiB batch of escaped JSON fits).
+pub const MAX_REQUEST_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Most log group identifiers in DescribeLogGroups.
+pub const MAX_LOG_GROUP_IDENTIFIERS: usize = 50;

@@ -1,0 +1,111 @@
+//! # flowwatch-server
+//!
+//! The HTTP face of flowwatch: one port, every AWS wire protocol flowwatch speaks. A request is
+//! authenticated into a [`Caller`](flowwatch_model::Caller) by [`auth`], routed by protocol and
+//! operation to one [`Engine`] method, and every failure leaves here as the protocol's error
+//! shape with the status [`ErrorCode`](flowwatch_model::ErrorCode) decides. Every response
+//! carries `x-amzn-RequestId`.
+//!
+//! | service | protocol | selected by |
+//! |---|---|---|
+//! | CloudWatch Logs | awsJson1.1 | `X-Amz-Target: Logs_20140328.<Op>` |
+//!
+//! ```no_run
+//! # async fn demo(engine: flowwatch_engine::Engine) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:4580").await?;
+//! flowwatch_server::serve(listener, engine, std::future::pending()).await
+//! # }
+//! ```
+
+pub mod auth;
+mod json;
+mod logs;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Request};
+use axum::response::Response;
+use axum::routing::any;
+use flowwatch_engine::Engine;
+use flowwatch_model::{ApiError, ErrorCode, limits};
+
+/// The router serving every protocol on `/`.
+pub fn router(engine: Engine) -> Router {
+    Router::new()
+        .route("/", any(handle))
+        .fallback(any(handle))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(engine)
+}
+
+/// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    engine: Engine,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(engine))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let target = header(headers, "x-amz-target").unwrap_or_default().to_owned();
+    let body = match axum::body::to_bytes(body, limits::MAX_REQUEST_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return json::error_response(
+                &request_id,
+                &ApiError::new(
+                    ErrorCode::RequestEntityTooLargeException,
+                    format!(
+                        "Request body is larger than {} bytes.",
+                        limits::MAX_REQUEST_BODY_BYTES
+                    ),
+                ),
+            );
+        }
+    };
+    let caller = match auth::resolve_caller(
+        headers,
+        parts.uri.query(),
+        &engine.config().account_id,
+        &request_id,
+    ) {
+        Ok(caller) => caller,
+        Err(error) => return json::error_response(&request_id, &error),
+    };
+    if let Some(op) = target.strip_prefix(logs::TARGET_PREFIX) {
+        let span = tracing::info_span!("request", service = "logs", action = op, id = %request_id);
+        let _enter = span.enter();
+        return match logs::dispatch(&engine, &caller, op, &body).await {
+            Ok(payload) => json::ok_response(&request_id, payload),
+            Err(error) => {
+                tracing::debug!(code = %error.code, message = %error.message, "request failed");
+                json::error_response(&request_id, &error)
+            }
+        };
+    }
+    let error = if target.is_empty() {
+        ApiError::new(
+            ErrorCode::UnknownOperationException,
+            "The request names no operation (X-Amz-Target is missing).",
+        )
+    } else {
+        ApiError::new(
+            ErrorCode::UnknownOperationException,
+            format!("Unknown operation {target}."),
+        )
+    };
+    json::error_response(&request_id, &error)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

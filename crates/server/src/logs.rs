@@ -1,0 +1,30 @@
+//! CloudWatch Logs over awsJson1.1: `X-Amz-Target: Logs_20140328.<Op>` to an engine method.
+
+use flowwatch_engine::Engine;
+use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
+
+use crate::json::{encode, parse};
+
+pub(crate) const TARGET_PREFIX: &str = "Logs_20140328.";
+
+/// Runs one Logs operation on a JSON body and returns the JSON response body.
+pub(crate) async fn dispatch(engine: &Engine, caller: &Caller, op: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+    macro_rules! operations {
+        ($($name:literal => $method:ident),* $(,)?) => {
+            match op {
+                $($name => encode(&engine.$method(caller, parse(body)?).await?),)*
+                _ => Err(ApiError::new(
+                    ErrorCode::UnknownOperationException,
+                    format!("Unknown operation Logs_20140328.{op}."),
+                )),
+            }
+        };
+    }
+    operations! {
+        "CreateLogGroup" => create_log_group,
+        "DescribeLogGroups" => describe_log_groups,
+        "CreateLogStream" => create_log_stream,
+        "PutLogEvents" => put_log_events,
+        "GetLogEvents" => get_log_events,
+    }
+}

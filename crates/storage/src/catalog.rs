@@ -1,0 +1,590 @@
+//! The catalog: log groups, streams, tags, segments and the WAL checkpoint in embedded SQLite,
+//! with an in-memory copy of groups and streams so the hot path never queries SQLite.
+//!
+//! The schema evolves only through [`MIGRATIONS`] (`PRAGMA user_version` records how many ran).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use flowwatch_model::{RetentionDays, Scope, Tags};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Result, StorageError};
+use crate::types::{LogGroupInfo, LogStreamInfo, NewLogGroup, SegmentMeta, StreamStats};
+
+/// Schema migrations, applied in order; never edit one that has shipped, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, log groups, streams, tags, segments, WAL checkpoint, deferred object deletes.
+    "
+    CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE log_groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        creation_time INTEGER NOT NULL,
+        retention_days INTEGER,
+        kms_key_id TEXT,
+        class TEXT NOT NULL,
+        deletion_protection INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, region, name)
+    );
+    CREATE TABLE log_group_tags (
+        group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (group_id, key)
+    );
+    CREATE TABLE log_streams (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        creation_time INTEGER NOT NULL,
+        first_event_ts INTEGER,
+        last_event_ts INTEGER,
+        last_ingestion_time INTEGER,
+        UNIQUE (group_id, name)
+    );
+    CREATE TABLE segments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_id INTEGER NOT NULL,
+        path TEXT NOT NULL UNIQUE,
+        format_version INTEGER NOT NULL,
+        min_ts INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL,
+        row_count INTEGER NOT NULL,
+        byte_size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX segments_by_group ON segments (group_id, min_ts);
+    CREATE TABLE segment_streams (
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        stream_id INTEGER NOT NULL,
+        min_ts INTEGER NOT NULL,
+        max_ts INTEGER NOT NULL,
+        row_count INTEGER NOT NULL,
+        PRIMARY KEY (segment_id, stream_id)
+    );
+    CREATE TABLE wal_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        flushed_seq INTEGER NOT NULL
+    );
+    INSERT INTO wal_checkpoint (id, flushed_seq) VALUES (1, 0);
+    CREATE TABLE pending_object_deletes (
+        path TEXT PRIMARY KEY
+    );
+    ",
+];
+
+type GroupKey = (String, String, String);
+
+/// The catalog and its cache. Not thread-safe by itself; [`crate::Storage`] wraps it in a mutex.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    conn: Connection,
+    groups: HashMap<GroupKey, LogGroupInfo>,
+    /// Group id → streams by name.
+    streams: HashMap<i64, BTreeMap<String, LogStreamInfo>>,
+    /// Group id → its segments, oldest first.
+    segments: HashMap<i64, Vec<SegmentMeta>>,
+    flushed_seq: u64,
+}
+
+fn group_key(scope: &Scope, name: &str) -> GroupKey {
+    (scope.account.clone(), scope.region.clone(), name.to_owned())
+}
+
+impl Catalog {
+    /// Opens (creating and migrating) the catalog at `path` and loads the cache.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        let mut catalog = Self {
+            conn,
+            groups: HashMap::new(),
+            streams: HashMap::new(),
+            segments: HashMap::new(),
+            flushed_seq: 0,
+        };
+        catalog.load()?;
+        Ok(catalog)
+    }
+
+    fn load(&mut self) -> Result<()> {
+        let mut tags: HashMap<i64, Tags> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT group_id, key, value FROM log_group_tags")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            for row in rows {
+                let (id, k, v) = row?;
+                tags.entry(id).or_default().insert(k, v);
+            }
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, account, region, name, creation_time, retention_days, kms_key_id, class,
+                    deletion_protection FROM log_groups",
+        )?;
+        let groups = stmt
+            .query_map([], |r| {
+                let retention: Option<i64> = r.get(5)?;
+                Ok(LogGroupInfo {
+                    id: r.get(0)?,
+                    scope: Scope {
+                        account: r.get(1)?,
+                        region: r.get(2)?,
+                    },
+                    name: r.get(3)?,
+                    creation_time: r.get(4)?,
+                    retention: retention.and_then(|d| RetentionDays::parse(d).ok()),
+                    kms_key_id: r.get(6)?,
+                    class: r.get(7)?,
+                    deletion_protection: r.get(8)?,
+                    tags: Tags::new(),
+                    stored_bytes: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        for mut group in groups {
+            group.tags = tags.remove(&group.id).unwrap_or_default();
+            self.streams.entry(group.id).or_default();
+            self.groups
+                .insert(group_key(&group.scope, &group.name), group);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, group_id, name, creation_time, first_event_ts, last_event_ts,
+                    last_ingestion_time FROM log_streams",
+        )?;
+        let streams = stmt
+            .query_map([], |r| {
+                Ok(LogStreamInfo {
+                    id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    name: r.get(2)?,
+                    creation_time: r.get(3)?,
+                    stats: StreamStats {
+                        first_event_timestamp: r.get(4)?,
+                        last_event_timestamp: r.get(5)?,
+                        last_ingestion_time: r.get(6)?,
+                        stored_bytes: 0,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        for stream in streams {
+            self.streams
+                .entry(stream.group_id)
+                .or_default()
+                .insert(stream.name.clone(), stream);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, group_id, path, format_version, min_ts, max_ts, row_count, byte_size
+             FROM segments ORDER BY id",
+        )?;
+        let segments = stmt
+            .query_map([], |r| {
+                Ok(SegmentMeta {
+                    id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    path: r.get(2)?,
+                    format_version: r.get(3)?,
+                    min_ts: r.get(4)?,
+                    max_ts: r.get(5)?,
+                    row_count: r.get::<_, i64>(6)? as u64,
+                    byte_size: r.get::<_, i64>(7)? as u64,
+                    streams: Vec::new(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        let mut seg_streams: HashMap<i64, Vec<(i64, i64, i64, u64)>> = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT segment_id, stream_id, min_ts, max_ts, row_count FROM segment_streams",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)? as u64),
+            ))
+        })?;
+        for row in rows {
+            let (seg, s) = row?;
+            seg_streams.entry(seg).or_default().push(s);
+        }
+        drop(stmt);
+        for mut seg in segments {
+            seg.streams = seg_streams.remove(&seg.id).unwrap_or_default();
+            self.segments.entry(seg.group_id).or_default().push(seg);
+        }
+        self.flushed_seq = self.conn.query_row(
+            "SELECT flushed_seq FROM wal_checkpoint WHERE id = 1",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64;
+        Ok(())
+    }
+
+    pub(crate) fn flushed_seq(&self) -> u64 {
+        self.flushed_seq
+    }
+
+    pub(crate) fn group(&self, scope: &Scope, name: &str) -> Option<&LogGroupInfo> {
+        self.groups.get(&group_key(scope, name))
+    }
+
+    pub(crate) fn group_by_id(&self, id: i64) -> Option<&LogGroupInfo> {
+        self.groups.values().find(|g| g.id == id)
+    }
+
+    /// Groups of one account and region, sorted by name.
+    pub(crate) fn groups(&self, scope: &Scope) -> Vec<LogGroupInfo> {
+        let mut groups: Vec<LogGroupInfo> = self
+            .groups
+            .values()
+            .filter(|g| &g.scope == scope)
+            .cloned()
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups
+    }
+
+    pub(crate) fn all_groups(&self) -> impl Iterator<Item = &LogGroupInfo> {
+        self.groups.values()
+    }
+
+    pub(crate) fn streams(&self, group_id: i64) -> Option<&BTreeMap<String, LogStreamInfo>> {
+        self.streams.get(&group_id)
+    }
+
+    pub(crate) fn stream_exists(&self, group_id: i64, stream_id: i64) -> bool {
+        self.streams
+            .get(&group_id)
+            .is_some_and(|s| s.values().any(|st| st.id == stream_id))
+    }
+
+    pub(crate) fn stream_mut(&mut self, group_id: i64, stream_id: i64) -> Option<&mut LogStreamInfo> {
+        self.streams
+            .get_mut(&group_id)?
+            .values_mut()
+            .find(|s| s.id == stream_id)
+    }
+
+    pub(crate) fn segments(&self, group_id: i64) -> &[SegmentMeta] {
+        self.segments.get(&group_id).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn create_group(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        spec: &NewLogGroup,
+        now: i64,
+        max_groups: usize,
+    ) -> Result<LogGroupInfo> {
+        let key = group_key(scope, name);
+        if self.groups.contains_key(&key) {
+            return Err(StorageError::LogGroupExists);
+        }
+        let in_scope = self.groups.keys().filter(|k| k.0 == key.0 && k.1 == key.1).count();
+        if in_scope >= max_groups {
+            return Err(StorageError::TooManyLogGroups { limit: max_groups });
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO accounts (id, created_at) VALUES (?1, ?2)",
+            params![scope.account, now],
+        )?;
+        tx.execute(
+            "INSERT INTO log_groups (account, region, name, creation_time, kms_key_id, class,
+                                     deletion_protection)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                scope.account,
+                scope.region,
+                name,
+                now,
+                spec.kms_key_id,
+                spec.class,
+                spec.deletion_protection
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (k, v) in &spec.tags {
+            tx.execute(
+                "INSERT INTO log_group_tags (group_id, key, value) VALUES (?1, ?2, ?3)",
+                params![id, k, v],
+            )?;
+        }
+        tx.commit()?;
+        let info = LogGroupInfo {
+            id,
+            scope: scope.clone(),
+            name: name.to_owned(),
+            creation_time: now,
+            retention: None,
+            kms_key_id: spec.kms_key_id.clone(),
+            class: spec.class.clone(),
+            deletion_protection: spec.deletion_protection,
+            tags: spec.tags.clone(),
+            stored_bytes: 0,
+        };
+        self.groups.insert(key, info.clone());
+        self.streams.insert(id, BTreeMap::new());
+        Ok(info)
+    }
+
+    /// Deletes a group, its streams and its tags; its segments' objects are queued for deletion.
+    pub(crate) fn delete_group(&mut self, scope: &Scope, name: &str) -> Result<LogGroupInfo> {
+        let key = group_key(scope, name);
+        let info = self
+            .groups
+            .get(&key)
+            .cloned()
+            .ok_or(StorageError::LogGroupNotFound)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO pending_object_deletes (path)
+             SELECT path FROM segments WHERE group_id = ?1",
+            params![info.id],
+        )?;
+        tx.execute("DELETE FROM segments WHERE group_id = ?1", params![info.id])?;
+        tx.execute("DELETE FROM log_groups WHERE id = ?1", params![info.id])?;
+        tx.commit()?;
+        self.groups.remove(&key);
+        self.streams.remove(&info.id);
+        self.segments.remove(&info.id);
+        Ok(info)
+    }
+
+    /// Applies `update` to a group in SQLite and in the cache.
+    pub(crate) fn update_group(
+        &mut self,
+        scope: &Scope,
+        name: &str,
+        update: impl FnOnce(&mut LogGroupInfo) -> Result<()>,
+    ) -> Result<LogGroupInfo> {
+        let key = group_key(scope, name);
+        let mut info = self
+            .groups
+            .get(&key)
+            .cloned()
+            .ok_or(StorageError::LogGroupNotFound)?;
+        update(&mut info)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE log_groups SET retention_days = ?2, deletion_protection = ?3 WHERE id = ?1",
+            params![
+                info.id,
+                info.retention.map(|r| i64::from(r.days())),
+                info.deletion_protection
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM log_group_tags WHERE group_id = ?1",
+            params![info.id],
+        )?;
+        for (k, v) in &info.tags {
+            tx.execute(
+                "INSERT INTO log_group_tags (group_id, key, value) VALUES (?1, ?2, ?3)",
+                params![info.id, k, v],
+            )?;
+        }
+        tx.commit()?;
+        self.groups.insert(key, info.clone());
+        Ok(info)
+    }
+
+    pub(crate) fn create_stream(&mut self, group_id: i64, name: &str, now: i64) -> Result<LogStreamInfo> {
+        let streams = self
+            .streams
+            .get(&group_id)
+            .ok_or(StorageError::LogGroupNotFound)?;
+        if streams.contains_key(name) {
+            return Err(StorageError::LogStreamExists);
+        }
+        self.conn.execute(
+            "INSERT INTO log_streams (group_id, name, creation_time) VALUES (?1, ?2, ?3)",
+            params![group_id, name, now],
+        )?;
+        let info = LogStreamInfo {
+            id: self.conn.last_insert_rowid(),
+            group_id,
+            name: name.to_owned(),
+            creation_time: now,
+            stats: StreamStats::default(),
+        };
+        self.streams
+            .entry(group_id)
+            .or_default()
+            .insert(name.to_owned(), info.clone());
+        Ok(info)
+    }
+
+    pub(crate) fn delete_stream(&mut self, group_id: i64, name: &str) -> Result<LogStreamInfo> {
+        let info = self
+            .streams
+            .get(&group_id)
+            .and_then(|s| s.get(name))
+            .cloned()
+            .ok_or(StorageError::LogStreamNotFound)?;
+        self.conn
+            .execute("DELETE FROM log_streams WHERE id = ?1", params![info.id])?;
+        if let Some(streams) = self.streams.get_mut(&group_id) {
+            streams.remove(name);
+        }
+        Ok(info)
+    }
+
+    /// Records flushed segments, the streams' statistics and the new WAL checkpoint in one
+    /// transaction, and removes `replaced` segments (compaction, retention) in the same one.
+    pub(crate) fn commit_segments(
+        &mut self,
+        added: Vec<SegmentMeta>,
+        replaced: &[i64],
+        flushed_seq: Option<u64>,
+        now: i64,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let mut committed = Vec::with_capacity(added.len());
+        for mut seg in added {
+            // A group deleted while its segment was being written: drop the object later.
+            let alive: bool = tx
+                .query_row(
+                    "SELECT 1 FROM log_groups WHERE id = ?1",
+                    params![seg.group_id],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if !alive {
+                tx.execute(
+                    "INSERT OR IGNORE INTO pending_object_deletes (path) VALUES (?1)",
+                    params![seg.path],
+                )?;
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO segments (group_id, path, format_version, min_ts, max_ts, row_count,
+                                       byte_size, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    seg.group_id,
+                    seg.path,
+                    seg.format_version,
+                    seg.min_ts,
+                    seg.max_ts,
+                    seg.row_count as i64,
+                    seg.byte_size as i64,
+                    now
+                ],
+            )?;
+            seg.id = tx.last_insert_rowid();
+            for (stream_id, min_ts, max_ts, rows) in &seg.streams {
+                tx.execute(
+                    "INSERT INTO segment_streams (segment_id, stream_id, min_ts, max_ts, row_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![seg.id, stream_id, min_ts, max_ts, *rows as i64],
+                )?;
+            }
+            committed.push(seg);
+        }
+        for id in replaced {
+            tx.execute(
+                "INSERT OR IGNORE INTO pending_object_deletes (path)
+                 SELECT path FROM segments WHERE id = ?1",
+                params![id],
+            )?;
+            tx.execute("DELETE FROM segments WHERE id = ?1", params![id])?;
+        }
+        for streams in self.streams.values() {
+            for s in streams.values() {
+                tx.execute(
+                    "UPDATE log_streams SET first_event_ts = ?2, last_event_ts = ?3,
+                            last_ingestion_time = ?4 WHERE id = ?1",
+                    params![
+                        s.id,
+                        s.stats.first_event_timestamp,
+                        s.stats.last_event_timestamp,
+                        s.stats.last_ingestion_time
+                    ],
+                )?;
+            }
+        }
+        if let Some(seq) = flushed_seq {
+            tx.execute(
+                "UPDATE wal_checkpoint SET flushed_seq = ?1 WHERE id = 1",
+                params![seq as i64],
+            )?;
+        }
+        tx.commit()?;
+        if let Some(seq) = flushed_seq {
+            self.flushed_seq = seq;
+        }
+        for group_segments in self.segments.values_mut() {
+            group_segments.retain(|s| !replaced.contains(&s.id));
+        }
+        for seg in committed {
+            self.segments.entry(seg.group_id).or_default().push(seg);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pending_object_deletes(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM pending_object_deletes")?;
+        let paths = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(paths)
+    }
+
+    pub(crate) fn forget_object_delete(&self, path: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM pending_object_deletes WHERE path = ?1",
+            params![path],
+        )?;
+        Ok(())
+    }
+
+    /// Every segment path the catalog knows (to find orphans left by a crash mid-flush).
+    pub(crate) fn known_paths(&self) -> std::collections::HashSet<String> {
+        self.segments
+            .values()
+            .flatten()
+            .map(|s| s.path.clone())
+            .collect()
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(StorageError::Corrupt {
+            what: "catalog".into(),
+            detail: format!(
+                "schema version {applied} is newer than this flowwatch ({})",
+                MIGRATIONS.len()
+            ),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

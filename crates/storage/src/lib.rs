@@ -1,0 +1,49 @@
+//! # flowwatch-storage
+//!
+//! The storage engine: where log events and the metadata around them live.
+//!
+//! - **Catalog** ([`catalog`], embedded SQLite with migrations): accounts, log groups, streams,
+//!   tags, segments and the WAL checkpoint, cached in memory so appends never query SQLite.
+//! - **WAL** ([`wal`]): every append is framed (length + CRC), written by one thread that batches
+//!   all waiting appends into one write and one fsync, and acknowledged only after that fsync.
+//! - **Memory** ([`memtable`]): acknowledged events, column by column, readable at once.
+//! - **Segments** ([`segment`]): the memory is flushed by size and age into immutable Parquet
+//!   files on an `object_store` (a local directory by default, S3 by configuration), listed in
+//!   the catalog with their time range, streams, rows and bytes; the WAL is then truncated.
+//! - **Maintenance**: retention drops whole expired segments (and reads never return expired
+//!   events); compaction merges small segments.
+//!
+//! Invariants: an acknowledged append survives any crash (restart replays the WAL past the
+//! catalog's checkpoint); reads see memory and segments as one ordered stream, each event once;
+//! events order by (timestamp, seq), seq being the WAL's sequence number.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), flowwatch_storage::StorageError> {
+//! use std::sync::Arc;
+//! use flowwatch_model::{Scope, SystemClock};
+//! use flowwatch_storage::{EventRef, NewLogGroup, Storage, StorageConfig, StreamKey};
+//! let storage = Storage::open(StorageConfig::new("./data"), Arc::new(SystemClock)).await?;
+//! let scope = Scope { account: "123456789012".into(), region: "us-east-1".into() };
+//! let group = storage.create_log_group(&scope, "app", NewLogGroup::default()).await?;
+//! let stream = storage.create_log_stream(&scope, "app", "web-1").await?;
+//! let key = StreamKey { group_id: group.id, stream_id: stream.id };
+//! storage.append(key, 1_700_000_000_000, &[EventRef { timestamp: 1_700_000_000_000, message: "hi" }]).await?;
+//! storage.close().await?;
+//! # Ok(()) }
+//! ```
+
+mod catalog;
+mod db;
+mod error;
+mod maintenance;
+mod memtable;
+pub mod segment;
+mod types;
+mod wal;
+
+pub use db::Storage;
+pub use error::{Result, StorageError};
+pub use types::{
+    Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,
+    ReadRequest, SegmentMeta, StorageConfig, StoredEvent, StreamKey, StreamStats,
+};

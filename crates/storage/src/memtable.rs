@@ -1,0 +1,149 @@
+//! Recent events in memory, column by column (the layout of an Arrow string column, so a flush
+//! hands contiguous buffers to the Parquet writer and appends never allocate per event).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::types::{Direction, EventRef, Position, ReadRequest, StoredEvent, StreamKey};
+
+/// One stream's unflushed events.
+#[derive(Debug)]
+pub(crate) struct StreamBuffer {
+    pub(crate) timestamps: Vec<i64>,
+    pub(crate) seqs: Vec<u64>,
+    pub(crate) ingestion: Vec<i64>,
+    /// `offsets[i]..offsets[i + 1]` is event `i`'s message in `data`.
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) data: String,
+    /// Whether events are in (timestamp, seq) order as appended.
+    sorted: bool,
+}
+
+impl Default for StreamBuffer {
+    fn default() -> Self {
+        Self {
+            timestamps: Vec::new(),
+            seqs: Vec::new(),
+            ingestion: Vec::new(),
+            offsets: vec![0],
+            data: String::new(),
+            sorted: true,
+        }
+    }
+}
+
+impl StreamBuffer {
+    pub(crate) fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    pub(crate) fn message(&self, i: usize) -> &str {
+        &self.data[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    fn position(&self, i: usize) -> Position {
+        Position {
+            timestamp: self.timestamps[i],
+            seq: self.seqs[i],
+        }
+    }
+
+    fn push(&mut self, timestamp: i64, seq: u64, ingestion_time: i64, message: &str) {
+        if let Some(&last) = self.timestamps.last()
+            && timestamp < last
+        {
+            self.sorted = false;
+        }
+        self.timestamps.push(timestamp);
+        self.seqs.push(seq);
+        self.ingestion.push(ingestion_time);
+        self.data.push_str(message);
+        self.offsets.push(self.data.len());
+    }
+
+    /// Indices of the events in (timestamp, seq) order.
+    pub(crate) fn order(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        if !self.sorted {
+            idx.sort_by_key(|&i| self.position(i));
+        }
+        idx
+    }
+
+    /// Up to `req.limit` events matching `req`, in the request's direction.
+    fn read(&self, req: &ReadRequest, min_ts: i64, out: &mut Vec<StoredEvent>) {
+        let order = self.order();
+        let matches = |i: usize| {
+            let ts = self.timestamps[i];
+            ts >= req.start_ms.max(min_ts)
+                && ts < req.end_ms
+                && match (req.cursor, req.direction) {
+                    (None, _) => true,
+                    (Some(c), Direction::Forward) => self.position(i) > c,
+                    (Some(c), Direction::Backward) => self.position(i) < c,
+                }
+        };
+        let take = |i: usize| StoredEvent {
+            timestamp: self.timestamps[i],
+            ingestion_time: self.ingestion[i],
+            seq: self.seqs[i],
+            message: self.message(i).to_owned(),
+        };
+        match req.direction {
+            Direction::Forward => out.extend(
+                order
+                    .into_iter()
+                    .filter(|&i| matches(i))
+                    .take(req.limit)
+                    .map(take),
+            ),
+            Direction::Backward => out.extend(
+                order
+                    .into_iter()
+                    .rev()
+                    .filter(|&i| matches(i))
+                    .take(req.limit)
+                    .map(take),
+            ),
+        }
+    }
+}
+
+/// All unflushed events, by stream.
+#[derive(Debug, Default)]
+pub(crate) struct MemTable {
+    pub(crate) streams: HashMap<StreamKey, StreamBuffer>,
+    /// Sum of (message bytes + 26) of the events held.
+    pub(crate) bytes: usize,
+    /// Highest sequence number applied.
+    pub(crate) max_seq: u64,
+    /// When the first event arrived in this table.
+    pub(crate) since: Option<Instant>,
+}
+
+impl MemTable {
+    pub(crate) fn append(
+        &mut self,
+        key: StreamKey,
+        first_seq: u64,
+        ingestion_time: i64,
+        events: &[EventRef<'_>],
+    ) {
+        let buffer = self.streams.entry(key).or_default();
+        for (i, e) in events.iter().enumerate() {
+            buffer.push(e.timestamp, first_seq + i as u64, ingestion_time, e.message);
+            self.bytes += e.message.len() + flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
+        }
+        if !events.is_empty() {
+            self.max_seq = self.max_seq.max(first_seq + events.len() as u64 - 1);
+            self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    pub(crate) fn read(&self, key: StreamKey, req: &ReadRequest, min_ts: i64, out: &mut Vec<StoredEvent>) {
+        if let Some(buffer) = self.streams.get(&key) {
+            buffer.read(req, min_ts, out);
+        }
+    }
+
+}

@@ -1,0 +1,273 @@
+//! Parquet segments: immutable files of one log group's events, sorted by (stream id,
+//! timestamp, seq). Format version 1 is documented in `docs/formats/segment.md`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path as ObjectPath;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+#[expect(deprecated, reason = "see read_rows")]
+use parquet::arrow::async_reader::ParquetObjectReader;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::RowGroupMetaData;
+use parquet::file::properties::WriterProperties;
+use parquet::file::statistics::Statistics;
+
+use crate::error::{Result, StorageError};
+use crate::memtable::MemTable;
+use crate::types::{Direction, Position, ReadRequest, SegmentMeta, StoredEvent, StreamKey};
+
+/// Version written in each segment's key-value metadata.
+pub const SEGMENT_FORMAT_VERSION: u32 = 1;
+const VERSION_KEY: &str = "flowwatch.segment.format_version";
+
+/// The columns every version-1 segment has, in this order. Typed columns for recognised formats
+/// are added after these as nullable columns; readers select columns by name.
+pub fn base_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("stream_id", DataType::Int64, false),
+        Field::new("stream", DataType::Utf8, false),
+        Field::new("timestamp", DataType::Int64, false),
+        Field::new("ingestion_time", DataType::Int64, false),
+        Field::new("seq", DataType::UInt64, false),
+        Field::new("message", DataType::Utf8, false),
+    ]))
+}
+
+/// One row before it is written.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) stream_id: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) ingestion_time: i64,
+    pub(crate) seq: u64,
+    pub(crate) message: String,
+}
+
+/// Collects a frozen memtable's rows of one group, dropping deleted streams and events older
+/// than `min_ts`, sorted for writing.
+pub(crate) fn rows_of_group(mem: &MemTable, group_id: i64, alive: &HashSet<i64>, min_ts: i64) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (key, buf) in mem.streams.iter().filter(|(k, _)| k.group_id == group_id) {
+        if !alive.contains(&key.stream_id) {
+            continue;
+        }
+        for i in 0..buf.len() {
+            if buf.timestamps[i] < min_ts {
+                continue;
+            }
+            rows.push(Row {
+                stream_id: key.stream_id,
+                timestamp: buf.timestamps[i],
+                ingestion_time: buf.ingestion[i],
+                seq: buf.seqs[i],
+                message: buf.message(i).to_owned(),
+            });
+        }
+    }
+    rows.sort_by_key(|r| (r.stream_id, r.timestamp, r.seq));
+    rows
+}
+
+/// Encodes sorted rows as a Parquet file; returns its bytes and its catalog entry (id 0 until
+/// committed).
+pub(crate) fn encode(
+    group_id: i64,
+    path: &str,
+    rows: &[Row],
+    stream_names: &BTreeMap<i64, String>,
+    row_group_rows: usize,
+) -> Result<(Bytes, SegmentMeta)> {
+    let schema = base_schema();
+    let mut meta = SegmentMeta {
+        id: 0,
+        group_id,
+        path: path.to_owned(),
+        format_version: SEGMENT_FORMAT_VERSION,
+        min_ts: i64::MAX,
+        max_ts: i64::MIN,
+        row_count: rows.len() as u64,
+        byte_size: 0,
+        streams: Vec::new(),
+    };
+    for r in rows {
+        meta.min_ts = meta.min_ts.min(r.timestamp);
+        meta.max_ts = meta.max_ts.max(r.timestamp);
+        match meta.streams.last_mut() {
+            Some(s) if s.0 == r.stream_id => {
+                s.1 = s.1.min(r.timestamp);
+                s.2 = s.2.max(r.timestamp);
+                s.3 += 1;
+            }
+            _ => meta.streams.push((r.stream_id, r.timestamp, r.timestamp, 1)),
+        }
+    }
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            VERSION_KEY.to_owned(),
+            SEGMENT_FORMAT_VERSION.to_string(),
+        )]))
+        .build();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?;
+    for chunk in rows.chunks(row_group_rows.max(1)) {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.stream_id))),
+                Arc::new(StringArray::from_iter_values(chunk.iter().map(|r| {
+                    stream_names.get(&r.stream_id).map_or("", String::as_str)
+                }))),
+                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.timestamp))),
+                Arc::new(Int64Array::from_iter_values(
+                    chunk.iter().map(|r| r.ingestion_time),
+                )),
+                Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|r| r.seq))),
+                Arc::new(StringArray::from_iter_values(
+                    chunk.iter().map(|r| r.message.as_str()),
+                )),
+            ],
+        )?;
+        writer.write(&batch)?;
+    }
+    writer.close()?;
+    meta.byte_size = out.len() as u64;
+    Ok((Bytes::from(out), meta))
+}
+
+fn i64_range(rg: &RowGroupMetaData, column: usize) -> Option<(i64, i64)> {
+    match rg.column(column).statistics()? {
+        Statistics::Int64(s) => Some((*s.min_opt()?, *s.max_opt()?)),
+        _ => None,
+    }
+}
+
+/// Which rows of a segment a read wants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowWanted {
+    pub(crate) stream_id: Option<i64>,
+    pub(crate) min_ts: i64,
+    /// Exclusive.
+    pub(crate) end_ts: i64,
+}
+
+/// Reads the rows of a segment that `wanted` selects, pruning row groups by their statistics.
+#[expect(
+    deprecated,
+    reason = "ParquetObjectReader still does ranged reads well; replace with our own AsyncFileReader when the query crate needs one"
+)]
+pub(crate) async fn read_rows(
+    store: &Arc<dyn ObjectStore>,
+    seg: &SegmentMeta,
+    wanted: RowWanted,
+    mut visit: impl FnMut(i64, StoredEvent),
+) -> Result<()> {
+    let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
+        .with_file_size(seg.byte_size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+    let selected: Vec<usize> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .enumerate()
+        .filter(|(_, rg)| {
+            let stream_ok = match (wanted.stream_id, i64_range(rg, 0)) {
+                (Some(id), Some((lo, hi))) => lo <= id && id <= hi,
+                _ => true,
+            };
+            let ts_ok = match i64_range(rg, 2) {
+                Some((lo, hi)) => hi >= wanted.min_ts && lo < wanted.end_ts,
+                None => true,
+            };
+            stream_ok && ts_ok
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if selected.is_empty() {
+        return Ok(());
+    }
+    let mut stream = builder.with_row_groups(selected).build()?;
+    while let Some(batch) = stream.try_next().await? {
+        let col = |name: &str| {
+            batch.column_by_name(name).ok_or_else(|| StorageError::Corrupt {
+                what: seg.path.clone(),
+                detail: format!("missing column {name}"),
+            })
+        };
+        let downcast_err = |name: &str| StorageError::Corrupt {
+            what: seg.path.clone(),
+            detail: format!("column {name} has the wrong type"),
+        };
+        let stream_ids = col("stream_id")?
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| downcast_err("stream_id"))?;
+        let timestamps = col("timestamp")?
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| downcast_err("timestamp"))?;
+        let ingestion = col("ingestion_time")?
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| downcast_err("ingestion_time"))?;
+        let seqs = col("seq")?
+            .as_any()
+            .downcast_ref::<UInt64Array>()
+            .ok_or_else(|| downcast_err("seq"))?;
+        let messages = col("message")?
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| downcast_err("message"))?;
+        for i in 0..batch.num_rows() {
+            let sid = stream_ids.value(i);
+            let ts = timestamps.value(i);
+            if wanted.stream_id.is_some_and(|w| w != sid) || ts < wanted.min_ts || ts >= wanted.end_ts {
+                continue;
+            }
+            if messages.is_null(i) {
+                continue;
+            }
+            visit(
+                sid,
+                StoredEvent {
+                    timestamp: ts,
+                    ingestion_time: ingestion.value(i),
+                    seq: seqs.value(i),
+                    message: messages.value(i).to_owned(),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether event position `p` passes a read's cursor.
+pub(crate) fn after_cursor(req: &ReadRequest, p: Position) -> bool {
+    match (req.cursor, req.direction) {
+        (None, _) => true,
+        (Some(c), Direction::Forward) => p > c,
+        (Some(c), Direction::Backward) => p < c,
+    }
+}
+
+/// Whether segment `seg` can hold events of `key` that `req` wants.
+pub(crate) fn may_hold(seg: &SegmentMeta, key: StreamKey, req: &ReadRequest, min_ts: i64) -> bool {
+    seg.streams.iter().any(|&(sid, lo, hi, _)| {
+        sid == key.stream_id
+            && hi >= req.start_ms.max(min_ts)
+            && lo < req.end_ms
+            && match (req.cursor, req.direction) {
+                (None, _) => true,
+                (Some(c), Direction::Forward) => hi >= c.timestamp,
+                (Some(c), Direction::Backward) => lo <= c.timestamp,
+            }
+    })
+}
