@@ -8,7 +8,12 @@ use crate::json::{encode, parse};
 pub(crate) const TARGET_PREFIX: &str = "Logs_20140328.";
 
 /// Runs one Logs operation on a JSON body and returns the JSON response body.
-pub(crate) async fn dispatch(engine: &Engine, caller: &Caller, op: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+pub(crate) async fn dispatch(
+    engine: &Engine,
+    caller: &Caller,
+    op: &str,
+    body: &[u8],
+) -> ApiResult<Vec<u8>> {
     macro_rules! operations {
         ($($name:literal => $method:ident),* $(,)?) => {
             match op {

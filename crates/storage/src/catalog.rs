@@ -124,7 +124,11 @@ impl Catalog {
                 .conn
                 .prepare("SELECT group_id, key, value FROM log_group_tags")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })?;
             for row in rows {
                 let (id, k, v) = row?;
@@ -274,7 +278,11 @@ impl Catalog {
             .is_some_and(|s| s.values().any(|st| st.id == stream_id))
     }
 
-    pub(crate) fn stream_mut(&mut self, group_id: i64, stream_id: i64) -> Option<&mut LogStreamInfo> {
+    pub(crate) fn stream_mut(
+        &mut self,
+        group_id: i64,
+        stream_id: i64,
+    ) -> Option<&mut LogStreamInfo> {
         self.streams
             .get_mut(&group_id)?
             .values_mut()
@@ -297,7 +305,11 @@ impl Catalog {
         if self.groups.contains_key(&key) {
             return Err(StorageError::LogGroupExists);
         }
-        let in_scope = self.groups.keys().filter(|k| k.0 == key.0 && k.1 == key.1).count();
+        let in_scope = self
+            .groups
+            .keys()
+            .filter(|k| k.0 == key.0 && k.1 == key.1)
+            .count();
         if in_scope >= max_groups {
             return Err(StorageError::TooManyLogGroups { limit: max_groups });
         }
@@ -406,7 +418,12 @@ impl Catalog {
         Ok(info)
     }
 
-    pub(crate) fn create_stream(&mut self, group_id: i64, name: &str, now: i64) -> Result<LogStreamInfo> {
+    pub(crate) fn create_stream(
+        &mut self,
+        group_id: i64,
+        name: &str,
+        now: i64,
+    ) -> Result<LogStreamInfo> {
         let streams = self
             .streams
             .get(&group_id)
@@ -570,7 +587,8 @@ impl Catalog {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let applied: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if applied > MIGRATIONS.len() {
         return Err(StorageError::Corrupt {
             what: "catalog".into(),

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use flowwatch_model::{Clock, RetentionDays, Scope};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::catalog::Catalog;
@@ -15,8 +15,8 @@ use crate::error::{Result, StorageError};
 use crate::memtable::MemTable;
 use crate::segment::{self, RowWanted};
 use crate::types::{
-    Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig,
-    ReadRequest, StorageConfig, StoredEvent, StreamKey,
+    Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, ReadRequest,
+    StorageConfig, StoredEvent, StreamKey,
 };
 use crate::wal::{self, WalWriter};
 
@@ -90,7 +90,9 @@ impl Shared {
     }
 
     pub(crate) fn mem_read(&self) -> std::sync::RwLockReadGuard<'_, MemState> {
-        self.mem.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.mem
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn mem_write(&self) -> std::sync::RwLockWriteGuard<'_, MemState> {
@@ -109,7 +111,9 @@ fn build_store(config: &ObjectStoreConfig) -> Result<Arc<dyn ObjectStore>> {
     match config {
         ObjectStoreConfig::Local { root } => {
             std::fs::create_dir_all(root).map_err(|e| StorageError::io(root.display(), e))?;
-            Ok(Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root)?))
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(root)?,
+            ))
         }
         ObjectStoreConfig::S3 {
             bucket,
@@ -175,7 +179,12 @@ impl Storage {
                 if events.is_empty() {
                     return;
                 }
-                mem.append(key, record.first_seq + skip as u64, record.ingestion_time, events);
+                mem.append(
+                    key,
+                    record.first_seq + skip as u64,
+                    record.ingestion_time,
+                    events,
+                );
                 observe(&mut catalog, key, record.ingestion_time, events);
             })?;
             let next_seq = max_seq.max(flushed) + 1;
@@ -306,7 +315,13 @@ impl Storage {
     ) -> Result<LogGroupInfo> {
         let (scope, name) = (scope.clone(), name.to_owned());
         self.catalog_op(move |c, now| {
-            c.create_group(&scope, &name, &spec, now, flowwatch_model::limits::MAX_LOG_GROUPS)
+            c.create_group(
+                &scope,
+                &name,
+                &spec,
+                now,
+                flowwatch_model::limits::MAX_LOG_GROUPS,
+            )
         })
         .await
     }
@@ -314,7 +329,9 @@ impl Storage {
     /// Deletes a group with its streams and events.
     pub async fn delete_log_group(&self, scope: &Scope, name: &str) -> Result<()> {
         let (scope, name) = (scope.clone(), name.to_owned());
-        let info = self.catalog_op(move |c, _| c.delete_group(&scope, &name)).await?;
+        let info = self
+            .catalog_op(move |c, _| c.delete_group(&scope, &name))
+            .await?;
         {
             let mut mem = self.shared.mem_write();
             let active = &mut mem.active;
@@ -326,8 +343,8 @@ impl Storage {
                 .collect();
             for key in gone {
                 if let Some(buf) = active.streams.remove(&key) {
-                    active.bytes -= buf.data.len()
-                        + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
+                    active.bytes -=
+                        buf.data.len() + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
                 }
             }
         }
@@ -351,7 +368,11 @@ impl Storage {
         let mut info = self
             .catalog_op(move |c, _| c.update_group(&scope, &name, update))
             .await?;
-        info.stored_bytes = self.stored_bytes(&[info.id]).get(&info.id).copied().unwrap_or(0);
+        info.stored_bytes = self
+            .stored_bytes(&[info.id])
+            .get(&info.id)
+            .copied()
+            .unwrap_or(0);
         Ok(info)
     }
 
@@ -388,7 +409,11 @@ impl Storage {
     /// One group, with its stored bytes.
     pub fn log_group(&self, scope: &Scope, name: &str) -> Option<LogGroupInfo> {
         let mut info = self.shared.catalog().group(scope, name).cloned()?;
-        info.stored_bytes = self.stored_bytes(&[info.id]).get(&info.id).copied().unwrap_or(0);
+        info.stored_bytes = self
+            .stored_bytes(&[info.id])
+            .get(&info.id)
+            .copied()
+            .unwrap_or(0);
         Some(info)
     }
 
@@ -613,10 +638,7 @@ impl Storage {
                 )
             };
             let table = frozen.table.clone();
-            let path = format!(
-                "g{group_id}/{:020}-f.parquet",
-                frozen.flushed_seq
-            );
+            let path = format!("g{group_id}/{:020}-f.parquet", frozen.flushed_seq);
             let row_group_rows = shared.config.row_group_rows;
             let encoded = blocking(move || {
                 let rows = segment::rows_of_group(&table, group_id, &alive, floor);
@@ -662,6 +684,17 @@ impl Storage {
         } else {
             self.flush().await
         };
+        self.stop().await;
+        result
+    }
+
+    /// Stops like a crash would, as far as data goes: nothing in memory is flushed, so the next
+    /// open must replay the WAL. For tests of recovery.
+    pub async fn close_without_flush(&self) {
+        self.stop().await;
+    }
+
+    async fn stop(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
         self.shared.shutdown.notify_waiters();
         let _ = self.shared.wal_tx.send(WalMsg::Shutdown).await;
@@ -673,12 +706,16 @@ impl Storage {
         for task in tasks {
             task.abort();
         }
-        result
     }
 }
 
 /// Updates a stream's first/last event and last ingestion times.
-pub(crate) fn observe(catalog: &mut Catalog, key: StreamKey, ingestion_time: i64, events: &[EventRef<'_>]) {
+pub(crate) fn observe(
+    catalog: &mut Catalog,
+    key: StreamKey,
+    ingestion_time: i64,
+    events: &[EventRef<'_>],
+) {
     let (lo, hi) = events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| {
         (lo.min(e.timestamp), hi.max(e.timestamp))
     });
@@ -695,7 +732,12 @@ struct Pending {
 
 /// The WAL thread: batches waiting appends into one write and one fsync, applies them to
 /// memory, then acknowledges them; freezes memory for a flush between batches.
-fn wal_thread(shared: Arc<Shared>, mut rx: mpsc::Receiver<WalMsg>, mut writer: WalWriter, mut next_seq: u64) {
+fn wal_thread(
+    shared: Arc<Shared>,
+    mut rx: mpsc::Receiver<WalMsg>,
+    mut writer: WalWriter,
+    mut next_seq: u64,
+) {
     const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
     let mut pending: Vec<Pending> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
@@ -752,7 +794,9 @@ fn wal_thread(shared: Arc<Shared>, mut rx: mpsc::Receiver<WalMsg>, mut writer: W
         if writer.size() >= shared.config.wal_segment_bytes {
             match WalWriter::create(writer.dir(), next_seq, shared.config.fsync) {
                 Ok(w) => writer = w,
-                Err(error) => tracing::error!(%error, "could not roll the WAL; continuing in the current file"),
+                Err(error) => {
+                    tracing::error!(%error, "could not roll the WAL; continuing in the current file")
+                }
             }
         }
     }
@@ -767,7 +811,9 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
         tracing::error!(%error, "WAL fsync failed; refusing further appends");
         shared.failed.store(true, Ordering::SeqCst);
         for p in pending.drain(..) {
-            let _ = p.done.send(Err(StorageError::Task(format!("WAL fsync failed: {error}"))));
+            let _ = p.done.send(Err(StorageError::Task(format!(
+                "WAL fsync failed: {error}"
+            ))));
         }
         return;
     }
@@ -779,9 +825,18 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
             let Some(record) = wal::decode_events(&p.frame[8..]) else {
                 continue;
             };
-            mem.active
-                .append(record.key, p.first_seq, record.ingestion_time, &record.events);
-            observe(&mut catalog, record.key, record.ingestion_time, &record.events);
+            mem.active.append(
+                record.key,
+                p.first_seq,
+                record.ingestion_time,
+                &record.events,
+            );
+            observe(
+                &mut catalog,
+                record.key,
+                record.ingestion_time,
+                &record.events,
+            );
         }
         if mem.active.bytes >= shared.config.flush_bytes {
             over = true;

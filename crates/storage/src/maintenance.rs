@@ -35,7 +35,9 @@ impl Storage {
         }
         tracing::info!(segments = expired.len(), "retention drops expired segments");
         let now = shared.clock.now_millis();
-        shared.catalog().commit_segments(Vec::new(), &expired, None, now)?;
+        shared
+            .catalog()
+            .commit_segments(Vec::new(), &expired, None, now)?;
         self.delete_pending_objects().await
     }
 

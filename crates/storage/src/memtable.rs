@@ -140,10 +140,15 @@ impl MemTable {
         }
     }
 
-    pub(crate) fn read(&self, key: StreamKey, req: &ReadRequest, min_ts: i64, out: &mut Vec<StoredEvent>) {
+    pub(crate) fn read(
+        &self,
+        key: StreamKey,
+        req: &ReadRequest,
+        min_ts: i64,
+        out: &mut Vec<StoredEvent>,
+    ) {
         if let Some(buffer) = self.streams.get(&key) {
             buffer.read(req, min_ts, out);
         }
     }
-
 }

@@ -52,7 +52,12 @@ pub(crate) struct Row {
 
 /// Collects a frozen memtable's rows of one group, dropping deleted streams and events older
 /// than `min_ts`, sorted for writing.
-pub(crate) fn rows_of_group(mem: &MemTable, group_id: i64, alive: &HashSet<i64>, min_ts: i64) -> Vec<Row> {
+pub(crate) fn rows_of_group(
+    mem: &MemTable,
+    group_id: i64,
+    alive: &HashSet<i64>,
+    min_ts: i64,
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for (key, buf) in mem.streams.iter().filter(|(k, _)| k.group_id == group_id) {
         if !alive.contains(&key.stream_id) {
@@ -105,7 +110,9 @@ pub(crate) fn encode(
                 s.2 = s.2.max(r.timestamp);
                 s.3 += 1;
             }
-            _ => meta.streams.push((r.stream_id, r.timestamp, r.timestamp, 1)),
+            _ => meta
+                .streams
+                .push((r.stream_id, r.timestamp, r.timestamp, 1)),
         }
     }
     let props = WriterProperties::builder()
@@ -122,11 +129,15 @@ pub(crate) fn encode(
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.stream_id))),
+                Arc::new(Int64Array::from_iter_values(
+                    chunk.iter().map(|r| r.stream_id),
+                )),
                 Arc::new(StringArray::from_iter_values(chunk.iter().map(|r| {
                     stream_names.get(&r.stream_id).map_or("", String::as_str)
                 }))),
-                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|r| r.timestamp))),
+                Arc::new(Int64Array::from_iter_values(
+                    chunk.iter().map(|r| r.timestamp),
+                )),
                 Arc::new(Int64Array::from_iter_values(
                     chunk.iter().map(|r| r.ingestion_time),
                 )),
@@ -197,10 +208,12 @@ pub(crate) async fn read_rows(
     let mut stream = builder.with_row_groups(selected).build()?;
     while let Some(batch) = stream.try_next().await? {
         let col = |name: &str| {
-            batch.column_by_name(name).ok_or_else(|| StorageError::Corrupt {
-                what: seg.path.clone(),
-                detail: format!("missing column {name}"),
-            })
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| StorageError::Corrupt {
+                    what: seg.path.clone(),
+                    detail: format!("missing column {name}"),
+                })
         };
         let downcast_err = |name: &str| StorageError::Corrupt {
             what: seg.path.clone(),
@@ -229,7 +242,10 @@ pub(crate) async fn read_rows(
         for i in 0..batch.num_rows() {
             let sid = stream_ids.value(i);
             let ts = timestamps.value(i);
-            if wanted.stream_id.is_some_and(|w| w != sid) || ts < wanted.min_ts || ts >= wanted.end_ts {
+            if wanted.stream_id.is_some_and(|w| w != sid)
+                || ts < wanted.min_ts
+                || ts >= wanted.end_ts
+            {
                 continue;
             }
             if messages.is_null(i) {

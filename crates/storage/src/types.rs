@@ -42,8 +42,14 @@ pub struct StreamStats {
 
 impl StreamStats {
     pub(crate) fn observe(&mut self, first_ts: i64, last_ts: i64, ingestion_time: i64) {
-        self.first_event_timestamp = Some(self.first_event_timestamp.map_or(first_ts, |t| t.min(first_ts)));
-        self.last_event_timestamp = Some(self.last_event_timestamp.map_or(last_ts, |t| t.max(last_ts)));
+        self.first_event_timestamp = Some(
+            self.first_event_timestamp
+                .map_or(first_ts, |t| t.min(first_ts)),
+        );
+        self.last_event_timestamp = Some(
+            self.last_event_timestamp
+                .map_or(last_ts, |t| t.max(last_ts)),
+        );
         self.last_ingestion_time = Some(
             self.last_ingestion_time
                 .map_or(ingestion_time, |t| t.max(ingestion_time)),

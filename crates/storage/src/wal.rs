@@ -28,7 +28,11 @@ const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 
 /// Encodes one append's events as a WAL payload (the sequence number is patched in by the
 /// writer thread with [`set_first_seq`]).
-pub(crate) fn encode_events(key: StreamKey, ingestion_time: i64, events: &[EventRef<'_>]) -> Vec<u8> {
+pub(crate) fn encode_events(
+    key: StreamKey,
+    ingestion_time: i64,
+    events: &[EventRef<'_>],
+) -> Vec<u8> {
     let size = EVENTS_HEADER_LEN + events.iter().map(|e| 12 + e.message.len()).sum::<usize>();
     let mut buf = Vec::with_capacity(FRAME_HEADER_LEN + size);
     buf.extend_from_slice(&[0u8; FRAME_HEADER_LEN]);
@@ -181,8 +185,7 @@ pub(crate) fn replay(dir: &Path, mut apply: impl FnMut(EventsRecord<'_>)) -> Res
                     .map_err(|e| StorageError::io(path.display(), e))?;
                 break;
             };
-            let payload_len = FRAME_HEADER_LEN
-                + read_u32(&data, at).map_or(0, |l| l as usize);
+            let payload_len = FRAME_HEADER_LEN + read_u32(&data, at).map_or(0, |l| l as usize);
             if !record.events.is_empty() {
                 max_seq = max_seq.max(record.first_seq + record.events.len() as u64 - 1);
             }

@@ -27,7 +27,11 @@ pub(crate) fn log_group_shape(info: &LogGroupInfo) -> LogGroup {
 }
 
 impl Engine {
-    pub async fn create_log_group(&self, caller: &Caller, req: CreateLogGroupRequest) -> ApiResult<()> {
+    pub async fn create_log_group(
+        &self,
+        caller: &Caller,
+        req: CreateLogGroupRequest,
+    ) -> ApiResult<()> {
         let name = LogGroupName::parse(
             "logGroupName",
             &required("logGroupName", req.log_group_name)?,
@@ -76,7 +80,12 @@ impl Engine {
         caller: &Caller,
         req: DescribeLogGroupsRequest,
     ) -> ApiResult<DescribeLogGroupsResponse> {
-        let limit = page_limit("limit", req.limit, limits::DESCRIBE_LIMIT_MAX, limits::DESCRIBE_LIMIT_MAX)?;
+        let limit = page_limit(
+            "limit",
+            req.limit,
+            limits::DESCRIBE_LIMIT_MAX,
+            limits::DESCRIBE_LIMIT_MAX,
+        )?;
         let after = req
             .next_token
             .as_deref()

@@ -1,0 +1,388 @@
+//! Integration tests of the storage engine: a model-based property test with reopen and crash
+//! steps, retention on an injected clock, and compaction.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowwatch_model::{ManualClock, RetentionDays, Scope};
+use flowwatch_storage::{
+    Direction, EventRef, NewLogGroup, ReadRequest, Storage, StorageConfig, StorageError,
+    StoredEvent,
+};
+use proptest::prelude::*;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn scope() -> Scope {
+    Scope {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+    }
+}
+
+fn config(dir: &std::path::Path) -> StorageConfig {
+    let mut c = StorageConfig::new(dir);
+    c.fsync = false;
+    c.flush_bytes = 1 << 30;
+    c.flush_age = Duration::from_secs(3600);
+    c.maintenance_interval = Duration::from_secs(3600);
+    c.compact_min_segments = 2;
+    c.row_group_rows = 7;
+    c
+}
+
+fn all(forward: bool) -> ReadRequest {
+    ReadRequest {
+        start_ms: 0,
+        end_ms: i64::MAX,
+        cursor: None,
+        direction: if forward {
+            Direction::Forward
+        } else {
+            Direction::Backward
+        },
+        limit: 10_000,
+        max_bytes: usize::MAX,
+    }
+}
+
+async fn read_all(s: &Storage, group: &str, stream: &str) -> Vec<StoredEvent> {
+    let (key, _) = s.stream_key(&scope(), group, stream).expect("stream");
+    s.read_stream(key, &all(true)).await.expect("read")
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    CreateGroup(u8),
+    DeleteGroup(u8),
+    CreateStream(u8, u8),
+    DeleteStream(u8, u8),
+    Append(u8, u8, Vec<i64>),
+    Flush,
+    Maintain,
+    Reopen,
+    Crash,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let g = 0u8..3;
+    let s = 0u8..3;
+    prop_oneof![
+        2 => g.clone().prop_map(Op::CreateGroup),
+        1 => g.clone().prop_map(Op::DeleteGroup),
+        3 => (g.clone(), s.clone()).prop_map(|(g, s)| Op::CreateStream(g, s)),
+        1 => (g.clone(), s.clone()).prop_map(|(g, s)| Op::DeleteStream(g, s)),
+        8 => (g, s, prop::collection::vec(0i64..50, 1..20)).prop_map(|(g, s, mut ts)| {
+            ts.sort_unstable();
+            Op::Append(g, s, ts)
+        }),
+        2 => Just(Op::Flush),
+        1 => Just(Op::Maintain),
+        1 => Just(Op::Reopen),
+        1 => Just(Op::Crash),
+    ]
+}
+
+/// The model: groups → streams → events in (timestamp, arrival) order.
+type Model = BTreeMap<String, BTreeMap<String, Vec<(i64, u64, String)>>>;
+
+async fn check(s: &Storage, model: &Model) {
+    let names: Vec<String> = s.log_groups(&scope()).into_iter().map(|g| g.name).collect();
+    assert_eq!(names, model.keys().cloned().collect::<Vec<_>>());
+    for (g, streams) in model {
+        let got: Vec<String> = s
+            .log_streams(&scope(), g)
+            .expect("streams")
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(got, streams.keys().cloned().collect::<Vec<_>>());
+        for (st, events) in streams {
+            let mut want = events.clone();
+            want.sort_by_key(|e| (e.0, e.1));
+            let got = read_all(s, g, st).await;
+            let got: Vec<(i64, String)> =
+                got.into_iter().map(|e| (e.timestamp, e.message)).collect();
+            let want: Vec<(i64, String)> = want.into_iter().map(|e| (e.0, e.2)).collect();
+            assert_eq!(got, want, "stream {g}/{st}");
+            // Backward reads are the same events reversed.
+            let (key, _) = s.stream_key(&scope(), g, st).expect("stream");
+            let mut back: Vec<(i64, String)> = s
+                .read_stream(key, &all(false))
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|e| (e.timestamp, e.message))
+                .collect();
+            back.reverse();
+            assert_eq!(back, want, "backward {g}/{st}");
+        }
+    }
+}
+
+async fn run_ops(ops: Vec<Op>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut s = Storage::open(config(dir.path()), clock.clone())
+        .await
+        .expect("open");
+    let mut model = Model::new();
+    let mut arrival = 0u64;
+    for op in ops {
+        match op {
+            Op::CreateGroup(g) => {
+                let name = format!("g{g}");
+                let r = s
+                    .create_log_group(&scope(), &name, NewLogGroup::default())
+                    .await;
+                if model.contains_key(&name) {
+                    assert!(matches!(r, Err(StorageError::LogGroupExists)));
+                } else {
+                    r.expect("create group");
+                    model.insert(name, BTreeMap::new());
+                }
+            }
+            Op::DeleteGroup(g) => {
+                let name = format!("g{g}");
+                let r = s.delete_log_group(&scope(), &name).await;
+                if model.remove(&name).is_some() {
+                    r.expect("delete group");
+                } else {
+                    assert!(matches!(r, Err(StorageError::LogGroupNotFound)));
+                }
+            }
+            Op::CreateStream(g, st) => {
+                let (gn, sn) = (format!("g{g}"), format!("s{st}"));
+                let r = s.create_log_stream(&scope(), &gn, &sn).await;
+                match model.get_mut(&gn) {
+                    None => assert!(matches!(r, Err(StorageError::LogGroupNotFound))),
+                    Some(streams) if streams.contains_key(&sn) => {
+                        assert!(matches!(r, Err(StorageError::LogStreamExists)));
+                    }
+                    Some(streams) => {
+                        r.expect("create stream");
+                        streams.insert(sn, Vec::new());
+                    }
+                }
+            }
+            Op::DeleteStream(g, st) => {
+                let (gn, sn) = (format!("g{g}"), format!("s{st}"));
+                let r = s.delete_log_stream(&scope(), &gn, &sn).await;
+                match model.get_mut(&gn).map(|m| m.remove(&sn)) {
+                    Some(Some(_)) => r.expect("delete stream"),
+                    _ => assert!(r.is_err()),
+                }
+            }
+            Op::Append(g, st, ts) => {
+                let (gn, sn) = (format!("g{g}"), format!("s{st}"));
+                let Some(events) = model.get_mut(&gn).and_then(|m| m.get_mut(&sn)) else {
+                    assert!(s.stream_key(&scope(), &gn, &sn).is_err());
+                    continue;
+                };
+                let (key, _) = s.stream_key(&scope(), &gn, &sn).expect("stream");
+                let msgs: Vec<String> = ts.iter().map(|t| format!("e{arrival}-{t}")).collect();
+                let refs: Vec<EventRef<'_>> = ts
+                    .iter()
+                    .zip(&msgs)
+                    .map(|(&t, m)| EventRef {
+                        timestamp: T0 + t,
+                        message: m,
+                    })
+                    .collect();
+                s.append(key, T0, &refs).await.expect("append");
+                for (t, m) in ts.iter().zip(msgs) {
+                    events.push((T0 + t, arrival, m));
+                    arrival += 1;
+                }
+            }
+            Op::Flush => s.flush().await.expect("flush"),
+            Op::Maintain => s.run_maintenance().await.expect("maintenance"),
+            Op::Reopen => {
+                s.close().await.expect("close");
+                s = Storage::open(config(dir.path()), clock.clone())
+                    .await
+                    .expect("reopen");
+            }
+            Op::Crash => {
+                s.close_without_flush().await;
+                s = Storage::open(config(dir.path()), clock.clone())
+                    .await
+                    .expect("reopen");
+            }
+        }
+        check(&s, &model).await;
+    }
+    s.close().await.expect("close");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn storage_matches_model(ops in prop::collection::vec(op(), 1..40)) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(run_ops(ops));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_hides_then_drops_expired_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let s = Storage::open(config(dir.path()), clock.clone())
+        .await
+        .expect("open");
+    s.create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group");
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    s.append(
+        key,
+        T0,
+        &[EventRef {
+            timestamp: T0,
+            message: "old",
+        }],
+    )
+    .await
+    .expect("append");
+    s.flush().await.expect("flush");
+    s.append(
+        key,
+        T0,
+        &[EventRef {
+            timestamp: T0 + 1,
+            message: "in memory",
+        }],
+    )
+    .await
+    .expect("append");
+    assert!(s.log_group(&scope(), "g").expect("g").stored_bytes > 0);
+    s.update_log_group(&scope(), "g", |g| {
+        g.retention = Some(RetentionDays::parse(1).expect("days"));
+        Ok(())
+    })
+    .await
+    .expect("retention");
+    assert_eq!(read_all(&s, "g", "s").await.len(), 2);
+    clock.advance(2 * 86_400_000);
+    assert!(
+        read_all(&s, "g", "s").await.is_empty(),
+        "expired events are never returned"
+    );
+    s.flush().await.expect("flush");
+    s.run_maintenance().await.expect("maintenance");
+    assert_eq!(s.log_group(&scope(), "g").expect("g").stored_bytes, 0);
+    let files = std::fs::read_dir(dir.path().join("segments/g1"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(files, 0, "expired segments are deleted");
+    s.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_merges_small_segments_and_drops_deleted_streams() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let s = Storage::open(config(dir.path()), clock)
+        .await
+        .expect("open");
+    s.create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group");
+    for name in ["keep", "drop"] {
+        s.create_log_stream(&scope(), "g", name)
+            .await
+            .expect("stream");
+    }
+    for i in 0..4 {
+        for name in ["keep", "drop"] {
+            let (key, _) = s.stream_key(&scope(), "g", name).expect("key");
+            let msg = format!("{name} {i}");
+            s.append(
+                key,
+                T0,
+                &[EventRef {
+                    timestamp: T0 + i,
+                    message: &msg,
+                }],
+            )
+            .await
+            .expect("append");
+        }
+        s.flush().await.expect("flush");
+    }
+    s.delete_log_stream(&scope(), "g", "drop")
+        .await
+        .expect("delete");
+    let before = s.log_group(&scope(), "g").expect("g").stored_bytes;
+    s.run_maintenance().await.expect("compact");
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("segments/g1"))
+        .expect("dir")
+        .collect();
+    assert_eq!(files.len(), 1, "four segments became one");
+    let after = s.log_group(&scope(), "g").expect("g").stored_bytes;
+    assert!(
+        after < before,
+        "deleted stream's rows are gone: {after} < {before}"
+    );
+    let got: Vec<String> = read_all(&s, "g", "keep")
+        .await
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(got, ["keep 0", "keep 1", "keep 2", "keep 3"]);
+    s.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_with_cursors_visits_every_event_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
+        .await
+        .expect("open");
+    s.create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group");
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let msgs: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+    // Half flushed to a segment, half in memory; equal timestamps across the boundary.
+    for chunk in msgs.chunks(50) {
+        let refs: Vec<EventRef<'_>> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, m)| EventRef {
+                timestamp: T0 + (i as i64 / 10),
+                message: m,
+            })
+            .collect();
+        s.append(key, T0, &refs).await.expect("append");
+        s.flush().await.expect("flush");
+    }
+    let mut seen = Vec::new();
+    let mut req = all(true);
+    req.limit = 7;
+    loop {
+        let page = s.read_stream(key, &req).await.expect("read");
+        let Some(last) = page.last() else { break };
+        req.cursor = Some(last.position());
+        seen.extend(page.into_iter().map(|e| e.seq));
+    }
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(seen.len(), 100);
+    assert_eq!(sorted.len(), 100);
+    s.close().await.expect("close");
+}
