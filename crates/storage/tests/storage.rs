@@ -136,11 +136,14 @@ async fn run_ops(ops: Vec<Op>) {
                 let r = s
                     .create_log_group(&scope(), &name, NewLogGroup::default())
                     .await;
-                if model.contains_key(&name) {
-                    assert!(matches!(r, Err(StorageError::LogGroupExists)));
-                } else {
-                    r.expect("create group");
-                    model.insert(name, BTreeMap::new());
+                match model.entry(name) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        assert!(matches!(r, Err(StorageError::LogGroupExists)));
+                    }
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        r.expect("create group");
+                        v.insert(BTreeMap::new());
+                    }
                 }
             }
             Op::DeleteGroup(g) => {
