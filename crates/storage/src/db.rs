@@ -622,32 +622,30 @@ impl Storage {
         let groups: HashSet<i64> = frozen.table.streams.keys().map(|k| k.group_id).collect();
         let mut added = Vec::new();
         for group_id in groups {
-            let (alive, names, floor) = {
+            let (names, floor) = {
                 let catalog = shared.catalog();
                 let Some(group) = catalog.group_by_id(group_id) else {
                     continue;
                 };
-                let streams = catalog.streams(group_id);
-                let names: BTreeMap<i64, String> = streams
+                let names: BTreeMap<i64, String> = catalog
+                    .streams(group_id)
                     .map(|s| s.values().map(|s| (s.id, s.name.clone())).collect())
                     .unwrap_or_default();
-                (
-                    names.keys().copied().collect::<HashSet<i64>>(),
-                    names,
-                    shared.retention_floor(group.retention),
-                )
+                (names, shared.retention_floor(group.retention))
             };
             let table = frozen.table.clone();
             let path = format!("g{group_id}/{:020}-f.parquet", frozen.flushed_seq);
             let row_group_rows = shared.config.row_group_rows;
-            let encoded = blocking(move || {
-                let rows = segment::rows_of_group(&table, group_id, &alive, floor);
-                if rows.is_empty() {
-                    return Ok(None);
-                }
-                segment::encode(group_id, &path, &rows, &names, row_group_rows).map(Some)
-            })
-            .await?;
+            let encoded =
+                blocking(
+                    move || match segment::batch_of_group(&table, group_id, &names, floor)? {
+                        Some(batch) => {
+                            segment::encode(group_id, &path, &batch, row_group_rows).map(Some)
+                        }
+                        None => Ok(None),
+                    },
+                )
+                .await?;
             let Some((bytes, meta)) = encoded else {
                 continue;
             };

@@ -106,7 +106,8 @@ impl Storage {
                 );
                 let row_group_rows = config.row_group_rows;
                 let (bytes, meta) = tokio::task::spawn_blocking(move || {
-                    segment::encode(group_id, &path, &rows, &names, row_group_rows)
+                    let batch = segment::batch_of_rows(&rows, &names)?;
+                    segment::encode(group_id, &path, &batch, row_group_rows)
                 })
                 .await
                 .map_err(|e| crate::StorageError::Task(e.to_string()))??;

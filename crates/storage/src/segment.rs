@@ -1,7 +1,7 @@
 //! Parquet segments: immutable files of one log group's events, sorted by (stream id,
 //! timestamp, seq). Format version 1 is documented in `docs/formats/segment.md`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::{Array, Int64Array, RecordBatch, StringArray, UInt64Array};
@@ -40,7 +40,7 @@ pub fn base_schema() -> SchemaRef {
     ]))
 }
 
-/// One row before it is written.
+/// One row read back from a segment (compaction input).
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub(crate) stream_id: i64,
@@ -50,46 +50,134 @@ pub(crate) struct Row {
     pub(crate) message: String,
 }
 
-/// Collects a frozen memtable's rows of one group, dropping deleted streams and events older
-/// than `min_ts`, sorted for writing.
-pub(crate) fn rows_of_group(
-    mem: &MemTable,
-    group_id: i64,
-    alive: &HashSet<i64>,
-    min_ts: i64,
-) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (key, buf) in mem.streams.iter().filter(|(k, _)| k.group_id == group_id) {
-        if !alive.contains(&key.stream_id) {
-            continue;
-        }
-        for i in 0..buf.len() {
-            if buf.timestamps[i] < min_ts {
-                continue;
-            }
-            rows.push(Row {
-                stream_id: key.stream_id,
-                timestamp: buf.timestamps[i],
-                ingestion_time: buf.ingestion[i],
-                seq: buf.seqs[i],
-                message: buf.message(i).to_owned(),
-            });
-        }
-    }
-    rows.sort_by_key(|r| (r.stream_id, r.timestamp, r.seq));
-    rows
+/// Columns being built for one segment, rows already in (stream id, timestamp, seq) order.
+struct Columns {
+    stream_ids: Vec<i64>,
+    names: arrow_array::builder::StringBuilder,
+    timestamps: Vec<i64>,
+    ingestion: Vec<i64>,
+    seqs: Vec<u64>,
+    messages: arrow_array::builder::StringBuilder,
 }
 
-/// Encodes sorted rows as a Parquet file; returns its bytes and its catalog entry (id 0 until
-/// committed).
+impl Columns {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        Self {
+            stream_ids: Vec::with_capacity(rows),
+            names: arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8),
+            timestamps: Vec::with_capacity(rows),
+            ingestion: Vec::with_capacity(rows),
+            seqs: Vec::with_capacity(rows),
+            messages: arrow_array::builder::StringBuilder::with_capacity(rows, bytes),
+        }
+    }
+
+    fn push(&mut self, stream_id: i64, name: &str, ts: i64, ingestion: i64, seq: u64, msg: &str) {
+        self.stream_ids.push(stream_id);
+        self.names.append_value(name);
+        self.timestamps.push(ts);
+        self.ingestion.push(ingestion);
+        self.seqs.push(seq);
+        self.messages.append_value(msg);
+    }
+
+    fn finish(mut self) -> Result<RecordBatch> {
+        Ok(RecordBatch::try_new(
+            base_schema(),
+            vec![
+                Arc::new(Int64Array::from(self.stream_ids)),
+                Arc::new(self.names.finish()),
+                Arc::new(Int64Array::from(self.timestamps)),
+                Arc::new(Int64Array::from(self.ingestion)),
+                Arc::new(UInt64Array::from(self.seqs)),
+                Arc::new(self.messages.finish()),
+            ],
+        )?)
+    }
+}
+
+/// Builds the sorted batch of a frozen memtable's rows of one group, straight from its column
+/// buffers, dropping deleted streams and events older than `min_ts`. `None` when nothing is left.
+pub(crate) fn batch_of_group(
+    mem: &MemTable,
+    group_id: i64,
+    names: &BTreeMap<i64, String>,
+    min_ts: i64,
+) -> Result<Option<RecordBatch>> {
+    let mut streams: Vec<(i64, &crate::memtable::StreamBuffer)> = mem
+        .streams
+        .iter()
+        .filter(|(k, _)| k.group_id == group_id && names.contains_key(&k.stream_id))
+        .map(|(k, b)| (k.stream_id, b))
+        .collect();
+    streams.sort_by_key(|(id, _)| *id);
+    let rows = streams.iter().map(|(_, b)| b.len()).sum();
+    let bytes = streams.iter().map(|(_, b)| b.data.len()).sum();
+    if rows == 0 {
+        return Ok(None);
+    }
+    let mut cols = Columns::with_capacity(rows, bytes);
+    for (id, buf) in streams {
+        let name = names.get(&id).map_or("", String::as_str);
+        for i in buf.order() {
+            if buf.timestamps[i] >= min_ts {
+                cols.push(
+                    id,
+                    name,
+                    buf.timestamps[i],
+                    buf.ingestion[i],
+                    buf.seqs[i],
+                    buf.message(i),
+                );
+            }
+        }
+    }
+    if cols.stream_ids.is_empty() {
+        return Ok(None);
+    }
+    cols.finish().map(Some)
+}
+
+/// Builds the batch of sorted rows (compaction).
+pub(crate) fn batch_of_rows(rows: &[Row], names: &BTreeMap<i64, String>) -> Result<RecordBatch> {
+    let bytes = rows.iter().map(|r| r.message.len()).sum();
+    let mut cols = Columns::with_capacity(rows.len(), bytes);
+    for r in rows {
+        let name = names.get(&r.stream_id).map_or("", String::as_str);
+        cols.push(
+            r.stream_id,
+            name,
+            r.timestamp,
+            r.ingestion_time,
+            r.seq,
+            &r.message,
+        );
+    }
+    cols.finish()
+}
+
+/// Encodes a sorted batch as a Parquet file; returns its bytes and its catalog entry (id 0
+/// until committed).
 pub(crate) fn encode(
     group_id: i64,
     path: &str,
-    rows: &[Row],
-    stream_names: &BTreeMap<i64, String>,
+    batch: &RecordBatch,
     row_group_rows: usize,
 ) -> Result<(Bytes, SegmentMeta)> {
-    let schema = base_schema();
+    let corrupt = |detail: &str| StorageError::Corrupt {
+        what: path.to_owned(),
+        detail: detail.to_owned(),
+    };
+    let ids = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| corrupt("stream_id column"))?;
+    let ts = batch
+        .column(2)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| corrupt("timestamp column"))?;
     let mut meta = SegmentMeta {
         id: 0,
         group_id,
@@ -97,22 +185,20 @@ pub(crate) fn encode(
         format_version: SEGMENT_FORMAT_VERSION,
         min_ts: i64::MAX,
         max_ts: i64::MIN,
-        row_count: rows.len() as u64,
+        row_count: batch.num_rows() as u64,
         byte_size: 0,
         streams: Vec::new(),
     };
-    for r in rows {
-        meta.min_ts = meta.min_ts.min(r.timestamp);
-        meta.max_ts = meta.max_ts.max(r.timestamp);
+    for (id, t) in ids.values().iter().zip(ts.values().iter()) {
+        meta.min_ts = meta.min_ts.min(*t);
+        meta.max_ts = meta.max_ts.max(*t);
         match meta.streams.last_mut() {
-            Some(s) if s.0 == r.stream_id => {
-                s.1 = s.1.min(r.timestamp);
-                s.2 = s.2.max(r.timestamp);
+            Some(s) if s.0 == *id => {
+                s.1 = s.1.min(*t);
+                s.2 = s.2.max(*t);
                 s.3 += 1;
             }
-            _ => meta
-                .streams
-                .push((r.stream_id, r.timestamp, r.timestamp, 1)),
+            _ => meta.streams.push((*id, *t, *t, 1)),
         }
     }
     let props = WriterProperties::builder()
@@ -124,31 +210,8 @@ pub(crate) fn encode(
         )]))
         .build();
     let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props))?;
-    for chunk in rows.chunks(row_group_rows.max(1)) {
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(Int64Array::from_iter_values(
-                    chunk.iter().map(|r| r.stream_id),
-                )),
-                Arc::new(StringArray::from_iter_values(chunk.iter().map(|r| {
-                    stream_names.get(&r.stream_id).map_or("", String::as_str)
-                }))),
-                Arc::new(Int64Array::from_iter_values(
-                    chunk.iter().map(|r| r.timestamp),
-                )),
-                Arc::new(Int64Array::from_iter_values(
-                    chunk.iter().map(|r| r.ingestion_time),
-                )),
-                Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|r| r.seq))),
-                Arc::new(StringArray::from_iter_values(
-                    chunk.iter().map(|r| r.message.as_str()),
-                )),
-            ],
-        )?;
-        writer.write(&batch)?;
-    }
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
+    writer.write(batch)?;
     writer.close()?;
     meta.byte_size = out.len() as u64;
     Ok((Bytes::from(out), meta))
