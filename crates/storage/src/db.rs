@@ -574,7 +574,38 @@ impl Storage {
         for table in &frozen {
             table.read(key, req, floor, &mut out);
         }
+        // Visit segments nearest the cursor first and stop once `limit` events are in hand
+        // that no later segment can precede.
+        let span = |seg: &crate::types::SegmentMeta| {
+            seg.streams
+                .iter()
+                .find(|s| s.0 == key.stream_id)
+                .map_or((i64::MIN, i64::MAX), |s| (s.1, s.2))
+        };
+        let mut segments = segments;
+        match req.direction {
+            Direction::Forward => segments.sort_by_key(|s| span(s).0),
+            Direction::Backward => segments.sort_by_key(|s| std::cmp::Reverse(span(s).1)),
+        }
         for seg in &segments {
+            if out.len() >= req.limit {
+                let (lo, hi) = span(seg);
+                let done = match req.direction {
+                    Direction::Forward => {
+                        out.select_nth_unstable_by_key(req.limit - 1, StoredEvent::position);
+                        lo > out[req.limit - 1].timestamp
+                    }
+                    Direction::Backward => {
+                        out.select_nth_unstable_by_key(req.limit - 1, |e| {
+                            std::cmp::Reverse(e.position())
+                        });
+                        hi < out[req.limit - 1].timestamp
+                    }
+                };
+                if done {
+                    break;
+                }
+            }
             let wanted = RowWanted {
                 stream_id: Some(key.stream_id),
                 min_ts: req.start_ms.max(floor),

@@ -117,6 +117,22 @@ async fn check(s: &Storage, model: &Model) {
                 .collect();
             back.reverse();
             assert_eq!(back, want, "backward {g}/{st}");
+            // Small pages, both ways, visit the same events.
+            for direction in [Direction::Forward, Direction::Backward] {
+                let mut req = all(direction == Direction::Forward);
+                req.limit = 3;
+                let mut paged = Vec::new();
+                loop {
+                    let page = s.read_stream(key, &req).await.expect("page");
+                    let Some(last) = page.last() else { break };
+                    req.cursor = Some(last.position());
+                    paged.extend(page.into_iter().map(|e| (e.timestamp, e.message)));
+                }
+                if direction == Direction::Backward {
+                    paged.reverse();
+                }
+                assert_eq!(paged, want, "paged {direction:?} {g}/{st}");
+            }
         }
     }
 }
