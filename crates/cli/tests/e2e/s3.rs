@@ -1,0 +1,167 @@
+//! Segments on an S3-compatible object store (moto's server on 127.0.0.1), and resources scoped
+//! by account and region.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Server, aws_env, now_ms};
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn start_moto() -> (Moto, String) {
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server (pip install 'moto[server]')");
+    let moto = Moto(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (moto, format!("http://127.0.0.1:{port}"))
+}
+
+fn s3api(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("aws")
+        .args(["s3api"])
+        .args(args)
+        .args(["--endpoint-url", endpoint, "--output", "json"])
+        .envs(aws_env())
+        .output()
+        .expect("aws s3api");
+    assert!(
+        out.status.success(),
+        "s3api {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn segments_live_in_an_s3_bucket() {
+    let (_moto, s3) = start_moto();
+    s3api(&s3, &["create-bucket", "--bucket", "fw-segments"]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("flowwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[s3]\nbucket = \"fw-segments\"\nprefix = \"cluster-1\"\nendpoint = \"{s3}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\nallow_http = true\n"
+        ),
+    )
+    .expect("config");
+    let config = config.display().to_string();
+    let dir = tmp.path().join("data");
+    let mut server = Server::start_in(&dir, &["--config", &config]);
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "s3-backed"]);
+    server.aws_ok(&[
+        "logs",
+        "create-log-stream",
+        "--log-group-name",
+        "s3-backed",
+        "--log-stream-name",
+        "s",
+    ]);
+    let t = now_ms();
+    let events = format!(r#"[{{"timestamp":{t},"message":"stored in S3"}}]"#);
+    server.aws_ok(&[
+        "logs",
+        "put-log-events",
+        "--log-group-name",
+        "s3-backed",
+        "--log-stream-name",
+        "s",
+        "--log-events",
+        &events,
+    ]);
+    server.stop();
+    let listing = s3api(&s3, &["list-objects-v2", "--bucket", "fw-segments"]);
+    let keys: Vec<&str> = listing["Contents"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|o| o["Key"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("cluster-1/") && k.ends_with(".parquet")),
+        "no segment in the bucket: {keys:?}"
+    );
+    assert!(
+        !dir.join("segments").exists()
+            || std::fs::read_dir(dir.join("segments"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+                == 0
+    );
+    let server = Server::start_in(&dir, &["--config", &config]);
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "s3-backed",
+        "--log-stream-name",
+        "s",
+        "--start-from-head",
+    ]);
+    assert_eq!(got["events"][0]["message"], "stored in S3");
+}
+
+#[test]
+fn resources_are_scoped_by_region() {
+    let server = Server::start();
+    server.aws_ok(&[
+        "logs",
+        "create-log-group",
+        "--log-group-name",
+        "shared-name",
+        "--region",
+        "eu-west-1",
+    ]);
+    // The same name in another region is another group.
+    server.aws_ok(&[
+        "logs",
+        "create-log-group",
+        "--log-group-name",
+        "shared-name",
+        "--region",
+        "us-west-2",
+    ]);
+    let eu = server.aws_ok(&["logs", "describe-log-groups", "--region", "eu-west-1"]);
+    assert_eq!(eu["logGroups"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        eu["logGroups"][0]["logGroupArn"],
+        "arn:aws:logs:eu-west-1:123456789012:log-group:shared-name"
+    );
+    let us = server.aws_ok(&["logs", "describe-log-groups", "--region", "us-east-1"]);
+    assert_eq!(us["logGroups"].as_array().map(Vec::len), Some(0));
+    server.aws_err(
+        &[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            "shared-name",
+            "--log-stream-name",
+            "x",
+            "--region",
+            "ap-south-1",
+        ],
+        "ResourceNotFoundException",
+    );
+}
