@@ -136,19 +136,22 @@ pub struct DescribeLogStreamsResponse {
     pub next_token: Option<String>,
 }
 
+/// An event to put; the message borrows from the request body unless it had escapes.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InputLogEvent {
+pub struct InputLogEvent<'a> {
     pub timestamp: Option<i64>,
-    pub message: Option<String>,
+    #[serde(borrow)]
+    pub message: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PutLogEventsRequest {
+pub struct PutLogEventsRequest<'a> {
     pub log_group_name: Option<String>,
     pub log_stream_name: Option<String>,
-    pub log_events: Option<Vec<InputLogEvent>>,
+    #[serde(borrow)]
+    pub log_events: Option<Vec<InputLogEvent<'a>>>,
     pub sequence_token: Option<String>,
     pub entity: Option<serde_json::Value>,
 }

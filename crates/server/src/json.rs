@@ -5,13 +5,13 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use flowwatch_model::{ApiError, ApiResult, ErrorCode};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Parses a request body (empty = `{}`); a syntax or type error is a SerializationException.
-pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+pub(crate) fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> ApiResult<T> {
+    let body: &'de [u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body

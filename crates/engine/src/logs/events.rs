@@ -142,7 +142,7 @@ impl Engine {
     pub async fn put_log_events(
         &self,
         caller: &Caller,
-        req: PutLogEventsRequest,
+        req: PutLogEventsRequest<'_>,
     ) -> ApiResult<PutLogEventsResponse> {
         let group = LogGroupName::parse(
             "logGroupName",
@@ -152,7 +152,7 @@ impl Engine {
             "logStreamName",
             &required("logStreamName", req.log_stream_name)?,
         )?;
-        let input: Vec<InputLogEvent> = required("logEvents", req.log_events)?;
+        let input: Vec<InputLogEvent<'_>> = required("logEvents", req.log_events)?;
         let mut events = Vec::with_capacity(input.len());
         for (i, e) in input.iter().enumerate() {
             let ts = required(
