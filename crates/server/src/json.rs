@@ -4,8 +4,8 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use flowwatch_model::{ApiError, ApiResult, ErrorCode};
-use serde::Serialize;
 use serde::Deserialize;
+use serde::Serialize;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 

@@ -29,12 +29,13 @@ pub struct Storage {
 #[derive(Debug, Default)]
 pub(crate) struct MemState {
     pub(crate) active: MemTable,
-    pub(crate) frozen: Vec<Arc<MemTable>>,
+    /// Memtables taken out of the write path, oldest first, until their segments are committed.
+    pub(crate) frozen: Vec<Arc<Frozen>>,
 }
 
 impl MemState {
     fn bytes(&self) -> usize {
-        self.active.bytes + self.frozen.iter().map(|f| f.bytes).sum::<usize>()
+        self.active.bytes + self.frozen.iter().map(|f| f.table.bytes).sum::<usize>()
     }
 }
 
@@ -59,8 +60,8 @@ pub(crate) struct Shared {
 
 /// A memtable taken out of the write path for flushing.
 #[derive(Debug)]
-struct Frozen {
-    table: Arc<MemTable>,
+pub(crate) struct Frozen {
+    pub(crate) table: MemTable,
     /// Every event with a sequence number up to this is in `table` or an earlier segment.
     flushed_seq: u64,
     /// First sequence number of the WAL file started at the freeze.
@@ -75,7 +76,7 @@ enum WalMsg {
         done: oneshot::Sender<Result<u64>>,
     },
     Freeze {
-        done: oneshot::Sender<Result<Frozen>>,
+        done: oneshot::Sender<Result<()>>,
     },
     Shutdown,
 }
@@ -381,7 +382,7 @@ impl Storage {
         let mut bytes: HashMap<i64, u64> = HashMap::new();
         {
             let mem = self.shared.mem_read();
-            for table in std::iter::once(&mem.active).chain(mem.frozen.iter().map(|f| &**f)) {
+            for table in std::iter::once(&mem.active).chain(mem.frozen.iter().map(|f| &f.table)) {
                 for (key, buf) in &table.streams {
                     if wanted.contains(&key.group_id) {
                         *bytes.entry(key.group_id).or_default() += (buf.data.len()
@@ -571,8 +572,8 @@ impl Storage {
             mem.active.read(key, req, floor, &mut out);
             mem.frozen.clone()
         };
-        for table in &frozen {
-            table.read(key, req, floor, &mut out);
+        for f in &frozen {
+            f.table.read(key, req, floor, &mut out);
         }
         // Visit segments nearest the cursor first and stop once `limit` events are in hand
         // that no later segment can precede.
@@ -639,7 +640,8 @@ impl Storage {
 
     // ---- flush ---------------------------------------------------------------------------
 
-    /// Writes everything in memory to segments and truncates the WAL.
+    /// Writes everything in memory to segments and truncates the WAL. Memtables whose earlier
+    /// flush failed are written first, so the WAL checkpoint never passes unwritten events.
     pub async fn flush(&self) -> Result<()> {
         let shared = &self.shared;
         let _one_at_a_time = shared.flush_lock.lock().await;
@@ -649,7 +651,18 @@ impl Storage {
             .send(WalMsg::Freeze { done })
             .await
             .map_err(|_| StorageError::Closed)?;
-        let frozen = rx.await.map_err(|_| StorageError::Closed)??;
+        rx.await.map_err(|_| StorageError::Closed)??;
+        let pending = shared.mem_read().frozen.clone();
+        for frozen in pending {
+            self.write_frozen(&frozen).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one frozen memtable as one segment per group, commits them with its checkpoint,
+    /// drops it from memory and truncates the WAL behind it.
+    async fn write_frozen(&self, frozen: &Arc<Frozen>) -> Result<()> {
+        let shared = &self.shared;
         let groups: HashSet<i64> = frozen.table.streams.keys().map(|k| k.group_id).collect();
         let mut added = Vec::new();
         for group_id in groups {
@@ -664,19 +677,18 @@ impl Storage {
                     .unwrap_or_default();
                 (names, shared.retention_floor(group.retention))
             };
-            let table = frozen.table.clone();
+            let table = frozen.clone();
             let path = format!("g{group_id}/{:020}-f.parquet", frozen.flushed_seq);
             let row_group_rows = shared.config.row_group_rows;
-            let encoded =
-                blocking(
-                    move || match segment::batch_of_group(&table, group_id, &names, floor)? {
-                        Some(batch) => {
-                            segment::encode(group_id, &path, &batch, row_group_rows).map(Some)
-                        }
-                        None => Ok(None),
-                    },
-                )
-                .await?;
+            let encoded = blocking(move || {
+                match segment::batch_of_group(&table.table, group_id, &names, floor)? {
+                    Some(batch) => {
+                        segment::encode(group_id, &path, &batch, row_group_rows).map(Some)
+                    }
+                    None => Ok(None),
+                }
+            })
+            .await?;
             let Some((bytes, meta)) = encoded else {
                 continue;
             };
@@ -698,7 +710,7 @@ impl Storage {
         shared
             .mem_write()
             .frozen
-            .retain(|t| !Arc::ptr_eq(t, &frozen.table));
+            .retain(|t| !Arc::ptr_eq(t, frozen));
         shared.space_freed.notify_waiters();
         let wal_dir = shared.config.data_dir.join("wal");
         let first = frozen.wal_first_seq;
@@ -879,16 +891,16 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
     }
 }
 
-fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<Frozen> {
+fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<()> {
     let new_writer = WalWriter::create(writer.dir(), next_seq, shared.config.fsync)?;
     *writer = new_writer;
     let mut mem = shared.mem_write();
-    let table = Arc::new(std::mem::take(&mut mem.active));
+    let table = std::mem::take(&mut mem.active);
     mem.active.max_seq = next_seq - 1;
-    mem.frozen.push(table.clone());
-    Ok(Frozen {
+    mem.frozen.push(Arc::new(Frozen {
         table,
         flushed_seq: next_seq - 1,
         wal_first_seq: next_seq,
-    })
+    }));
+    Ok(())
 }

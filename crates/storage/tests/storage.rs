@@ -405,3 +405,61 @@ async fn paging_with_cursors_visits_every_event_once() {
     assert_eq!(sorted.len(), 100);
     s.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_flush_is_retried_before_the_checkpoint_moves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let s = Storage::open(config(dir.path()), clock.clone())
+        .await
+        .expect("open");
+    s.create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group");
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    s.append(
+        key,
+        T0,
+        &[EventRef {
+            timestamp: T0,
+            message: "first",
+        }],
+    )
+    .await
+    .expect("append");
+    // The object store cannot write the group's directory: the flush fails.
+    let blocker = dir.path().join("segments/g1");
+    std::fs::write(&blocker, b"not a directory").expect("blocker");
+    assert!(s.flush().await.is_err());
+    s.append(
+        key,
+        T0,
+        &[EventRef {
+            timestamp: T0 + 1,
+            message: "second",
+        }],
+    )
+    .await
+    .expect("append");
+    assert_eq!(
+        read_all(&s, "g", "s").await.len(),
+        2,
+        "unflushed events stay readable"
+    );
+    std::fs::remove_file(&blocker).expect("unblock");
+    s.flush().await.expect("flush");
+    s.close_without_flush().await;
+    let s = Storage::open(config(dir.path()), clock)
+        .await
+        .expect("reopen");
+    let got: Vec<String> = read_all(&s, "g", "s")
+        .await
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(got, ["first", "second"]);
+    s.close().await.expect("close");
+}
