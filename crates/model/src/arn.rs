@@ -27,7 +27,9 @@ pub fn resolve_log_group_identifier(
     member: &str,
     identifier: &str,
 ) -> ApiResult<LogGroupName> {
-    crate::names::check_identifier(member, identifier)?;
+    // The ARN form may end in `:*` (as DescribeLogGroups' `arn` does); the rest must match the
+    // identifier pattern.
+    crate::names::check_identifier(member, identifier.strip_suffix(":*").unwrap_or(identifier))?;
     if !identifier.starts_with("arn:") {
         return LogGroupName::parse(member, identifier);
     }
