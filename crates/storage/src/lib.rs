@@ -2,11 +2,11 @@
 //!
 //! The storage engine: where log events and the metadata around them live.
 //!
-//! - **Catalog** ([`catalog`], embedded SQLite with migrations): accounts, log groups, streams,
+//! - **Catalog** (`catalog`, embedded SQLite with migrations): accounts, log groups, streams,
 //!   tags, segments and the WAL checkpoint, cached in memory so appends never query SQLite.
-//! - **WAL** ([`wal`]): every append is framed (length + CRC), written by one thread that batches
+//! - **WAL** (`wal`): every append is framed (length + CRC), written by one thread that batches
 //!   all waiting appends into one write and one fsync, and acknowledged only after that fsync.
-//! - **Memory** ([`memtable`]): acknowledged events, column by column, readable at once.
+//! - **Memory** (`memtable`): acknowledged events, column by column, readable at once.
 //! - **Segments** ([`segment`]): the memory is flushed by size and age into immutable Parquet
 //!   files on an `object_store` (a local directory by default, S3 by configuration), listed in
 //!   the catalog with their time range, streams, rows and bytes; the WAL is then truncated.
