@@ -378,4 +378,24 @@ mod tests {
         WalWriter::create(dir.path(), 4, true).unwrap();
         assert!(replay(dir.path(), |_| {}).is_err());
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes after a valid header never panic replay: they are a torn tail.
+        #[test]
+        fn garbage_tail_never_panics(garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = write_records(dir.path(), 2);
+            let mut data = fs::read(&path).unwrap();
+            data.extend_from_slice(&garbage);
+            fs::write(&path, &data).unwrap();
+            let got = replayed(dir.path());
+            proptest::prop_assert!(got.len() >= 2);
+        }
+
+        /// Arbitrary payloads never panic the decoder.
+        #[test]
+        fn decoder_never_panics(payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = decode_events(&payload);
+        }
+    }
 }
