@@ -1,22 +1,19 @@
 //! [`Storage`]: the catalog, the WAL thread, memory and segments put together.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use flowwatch_model::{Clock, RetentionDays, Scope};
-use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::ObjectStore;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::catalog::Catalog;
 use crate::error::{Result, StorageError};
 use crate::memtable::MemTable;
-use crate::segment::{self, RowWanted};
 use crate::types::{
-    Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, ReadRequest,
-    StorageConfig, StoredEvent, StreamKey,
+    EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, StorageConfig, StreamKey,
 };
 use crate::wal::{self, WalWriter};
 
@@ -46,16 +43,16 @@ pub(crate) struct Shared {
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) mem: RwLock<MemState>,
     pub(crate) store: Arc<dyn ObjectStore>,
-    wal_tx: mpsc::Sender<WalMsg>,
-    wal_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    pub(crate) wal_tx: mpsc::Sender<WalMsg>,
+    pub(crate) wal_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Set when the WAL could not be written: no further append is acknowledged.
-    failed: AtomicBool,
-    closed: AtomicBool,
-    flush_wanted: Notify,
-    space_freed: Notify,
-    shutdown: Notify,
-    flush_lock: tokio::sync::Mutex<()>,
-    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) failed: AtomicBool,
+    pub(crate) closed: AtomicBool,
+    pub(crate) flush_wanted: Notify,
+    pub(crate) space_freed: Notify,
+    pub(crate) shutdown: Notify,
+    pub(crate) flush_lock: tokio::sync::Mutex<()>,
+    pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// A memtable taken out of the write path for flushing.
@@ -63,13 +60,13 @@ pub(crate) struct Shared {
 pub(crate) struct Frozen {
     pub(crate) table: MemTable,
     /// Every event with a sequence number up to this is in `table` or an earlier segment.
-    flushed_seq: u64,
+    pub(crate) flushed_seq: u64,
     /// First sequence number of the WAL file started at the freeze.
-    wal_first_seq: u64,
+    pub(crate) wal_first_seq: u64,
 }
 
 #[derive(Debug)]
-enum WalMsg {
+pub(crate) enum WalMsg {
     Append {
         frame: Vec<u8>,
         count: u64,
@@ -81,7 +78,7 @@ enum WalMsg {
     Shutdown,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -151,7 +148,9 @@ fn build_store(config: &ObjectStoreConfig) -> Result<Arc<dyn ObjectStore>> {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StorageError::Task(e.to_string()))?
@@ -186,7 +185,7 @@ impl Storage {
                     record.ingestion_time,
                     events,
                 );
-                observe(&mut catalog, key, record.ingestion_time, events);
+                crate::flush::observe(&mut catalog, key, record.ingestion_time, events);
             })?;
             let next_seq = max_seq.max(flushed) + 1;
             mem.max_seq = next_seq - 1;
@@ -218,7 +217,7 @@ impl Storage {
         let thread_shared = shared.clone();
         let handle = std::thread::Builder::new()
             .name("flowwatch-wal".into())
-            .spawn(move || wal_thread(thread_shared, wal_rx, writer, next_seq))
+            .spawn(move || crate::flush::wal_thread(thread_shared, wal_rx, writer, next_seq))
             .map_err(|e| StorageError::io("wal thread", e))?;
         *lock(&shared.wal_thread) = Some(handle);
         let storage = Self { shared };
@@ -546,178 +545,6 @@ impl Storage {
         rx.await.map_err(|_| StorageError::Closed)?
     }
 
-    /// Reads a page of one stream's events in the request's direction, memory and segments as
-    /// one, each event once; events older than the group's retention are never returned.
-    pub async fn read_stream(&self, key: StreamKey, req: &ReadRequest) -> Result<Vec<StoredEvent>> {
-        let (floor, segments) = {
-            let catalog = self.shared.catalog();
-            let group = catalog
-                .group_by_id(key.group_id)
-                .ok_or(StorageError::LogGroupNotFound)?;
-            if !catalog.stream_exists(key.group_id, key.stream_id) {
-                return Err(StorageError::LogStreamNotFound);
-            }
-            let floor = self.shared.retention_floor(group.retention);
-            let segments: Vec<_> = catalog
-                .segments(key.group_id)
-                .iter()
-                .filter(|s| segment::may_hold(s, key, req, floor))
-                .cloned()
-                .collect();
-            (floor, segments)
-        };
-        let mut out = Vec::new();
-        let frozen = {
-            let mem = self.shared.mem_read();
-            mem.active.read(key, req, floor, &mut out);
-            mem.frozen.clone()
-        };
-        for f in &frozen {
-            f.table.read(key, req, floor, &mut out);
-        }
-        // Visit segments nearest the cursor first and stop once `limit` events are in hand
-        // that no later segment can precede.
-        let span = |seg: &crate::types::SegmentMeta| {
-            seg.streams
-                .iter()
-                .find(|s| s.0 == key.stream_id)
-                .map_or((i64::MIN, i64::MAX), |s| (s.1, s.2))
-        };
-        let mut segments = segments;
-        match req.direction {
-            Direction::Forward => segments.sort_by_key(|s| span(s).0),
-            Direction::Backward => segments.sort_by_key(|s| std::cmp::Reverse(span(s).1)),
-        }
-        for seg in &segments {
-            if out.len() >= req.limit {
-                let (lo, hi) = span(seg);
-                let done = match req.direction {
-                    Direction::Forward => {
-                        out.select_nth_unstable_by_key(req.limit - 1, StoredEvent::position);
-                        lo > out[req.limit - 1].timestamp
-                    }
-                    Direction::Backward => {
-                        out.select_nth_unstable_by_key(req.limit - 1, |e| {
-                            std::cmp::Reverse(e.position())
-                        });
-                        hi < out[req.limit - 1].timestamp
-                    }
-                };
-                if done {
-                    break;
-                }
-            }
-            let wanted = RowWanted {
-                stream_id: Some(key.stream_id),
-                min_ts: req.start_ms.max(floor),
-                end_ts: req.end_ms,
-            };
-            segment::read_rows(&self.shared.store, seg, wanted, |_, event| {
-                if segment::after_cursor(req, event.position()) {
-                    out.push(event);
-                }
-            })
-            .await?;
-        }
-        match req.direction {
-            Direction::Forward => out.sort_by_key(StoredEvent::position),
-            Direction::Backward => out.sort_by_key(|e| std::cmp::Reverse(e.position())),
-        }
-        out.dedup_by_key(|e| e.seq);
-        let mut bytes = 0;
-        let mut n = 0;
-        for e in &out {
-            let size = e.message.len() + flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
-            if n >= req.limit || (n > 0 && bytes + size > req.max_bytes) {
-                break;
-            }
-            bytes += size;
-            n += 1;
-        }
-        out.truncate(n);
-        Ok(out)
-    }
-
-    // ---- flush ---------------------------------------------------------------------------
-
-    /// Writes everything in memory to segments and truncates the WAL. Memtables whose earlier
-    /// flush failed are written first, so the WAL checkpoint never passes unwritten events.
-    pub async fn flush(&self) -> Result<()> {
-        let shared = &self.shared;
-        let _one_at_a_time = shared.flush_lock.lock().await;
-        let (done, rx) = oneshot::channel();
-        shared
-            .wal_tx
-            .send(WalMsg::Freeze { done })
-            .await
-            .map_err(|_| StorageError::Closed)?;
-        rx.await.map_err(|_| StorageError::Closed)??;
-        let pending = shared.mem_read().frozen.clone();
-        for frozen in pending {
-            self.write_frozen(&frozen).await?;
-        }
-        Ok(())
-    }
-
-    /// Writes one frozen memtable as one segment per group, commits them with its checkpoint,
-    /// drops it from memory and truncates the WAL behind it.
-    async fn write_frozen(&self, frozen: &Arc<Frozen>) -> Result<()> {
-        let shared = &self.shared;
-        let groups: HashSet<i64> = frozen.table.streams.keys().map(|k| k.group_id).collect();
-        let mut added = Vec::new();
-        for group_id in groups {
-            let (names, floor) = {
-                let catalog = shared.catalog();
-                let Some(group) = catalog.group_by_id(group_id) else {
-                    continue;
-                };
-                let names: BTreeMap<i64, String> = catalog
-                    .streams(group_id)
-                    .map(|s| s.values().map(|s| (s.id, s.name.clone())).collect())
-                    .unwrap_or_default();
-                (names, shared.retention_floor(group.retention))
-            };
-            let table = frozen.clone();
-            let path = format!("g{group_id}/{:020}-f.parquet", frozen.flushed_seq);
-            let row_group_rows = shared.config.row_group_rows;
-            let encoded = blocking(move || {
-                match segment::batch_of_group(&table.table, group_id, &names, floor)? {
-                    Some(batch) => {
-                        segment::encode(group_id, &path, &batch, row_group_rows).map(Some)
-                    }
-                    None => Ok(None),
-                }
-            })
-            .await?;
-            let Some((bytes, meta)) = encoded else {
-                continue;
-            };
-            shared
-                .store
-                .put(&ObjectPath::from(meta.path.as_str()), bytes.into())
-                .await?;
-            added.push(meta);
-        }
-        let flushed_seq = frozen.flushed_seq;
-        let commit_shared = shared.clone();
-        blocking(move || {
-            let now = commit_shared.clock.now_millis();
-            commit_shared
-                .catalog()
-                .commit_segments(added, &[], Some(flushed_seq), now)
-        })
-        .await?;
-        shared
-            .mem_write()
-            .frozen
-            .retain(|t| !Arc::ptr_eq(t, frozen));
-        shared.space_freed.notify_waiters();
-        let wal_dir = shared.config.data_dir.join("wal");
-        let first = frozen.wal_first_seq;
-        blocking(move || wal::truncate(&wal_dir, flushed_seq, first)).await?;
-        Ok(())
-    }
-
     /// Flushes, stops the background tasks and the WAL thread. Appends after this fail.
     pub async fn close(&self) -> Result<()> {
         let result = if self.shared.failed.load(Ordering::SeqCst) {
@@ -748,159 +575,4 @@ impl Storage {
             task.abort();
         }
     }
-}
-
-/// Updates a stream's first/last event and last ingestion times.
-pub(crate) fn observe(
-    catalog: &mut Catalog,
-    key: StreamKey,
-    ingestion_time: i64,
-    events: &[EventRef<'_>],
-) {
-    let (lo, hi) = events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| {
-        (lo.min(e.timestamp), hi.max(e.timestamp))
-    });
-    if let Some(stream) = catalog.stream_mut(key.group_id, key.stream_id) {
-        stream.stats.observe(lo, hi, ingestion_time);
-    }
-}
-
-struct Pending {
-    frame: Vec<u8>,
-    first_seq: u64,
-    done: oneshot::Sender<Result<u64>>,
-}
-
-/// The WAL thread: batches waiting appends into one write and one fsync, applies them to
-/// memory, then acknowledges them; freezes memory for a flush between batches.
-fn wal_thread(
-    shared: Arc<Shared>,
-    mut rx: mpsc::Receiver<WalMsg>,
-    mut writer: WalWriter,
-    mut next_seq: u64,
-) {
-    const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
-    let mut pending: Vec<Pending> = Vec::new();
-    while let Some(first) = rx.blocking_recv() {
-        let mut msgs = vec![first];
-        let mut bytes = 0;
-        while bytes < MAX_BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(msg) => {
-                    if let WalMsg::Append { frame, .. } = &msg {
-                        bytes += frame.len();
-                    }
-                    msgs.push(msg);
-                }
-                Err(_) => break,
-            }
-        }
-        for msg in msgs {
-            match msg {
-                WalMsg::Append {
-                    mut frame,
-                    count,
-                    done,
-                } => {
-                    if shared.failed.load(Ordering::SeqCst) {
-                        let _ = done.send(Err(StorageError::Closed));
-                        continue;
-                    }
-                    wal::seal(&mut frame, next_seq);
-                    if let Err(error) = writer.write(&frame) {
-                        tracing::error!(%error, "WAL write failed; refusing further appends");
-                        shared.failed.store(true, Ordering::SeqCst);
-                        let _ = done.send(Err(error));
-                        continue;
-                    }
-                    pending.push(Pending {
-                        frame,
-                        first_seq: next_seq,
-                        done,
-                    });
-                    next_seq += count;
-                }
-                WalMsg::Freeze { done } => {
-                    commit(&shared, &mut writer, &mut pending);
-                    let result = freeze(&shared, &mut writer, next_seq);
-                    let _ = done.send(result);
-                }
-                WalMsg::Shutdown => {
-                    commit(&shared, &mut writer, &mut pending);
-                    return;
-                }
-            }
-        }
-        commit(&shared, &mut writer, &mut pending);
-        if writer.size() >= shared.config.wal_segment_bytes {
-            match WalWriter::create(writer.dir(), next_seq, shared.config.fsync) {
-                Ok(w) => writer = w,
-                Err(error) => {
-                    tracing::error!(%error, "could not roll the WAL; continuing in the current file")
-                }
-            }
-        }
-    }
-}
-
-/// fsyncs, applies the pending appends to memory and acknowledges them.
-fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
-    if pending.is_empty() {
-        return;
-    }
-    if let Err(error) = writer.sync() {
-        tracing::error!(%error, "WAL fsync failed; refusing further appends");
-        shared.failed.store(true, Ordering::SeqCst);
-        for p in pending.drain(..) {
-            let _ = p.done.send(Err(StorageError::Task(format!(
-                "WAL fsync failed: {error}"
-            ))));
-        }
-        return;
-    }
-    let mut over = false;
-    {
-        let mut mem = shared.mem_write();
-        let mut catalog = shared.catalog();
-        for p in pending.iter() {
-            let Some(record) = wal::decode_events(&p.frame[8..]) else {
-                continue;
-            };
-            mem.active.append(
-                record.key,
-                p.first_seq,
-                record.ingestion_time,
-                &record.events,
-            );
-            observe(
-                &mut catalog,
-                record.key,
-                record.ingestion_time,
-                &record.events,
-            );
-        }
-        if mem.active.bytes >= shared.config.flush_bytes {
-            over = true;
-        }
-    }
-    for p in pending.drain(..) {
-        let _ = p.done.send(Ok(p.first_seq));
-    }
-    if over {
-        shared.flush_wanted.notify_one();
-    }
-}
-
-fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<()> {
-    let new_writer = WalWriter::create(writer.dir(), next_seq, shared.config.fsync)?;
-    *writer = new_writer;
-    let mut mem = shared.mem_write();
-    let table = std::mem::take(&mut mem.active);
-    mem.active.max_seq = next_seq - 1;
-    mem.frozen.push(Arc::new(Frozen {
-        table,
-        flushed_seq: next_seq - 1,
-        wal_first_seq: next_seq,
-    }));
-    Ok(())
 }

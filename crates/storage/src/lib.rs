@@ -35,8 +35,10 @@
 mod catalog;
 mod db;
 mod error;
+mod flush;
 mod maintenance;
 mod memtable;
+mod read;
 pub mod segment;
 mod types;
 mod wal;
@@ -45,5 +47,6 @@ pub use db::Storage;
 pub use error::{Result, StorageError};
 pub use types::{
     Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,
-    ReadRequest, SegmentMeta, StorageConfig, StoredEvent, StreamKey, StreamStats,
+    ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StorageConfig, StoredEvent, StreamKey,
+    StreamStats,
 };

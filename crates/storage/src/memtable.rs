@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::types::{Direction, EventRef, Position, ReadRequest, StoredEvent, StreamKey};
+use crate::types::{
+    Direction, EventRef, Position, ReadRequest, ScanRequest, ScannedEvent, StoredEvent, StreamKey,
+};
 
 /// One stream's unflushed events.
 #[derive(Debug)]
@@ -68,6 +70,40 @@ impl StreamBuffer {
             idx.sort_by_key(|&i| self.position(i));
         }
         idx
+    }
+
+    /// Up to `limit` events in [start, end) after `after` whose message passes `keep`, oldest
+    /// first.
+    fn scan(
+        &self,
+        start: i64,
+        end: i64,
+        after: Option<Position>,
+        limit: usize,
+        keep: &dyn Fn(&str) -> bool,
+        mut out: impl FnMut(StoredEvent),
+    ) {
+        let mut n = 0;
+        for i in self.order() {
+            if n >= limit {
+                break;
+            }
+            let ts = self.timestamps[i];
+            if ts < start || ts >= end || after.is_some_and(|a| self.position(i) <= a) {
+                continue;
+            }
+            let message = self.message(i);
+            if !keep(message) {
+                continue;
+            }
+            out(StoredEvent {
+                timestamp: ts,
+                ingestion_time: self.ingestion[i],
+                seq: self.seqs[i],
+                message: message.to_owned(),
+            });
+            n += 1;
+        }
     }
 
     /// Up to `req.limit` events matching `req`, in the request's direction.
@@ -137,6 +173,35 @@ impl MemTable {
         if !events.is_empty() {
             self.max_seq = self.max_seq.max(first_seq + events.len() as u64 - 1);
             self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Events of a group's streams (all when `req.streams` is `None`) for a scan.
+    pub(crate) fn scan(
+        &self,
+        group_id: i64,
+        req: &ScanRequest,
+        min_ts: i64,
+        keep: &dyn Fn(&str) -> bool,
+        out: &mut Vec<ScannedEvent>,
+    ) {
+        for (key, buf) in &self.streams {
+            if key.group_id != group_id || !req.wants_stream(key.stream_id) {
+                continue;
+            }
+            buf.scan(
+                req.start_ms.max(min_ts),
+                req.end_ms,
+                req.after,
+                req.limit,
+                keep,
+                |event| {
+                    out.push(ScannedEvent {
+                        stream_id: key.stream_id,
+                        event,
+                    })
+                },
+            );
         }
     }
 

@@ -134,6 +134,37 @@ pub struct ReadRequest {
     pub max_bytes: usize,
 }
 
+/// A page of a scan across a group's streams, oldest first (FilterLogEvents, and later
+/// subscription and query readers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// Inclusive lower bound on the timestamp.
+    pub start_ms: i64,
+    /// Exclusive upper bound on the timestamp.
+    pub end_ms: i64,
+    /// Stream ids to scan; `None` = every stream of the group.
+    pub streams: Option<std::collections::BTreeSet<i64>>,
+    /// Resume strictly after this position (positions are unique across a group).
+    pub after: Option<Position>,
+    /// Most events to return.
+    pub limit: usize,
+    /// Most bytes (message + 26 per event) to return; at least one event is always returned.
+    pub max_bytes: usize,
+}
+
+impl ScanRequest {
+    pub(crate) fn wants_stream(&self, stream_id: i64) -> bool {
+        self.streams.as_ref().is_none_or(|s| s.contains(&stream_id))
+    }
+}
+
+/// An event found by a scan, with its stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedEvent {
+    pub stream_id: i64,
+    pub event: StoredEvent,
+}
+
 /// Where segments live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectStoreConfig {

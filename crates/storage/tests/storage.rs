@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use flowwatch_model::{ManualClock, RetentionDays, Scope};
 use flowwatch_storage::{
-    Direction, EventRef, NewLogGroup, ReadRequest, Storage, StorageConfig, StorageError,
+    Direction, EventRef, NewLogGroup, ReadRequest, ScanRequest, Storage, StorageConfig, StorageError,
     StoredEvent,
 };
 use proptest::prelude::*;
@@ -91,6 +91,33 @@ async fn check(s: &Storage, model: &Model) {
     let names: Vec<String> = s.log_groups(&scope()).into_iter().map(|g| g.name).collect();
     assert_eq!(names, model.keys().cloned().collect::<Vec<_>>());
     for (g, streams) in model {
+        // A scan across the group, paged, filtered, interleaves every stream's events.
+        let gid = s.log_group(&scope(), g).expect("group").id;
+        let mut want: Vec<&(i64, u64, String)> = streams.values().flatten().collect();
+        want.sort_by_key(|e| (e.0, e.1));
+        let keep = |m: &str| !m.ends_with('7');
+        let want: Vec<(i64, String)> = want
+            .into_iter()
+            .filter(|e| keep(&e.2))
+            .map(|e| (e.0, e.2.clone()))
+            .collect();
+        let mut req = ScanRequest {
+            start_ms: 0,
+            end_ms: i64::MAX,
+            streams: None,
+            after: None,
+            limit: 4,
+            max_bytes: usize::MAX,
+        };
+        let mut scanned = Vec::new();
+        loop {
+            let page = s.scan_group(gid, &req, &keep).await.expect("scan");
+            let Some(last) = page.last() else { break };
+            req.after = Some(last.event.position());
+            scanned.extend(page.into_iter().map(|e| (e.event.timestamp, e.event.message)));
+        }
+        assert_eq!(scanned, want, "scan of {g}");
+
         let got: Vec<String> = s
             .log_streams(&scope(), g)
             .expect("streams")
