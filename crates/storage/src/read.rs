@@ -25,6 +25,57 @@ fn fitting<'a>(sizes: impl Iterator<Item = &'a str>, limit: usize, max_bytes: us
     n
 }
 
+/// The `limit` nearest events seen so far by `key` (smallest first), in bounded memory: at most
+/// `2 * limit` are held at any time, however many rows a segment yields.
+struct Nearest<T, K: Ord, F: Fn(&T) -> K> {
+    items: Vec<T>,
+    limit: usize,
+    key: F,
+}
+
+impl<T, K: Ord, F: Fn(&T) -> K> Nearest<T, K, F> {
+    fn new(limit: usize, key: F) -> Self {
+        Self {
+            items: Vec::new(),
+            limit: limit.max(1),
+            key,
+        }
+    }
+
+    fn push(&mut self, item: T) {
+        self.items.push(item);
+        if self.items.len() >= 2 * self.limit {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.items.len() > self.limit {
+            self.items
+                .select_nth_unstable_by_key(self.limit - 1, &self.key);
+            self.items.truncate(self.limit);
+        }
+    }
+
+    /// The `limit`-th nearest item, once `limit` items are held.
+    fn boundary(&mut self) -> Option<&T> {
+        if self.items.len() < self.limit {
+            return None;
+        }
+        self.items
+            .select_nth_unstable_by_key(self.limit - 1, &self.key);
+        self.items.get(self.limit - 1)
+    }
+
+    /// The items, nearest first.
+    fn into_sorted(mut self) -> Vec<T> {
+        self.trim();
+        let key = self.key;
+        self.items.sort_by_key(|x| key(x));
+        self.items
+    }
+}
+
 impl Storage {
     /// Reads a page of one stream's events in the request's direction, memory and segments as
     /// one, each event once; events older than the group's retention are never returned.
@@ -46,14 +97,24 @@ impl Storage {
                 .collect();
             (floor, segments)
         };
-        let mut out = Vec::new();
+        let mut mem_events = Vec::new();
         let frozen = {
             let mem = self.shared().mem_read();
-            mem.active.read(key, req, floor, &mut out);
+            mem.active.read(key, req, floor, &mut mem_events);
             mem.frozen.clone()
         };
         for f in &frozen {
-            f.table.read(key, req, floor, &mut out);
+            f.table.read(key, req, floor, &mut mem_events);
+        }
+        let forward = req.direction == Direction::Forward;
+        // Forward: smallest positions first; backward: largest first (the key is mirrored).
+        let mut out = Nearest::new(req.limit, |e: &StoredEvent| {
+            // Order-preserving map of the timestamp to u64, complemented when walking backward.
+            let t = (e.timestamp as u64) ^ (1 << 63);
+            if forward { (t, e.seq) } else { (!t, !e.seq) }
+        });
+        for e in mem_events {
+            out.push(e);
         }
         // Visit segments nearest the cursor first and stop once `limit` events are in hand
         // that no later segment can precede.
@@ -69,19 +130,12 @@ impl Storage {
             Direction::Backward => segments.sort_by_key(|s| std::cmp::Reverse(span(s).1)),
         }
         for seg in &segments {
-            if out.len() >= req.limit {
-                let (lo, hi) = span(seg);
-                let done = match req.direction {
-                    Direction::Forward => {
-                        out.select_nth_unstable_by_key(req.limit - 1, StoredEvent::position);
-                        lo > out[req.limit - 1].timestamp
-                    }
-                    Direction::Backward => {
-                        out.select_nth_unstable_by_key(req.limit - 1, |e| {
-                            std::cmp::Reverse(e.position())
-                        });
-                        hi < out[req.limit - 1].timestamp
-                    }
+            let (lo, hi) = span(seg);
+            if let Some(b) = out.boundary() {
+                let done = if forward {
+                    lo > b.timestamp
+                } else {
+                    hi < b.timestamp
                 };
                 if done {
                     break;
@@ -99,10 +153,7 @@ impl Storage {
             })
             .await?;
         }
-        match req.direction {
-            Direction::Forward => out.sort_by_key(StoredEvent::position),
-            Direction::Backward => out.sort_by_key(|e| std::cmp::Reverse(e.position())),
-        }
+        let mut out = out.into_sorted();
         out.dedup_by_key(|e| e.seq);
         let n = fitting(
             out.iter().map(|e| e.message.as_str()),
@@ -122,7 +173,7 @@ impl Storage {
         keep: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Vec<ScannedEvent>> {
         let shared = self.shared();
-        let (floor, mut segments) = {
+        let (floor, mut segments, alive) = {
             let catalog = shared.catalog();
             let group = catalog
                 .group_by_id(group_id)
@@ -144,26 +195,34 @@ impl Storage {
                 })
                 .cloned()
                 .collect();
-            (floor, segments)
+            let alive: std::collections::HashSet<i64> = catalog
+                .streams(group_id)
+                .map(|s| s.values().map(|s| s.id).collect())
+                .unwrap_or_default();
+            (floor, segments, alive)
         };
-        let alive = |sid: i64| shared.catalog().stream_exists(group_id, sid);
-        let mut out = Vec::new();
+        let alive = |sid: i64| alive.contains(&sid);
+        let mut mem_events = Vec::new();
         let frozen = {
             let mem = shared.mem_read();
-            mem.active.scan(group_id, req, floor, keep, &mut out);
+            mem.active.scan(group_id, req, floor, keep, &mut mem_events);
             mem.frozen.clone()
         };
         for f in &frozen {
-            f.table.scan(group_id, req, floor, keep, &mut out);
+            f.table.scan(group_id, req, floor, keep, &mut mem_events);
+        }
+        mem_events.retain(|e| alive(e.stream_id));
+        let mut out = Nearest::new(req.limit, |e: &ScannedEvent| e.event.position());
+        for e in mem_events {
+            out.push(e);
         }
         segments.sort_by_key(|s| s.min_ts);
-        let position = |e: &ScannedEvent| e.event.position();
         for seg in &segments {
-            if out.len() >= req.limit {
-                out.select_nth_unstable_by_key(req.limit - 1, position);
-                if seg.min_ts > out[req.limit - 1].event.timestamp {
-                    break;
-                }
+            if out
+                .boundary()
+                .is_some_and(|b| seg.min_ts > b.event.timestamp)
+            {
+                break;
             }
             let wanted = RowWanted {
                 stream_id: None,
@@ -172,6 +231,7 @@ impl Storage {
             };
             segment::read_rows(&shared.store, seg, wanted, |sid, event| {
                 if req.wants_stream(sid)
+                    && alive(sid)
                     && req.after.is_none_or(|a| event.position() > a)
                     && keep(&event.message)
                 {
@@ -183,8 +243,7 @@ impl Storage {
             })
             .await?;
         }
-        out.retain(|e| alive(e.stream_id));
-        out.sort_by_key(position);
+        let mut out = out.into_sorted();
         out.dedup_by_key(|e| e.event.seq);
         let n = fitting(
             out.iter().map(|e| e.event.message.as_str()),

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use flowwatch_model::{ManualClock, RetentionDays, Scope};
 use flowwatch_storage::{
-    Direction, EventRef, NewLogGroup, ReadRequest, ScanRequest, Storage, StorageConfig, StorageError,
-    StoredEvent,
+    Direction, EventRef, NewLogGroup, ReadRequest, ScanRequest, Storage, StorageConfig,
+    StorageError, StoredEvent,
 };
 use proptest::prelude::*;
 
@@ -114,7 +114,10 @@ async fn check(s: &Storage, model: &Model) {
             let page = s.scan_group(gid, &req, &keep).await.expect("scan");
             let Some(last) = page.last() else { break };
             req.after = Some(last.event.position());
-            scanned.extend(page.into_iter().map(|e| (e.event.timestamp, e.event.message)));
+            scanned.extend(
+                page.into_iter()
+                    .map(|e| (e.event.timestamp, e.event.message)),
+            );
         }
         assert_eq!(scanned, want, "scan of {g}");
 
