@@ -25,6 +25,12 @@ pub(crate) struct Catalog {
     groups: HashMap<GroupKey, LogGroupInfo>,
     /// Group id → streams by name.
     streams: HashMap<i64, BTreeMap<String, LogStreamInfo>>,
+    /// Group id → its key in `groups`.
+    group_keys: HashMap<i64, GroupKey>,
+    /// Stream id → (group id, name).
+    stream_names: HashMap<i64, (i64, String)>,
+    /// Streams whose statistics changed since they were last written to SQLite.
+    dirty_streams: std::collections::HashSet<i64>,
     /// Group id → its segments, oldest first.
     segments: HashMap<i64, Vec<SegmentMeta>>,
     flushed_seq: u64,
@@ -47,6 +53,9 @@ impl Catalog {
             conn,
             groups: HashMap::new(),
             streams: HashMap::new(),
+            group_keys: HashMap::new(),
+            stream_names: HashMap::new(),
+            dirty_streams: std::collections::HashSet::new(),
             segments: HashMap::new(),
             flushed_seq: 0,
         };
@@ -100,8 +109,9 @@ impl Catalog {
         for mut group in groups {
             group.tags = tags.remove(&group.id).unwrap_or_default();
             self.streams.entry(group.id).or_default();
-            self.groups
-                .insert(group_key(&group.scope, &group.name), group);
+            let key = group_key(&group.scope, &group.name);
+            self.group_keys.insert(group.id, key.clone());
+            self.groups.insert(key, group);
         }
         let mut stmt = self.conn.prepare(
             "SELECT id, group_id, name, creation_time, first_event_ts, last_event_ts,
@@ -128,7 +138,9 @@ impl Catalog {
             self.streams
                 .entry(stream.group_id)
                 .or_default()
-                .insert(stream.name.clone(), stream);
+                .insert(stream.name.clone(), stream.clone());
+            self.stream_names
+                .insert(stream.id, (stream.group_id, stream.name));
         }
         let mut stmt = self.conn.prepare(
             "SELECT id, group_id, path, format_version, min_ts, max_ts, row_count, byte_size
@@ -186,7 +198,7 @@ impl Catalog {
     }
 
     pub(crate) fn group_by_id(&self, id: i64) -> Option<&LogGroupInfo> {
-        self.groups.values().find(|g| g.id == id)
+        self.groups.get(self.group_keys.get(&id)?)
     }
 
     /// Groups of one account and region, sorted by name.
@@ -210,9 +222,9 @@ impl Catalog {
     }
 
     pub(crate) fn stream_exists(&self, group_id: i64, stream_id: i64) -> bool {
-        self.streams
-            .get(&group_id)
-            .is_some_and(|s| s.values().any(|st| st.id == stream_id))
+        self.stream_names
+            .get(&stream_id)
+            .is_some_and(|(g, _)| *g == group_id)
     }
 
     pub(crate) fn stream_mut(
@@ -220,10 +232,12 @@ impl Catalog {
         group_id: i64,
         stream_id: i64,
     ) -> Option<&mut LogStreamInfo> {
-        self.streams
-            .get_mut(&group_id)?
-            .values_mut()
-            .find(|s| s.id == stream_id)
+        let (g, name) = self.stream_names.get(&stream_id)?;
+        if *g != group_id {
+            return None;
+        }
+        self.dirty_streams.insert(stream_id);
+        self.streams.get_mut(&group_id)?.get_mut(name)
     }
 
     pub(crate) fn segments(&self, group_id: i64) -> &[SegmentMeta] {
@@ -289,6 +303,7 @@ impl Catalog {
             tags: spec.tags.clone(),
             stored_bytes: 0,
         };
+        self.group_keys.insert(id, key.clone());
         self.groups.insert(key, info.clone());
         self.streams.insert(id, BTreeMap::new());
         Ok(info)
@@ -312,7 +327,12 @@ impl Catalog {
         tx.execute("DELETE FROM log_groups WHERE id = ?1", params![info.id])?;
         tx.commit()?;
         self.groups.remove(&key);
-        self.streams.remove(&info.id);
+        self.group_keys.remove(&info.id);
+        if let Some(streams) = self.streams.remove(&info.id) {
+            for stream in streams.values() {
+                self.stream_names.remove(&stream.id);
+            }
+        }
         self.segments.remove(&info.id);
         Ok(info)
     }
@@ -383,6 +403,8 @@ impl Catalog {
             .entry(group_id)
             .or_default()
             .insert(name.to_owned(), info.clone());
+        self.stream_names
+            .insert(info.id, (group_id, name.to_owned()));
         Ok(info)
     }
 
@@ -398,6 +420,7 @@ impl Catalog {
         if let Some(streams) = self.streams.get_mut(&group_id) {
             streams.remove(name);
         }
+        self.stream_names.remove(&info.id);
         Ok(info)
     }
 
@@ -462,19 +485,23 @@ impl Catalog {
             )?;
             tx.execute("DELETE FROM segments WHERE id = ?1", params![id])?;
         }
-        for streams in self.streams.values() {
-            for s in streams.values() {
-                tx.execute(
-                    "UPDATE log_streams SET first_event_ts = ?2, last_event_ts = ?3,
-                            last_ingestion_time = ?4 WHERE id = ?1",
-                    params![
-                        s.id,
-                        s.stats.first_event_timestamp,
-                        s.stats.last_event_timestamp,
-                        s.stats.last_ingestion_time
-                    ],
-                )?;
-            }
+        for id in &self.dirty_streams {
+            let Some((group_id, name)) = self.stream_names.get(id) else {
+                continue;
+            };
+            let Some(s) = self.streams.get(group_id).and_then(|m| m.get(name)) else {
+                continue;
+            };
+            tx.execute(
+                "UPDATE log_streams SET first_event_ts = ?2, last_event_ts = ?3,
+                        last_ingestion_time = ?4 WHERE id = ?1",
+                params![
+                    s.id,
+                    s.stats.first_event_timestamp,
+                    s.stats.last_event_timestamp,
+                    s.stats.last_ingestion_time
+                ],
+            )?;
         }
         if let Some(seq) = flushed_seq {
             tx.execute(
@@ -483,6 +510,7 @@ impl Catalog {
             )?;
         }
         tx.commit()?;
+        self.dirty_streams.clear();
         if let Some(seq) = flushed_seq {
             self.flushed_seq = seq;
         }

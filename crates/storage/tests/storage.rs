@@ -121,13 +121,25 @@ async fn check(s: &Storage, model: &Model) {
         }
         assert_eq!(scanned, want, "scan of {g}");
 
-        let got: Vec<String> = s
-            .log_streams(&scope(), g)
-            .expect("streams")
-            .into_iter()
-            .map(|s| s.name)
-            .collect();
+        let infos = s.log_streams(&scope(), g).expect("streams");
+        let got: Vec<String> = infos.iter().map(|s| s.name.clone()).collect();
         assert_eq!(got, streams.keys().cloned().collect::<Vec<_>>());
+        for info in &infos {
+            let events = &streams[&info.name];
+            assert_eq!(
+                info.stats.first_event_timestamp,
+                events.iter().map(|e| e.0).min(),
+                "first event of {g}/{}",
+                info.name
+            );
+            assert_eq!(
+                info.stats.last_event_timestamp,
+                events.iter().map(|e| e.0).max(),
+                "last event of {g}/{}",
+                info.name
+            );
+            assert_eq!(info.stats.last_ingestion_time.is_some(), !events.is_empty());
+        }
         for (st, events) in streams {
             let mut want = events.clone();
             want.sort_by_key(|e| (e.0, e.1));
