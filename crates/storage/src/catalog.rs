@@ -431,9 +431,17 @@ impl Catalog {
         added: Vec<SegmentMeta>,
         replaced: &[i64],
         flushed_seq: Option<u64>,
+        observer_state: &[(String, Vec<u8>)],
         now: i64,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        for (name, state) in observer_state {
+            tx.execute(
+                "INSERT INTO observer_state (name, state) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET state = excluded.state",
+                params![name, state],
+            )?;
+        }
         let mut committed = Vec::with_capacity(added.len());
         for mut seg in added {
             // A group deleted while its segment was being written: drop the object later.
@@ -521,6 +529,18 @@ impl Catalog {
             self.segments.entry(seg.group_id).or_default().push(seg);
         }
         Ok(())
+    }
+
+    /// The state an ingest observer saved with the last checkpoint.
+    pub(crate) fn observer_state(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state FROM observer_state WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     pub(crate) fn pending_object_deletes(&self) -> Result<Vec<String>> {

@@ -12,6 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::catalog::Catalog;
 use crate::error::{Result, StorageError};
 use crate::memtable::MemTable;
+use crate::observer::{DurableBatch, IngestObserver};
 use crate::types::{
     EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, StorageConfig, StreamKey,
 };
@@ -42,6 +43,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) mem: RwLock<MemState>,
+    pub(crate) observers: Vec<Arc<dyn IngestObserver>>,
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) wal_tx: mpsc::Sender<WalMsg>,
     pub(crate) wal_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -63,6 +65,8 @@ pub(crate) struct Frozen {
     pub(crate) flushed_seq: u64,
     /// First sequence number of the WAL file started at the freeze.
     pub(crate) wal_first_seq: u64,
+    /// Ingest observers' state at the freeze, saved with the checkpoint.
+    pub(crate) observer_state: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -160,23 +164,47 @@ impl Storage {
     /// Opens the storage in `config.data_dir`: migrates the catalog, replays the WAL past the
     /// checkpoint, removes objects a crash left unlisted, and starts the background tasks.
     pub async fn open(config: StorageConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::open_with_observers(config, clock, Vec::new()).await
+    }
+
+    /// Opens like [`Storage::open`] with ingest observers: each is restored from the state saved
+    /// with the last checkpoint, then sees every batch replayed from the WAL and every new one.
+    pub async fn open_with_observers(
+        config: StorageConfig,
+        clock: Arc<dyn Clock>,
+        observers: Vec<Arc<dyn IngestObserver>>,
+    ) -> Result<Self> {
         let wal_dir = config.data_dir.join("wal");
         std::fs::create_dir_all(&wal_dir).map_err(|e| StorageError::io(wal_dir.display(), e))?;
         let store = build_store(&config.object_store)?;
         let catalog_path = config.data_dir.join("catalog.sqlite");
         let fsync = config.fsync;
+        let replay_observers = observers.clone();
         let (catalog, mem, writer) = blocking(move || {
             let mut catalog = Catalog::open(&catalog_path)?;
+            for o in &replay_observers {
+                o.restore(catalog.observer_state(o.name())?.as_deref());
+            }
             let flushed = catalog.flushed_seq();
             let mut mem = MemTable::default();
             let max_seq = wal::replay(&wal_dir, |record| {
                 let key = record.key;
-                if !catalog.stream_exists(key.group_id, key.stream_id) {
-                    return;
-                }
                 let skip = flushed.saturating_sub(record.first_seq - 1) as usize;
                 let events = record.events.get(skip..).unwrap_or_default();
                 if events.is_empty() {
+                    return;
+                }
+                // Observers saw these before the crash whatever became of the stream since.
+                let batch = DurableBatch {
+                    key,
+                    first_seq: record.first_seq + skip as u64,
+                    ingestion_time: record.ingestion_time,
+                    events,
+                };
+                for o in &replay_observers {
+                    o.on_durable(&batch);
+                }
+                if !catalog.stream_exists(key.group_id, key.stream_id) {
                     return;
                 }
                 mem.append(
@@ -203,6 +231,7 @@ impl Storage {
                 active: mem,
                 frozen: Vec::new(),
             }),
+            observers,
             store,
             wal_tx,
             wal_thread: Mutex::new(None),

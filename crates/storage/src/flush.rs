@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catalog::Catalog;
 use crate::db::{Frozen, Shared, Storage, WalMsg, blocking};
 use crate::error::{Result, StorageError};
+use crate::observer::DurableBatch;
 use crate::segment;
 use crate::types::{EventRef, StreamKey};
 use crate::wal::{self, WalWriter};
@@ -77,11 +78,16 @@ impl Storage {
         }
         let flushed_seq = frozen.flushed_seq;
         let commit_shared = shared.clone();
+        let frozen_state = frozen.clone();
         blocking(move || {
             let now = commit_shared.clock.now_millis();
-            commit_shared
-                .catalog()
-                .commit_segments(added, &[], Some(flushed_seq), now)
+            commit_shared.catalog().commit_segments(
+                added,
+                &[],
+                Some(flushed_seq),
+                &frozen_state.observer_state,
+                now,
+            )
         })
         .await?;
         shared
@@ -229,6 +235,21 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
             over = true;
         }
     }
+    if !shared.observers.is_empty() {
+        for p in pending.iter() {
+            if let Some(record) = wal::decode_events(&p.frame[8..]) {
+                let batch = DurableBatch {
+                    key: record.key,
+                    first_seq: p.first_seq,
+                    ingestion_time: record.ingestion_time,
+                    events: &record.events,
+                };
+                for o in &shared.observers {
+                    o.on_durable(&batch);
+                }
+            }
+        }
+    }
     for p in pending.drain(..) {
         let _ = p.done.send(Ok(p.first_seq));
     }
@@ -240,6 +261,11 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
 fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<()> {
     let new_writer = WalWriter::create(writer.dir(), next_seq, shared.config.fsync)?;
     *writer = new_writer;
+    let observer_state = shared
+        .observers
+        .iter()
+        .map(|o| (o.name().to_owned(), o.snapshot()))
+        .collect();
     let mut mem = shared.mem_write();
     let table = std::mem::take(&mut mem.active);
     mem.active.max_seq = next_seq - 1;
@@ -247,6 +273,7 @@ fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<()> 
         table,
         flushed_seq: next_seq - 1,
         wal_first_seq: next_seq,
+        observer_state,
     }));
     Ok(())
 }

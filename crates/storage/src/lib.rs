@@ -38,6 +38,7 @@ mod error;
 mod flush;
 mod maintenance;
 mod memtable;
+mod observer;
 mod read;
 pub mod segment;
 mod types;
@@ -45,6 +46,7 @@ mod wal;
 
 pub use db::Storage;
 pub use error::{Result, StorageError};
+pub use observer::{DurableBatch, IngestObserver};
 pub use types::{
     Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,
     ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StorageConfig, StoredEvent, StreamKey,

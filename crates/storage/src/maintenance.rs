@@ -37,7 +37,7 @@ impl Storage {
         let now = shared.clock.now_millis();
         shared
             .catalog()
-            .commit_segments(Vec::new(), &expired, None, now)?;
+            .commit_segments(Vec::new(), &expired, None, &[], now)?;
         self.delete_pending_objects().await
     }
 
@@ -119,7 +119,9 @@ impl Storage {
             };
             tracing::info!(group_id, inputs = ids.len(), "compacted segments");
             let now = shared.clock.now_millis();
-            shared.catalog().commit_segments(added, &ids, None, now)?;
+            shared
+                .catalog()
+                .commit_segments(added, &ids, None, &[], now)?;
         }
         self.delete_pending_objects().await
     }

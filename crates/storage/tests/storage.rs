@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use flowwatch_model::{ManualClock, RetentionDays, Scope};
 use flowwatch_storage::{
-    Direction, EventRef, NewLogGroup, ReadRequest, ScanRequest, Storage, StorageConfig,
-    StorageError, StoredEvent,
+    Direction, DurableBatch, EventRef, IngestObserver, NewLogGroup, ReadRequest, ScanRequest,
+    Storage, StorageConfig, StorageError, StoredEvent,
 };
 use proptest::prelude::*;
 
@@ -179,12 +180,62 @@ async fn check(s: &Storage, model: &Model) {
     }
 }
 
+/// Counts events and remembers the last sequence number: after any crash it must hold exactly
+/// the events ever acknowledged, each counted once.
+#[derive(Debug, Default)]
+struct Counter {
+    events: AtomicU64,
+    last_seq: AtomicU64,
+}
+
+impl IngestObserver for Counter {
+    fn name(&self) -> &str {
+        "counter"
+    }
+    fn restore(&self, state: Option<&[u8]>) {
+        let (events, last) = state
+            .map(|s| {
+                let n =
+                    |i: usize| u64::from_le_bytes(s[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+                (n(0), n(1))
+            })
+            .unwrap_or((0, 0));
+        self.events.store(events, Ordering::SeqCst);
+        self.last_seq.store(last, Ordering::SeqCst);
+    }
+    fn on_durable(&self, batch: &DurableBatch<'_>) {
+        let last = self.last_seq.load(Ordering::SeqCst);
+        assert!(
+            batch.first_seq > last,
+            "batch {} replayed after {last}",
+            batch.first_seq
+        );
+        self.events
+            .fetch_add(batch.events.len() as u64, Ordering::SeqCst);
+        self.last_seq.store(
+            batch.first_seq + batch.events.len() as u64 - 1,
+            Ordering::SeqCst,
+        );
+    }
+    fn snapshot(&self) -> Vec<u8> {
+        let mut v = self.events.load(Ordering::SeqCst).to_le_bytes().to_vec();
+        v.extend_from_slice(&self.last_seq.load(Ordering::SeqCst).to_le_bytes());
+        v
+    }
+}
+
+async fn open_counted(dir: &std::path::Path, clock: Arc<ManualClock>) -> (Storage, Arc<Counter>) {
+    let counter = Arc::new(Counter::default());
+    let s = Storage::open_with_observers(config(dir), clock, vec![counter.clone()])
+        .await
+        .expect("open");
+    (s, counter)
+}
+
 async fn run_ops(ops: Vec<Op>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = Arc::new(ManualClock::new(T0));
-    let mut s = Storage::open(config(dir.path()), clock.clone())
-        .await
-        .expect("open");
+    let (mut s, mut counter) = open_counted(dir.path(), clock.clone()).await;
     let mut model = Model::new();
     let mut arrival = 0u64;
     for op in ops {
@@ -261,18 +312,19 @@ async fn run_ops(ops: Vec<Op>) {
             Op::Maintain => s.run_maintenance().await.expect("maintenance"),
             Op::Reopen => {
                 s.close().await.expect("close");
-                s = Storage::open(config(dir.path()), clock.clone())
-                    .await
-                    .expect("reopen");
+                (s, counter) = open_counted(dir.path(), clock.clone()).await;
             }
             Op::Crash => {
                 s.close_without_flush().await;
-                s = Storage::open(config(dir.path()), clock.clone())
-                    .await
-                    .expect("reopen");
+                (s, counter) = open_counted(dir.path(), clock.clone()).await;
             }
         }
         check(&s, &model).await;
+        assert_eq!(
+            counter.events.load(Ordering::SeqCst),
+            arrival,
+            "observer saw each event once"
+        );
     }
     s.close().await.expect("close");
 }

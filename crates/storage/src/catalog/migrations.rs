@@ -69,6 +69,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         path TEXT PRIMARY KEY
     );
     ",
+    // 2: state of ingest observers (metric filters...), saved with the WAL checkpoint.
+    "
+    CREATE TABLE observer_state (
+        name TEXT PRIMARY KEY,
+        state BLOB NOT NULL
+    );
+    ",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
