@@ -1,7 +1,7 @@
 //! `flowwatch logs put`: events from arguments or stdin, in batches within AWS's limits.
 
 use std::io::{BufRead, IsTerminal};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use flowwatch_model::limits::{
@@ -15,7 +15,7 @@ use super::api::{
 use super::{Output, emit, format};
 use crate::client::{Client, ClientError};
 
-/// A partial batch read from stdin is sent after this long without a new line.
+/// A partial batch read from stdin is sent at the latest this long after its first line.
 const LINGER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
@@ -36,6 +36,8 @@ pub(crate) struct PutArgs {
 struct Batch {
     events: Vec<(i64, String)>,
     bytes: usize,
+    /// When the first event was added.
+    started: Option<Instant>,
 }
 
 impl Batch {
@@ -45,6 +47,7 @@ impl Batch {
     }
 
     fn push(&mut self, timestamp: i64, message: String) {
+        self.started.get_or_insert_with(Instant::now);
         self.bytes += message.len() + EVENT_OVERHEAD_BYTES;
         self.events.push((timestamp, message));
     }
@@ -85,14 +88,17 @@ pub(crate) async fn run(client: &Client, out: Output, args: PutArgs) -> anyhow::
             }
         });
         loop {
-            let next = if put.batch.events.is_empty() {
-                rx.recv().await
-            } else {
-                match tokio::time::timeout(LINGER, rx.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        put.flush().await?;
-                        continue;
+            let next = match put.batch.started {
+                None => rx.recv().await,
+                Some(started) => {
+                    match tokio::time::timeout(LINGER.saturating_sub(started.elapsed()), rx.recv())
+                        .await
+                    {
+                        Ok(next) => next,
+                        Err(_) => {
+                            put.flush().await?;
+                            continue;
+                        }
                     }
                 }
             };
