@@ -1,6 +1,8 @@
 //! `flowwatch`: the server and the commands people reach for without the aws CLI.
 
+mod client;
 mod config;
+mod logs;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +19,14 @@ struct Cli {
 enum Command {
     /// Run the server (CloudWatch Logs API on one port, data on local disk by default).
     Serve(serve::ServeArgs),
+    /// CloudWatch Logs client commands: list groups and streams, tail and put events.
+    Logs(logs::LogsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Logs(args) => logs::run(args),
     }
 }

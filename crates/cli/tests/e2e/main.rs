@@ -5,5 +5,6 @@ mod support;
 
 mod aws_cli;
 mod boto3;
+mod client;
 mod crash;
 mod s3;
