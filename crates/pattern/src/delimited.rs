@@ -116,8 +116,9 @@ fn parse_spec(cur: &mut Cursor<'_>) -> Result<FieldSpec, PatternError> {
     let name = field_name(cur)?;
     cur.skip_ws();
     let mut any_of: Vec<Vec<FieldTest>> = Vec::new();
+    let op_start = cur.pos();
     if let Some(op) = cur.cmp_op()? {
-        let mut group = vec![field_test(cur, op)?];
+        let mut group = vec![field_test(cur, op, op_start)?];
         loop {
             cur.skip_ws();
             let and = if cur.eat("&&") {
@@ -137,10 +138,11 @@ fn parse_spec(cur: &mut Cursor<'_>) -> Result<FieldSpec, PatternError> {
                 ));
             }
             cur.skip_ws();
+            let op_start = cur.pos();
             let Some(op) = cur.cmp_op()? else {
                 return Err(cur.unexpected("a comparison operator"));
             };
-            let test = field_test(cur, op)?;
+            let test = field_test(cur, op, op_start)?;
             if and {
                 group.push(test);
             } else {
@@ -167,8 +169,7 @@ fn field_name(cur: &mut Cursor<'_>) -> Result<String, PatternError> {
     Ok(name.to_owned())
 }
 
-fn field_test(cur: &mut Cursor<'_>, op: CmpOp) -> Result<FieldTest, PatternError> {
-    let op_start = cur.pos();
+fn field_test(cur: &mut Cursor<'_>, op: CmpOp, op_start: usize) -> Result<FieldTest, PatternError> {
     cur.skip_ws();
     let value = cur.value(|_| false)?;
     if op.is_relational() && !matches!(value, Value::Number(_)) {
