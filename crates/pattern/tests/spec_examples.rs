@@ -1,6 +1,8 @@
 //! Every documented example of `spec/filter-patterns.md`, table-driven, plus invalid patterns
 //! and property tests. One integration-test binary for the crate.
 
+#[path = "spec_examples/alloc.rs"]
+mod alloc;
 #[path = "spec_examples/errors.rs"]
 mod errors;
 #[path = "spec_examples/props.rs"]
