@@ -22,6 +22,16 @@
 //!   `regex` crate's internal cache). JSON patterns parse each message into a
 //!   [`serde_json::Value`], and [`FilterPattern::extract`] allocates its result.
 //!
+//! Where the spec leaves room, this crate decides (and its tests pin down):
+//! - a `%regex%` in a term pattern must be the whole pattern; a space is allowed in a regex;
+//! - quoted strings take `\"` and `\\` as escapes; `*` in a value is always a wildcard;
+//! - JSON: `=`/`!=` need the selected value to exist with a comparable type (so `!=` is false
+//!   for an absent field); a numeric value also compares with a string holding a number; `*`
+//!   alone matches any string, number or boolean; regexes only match strings;
+//! - space-delimited: events split on ASCII whitespace; at most one `...`; without `...` the
+//!   last field absorbs the rest of the line (its value is that raw text); a numeric `=`/`!=`
+//!   compares text when the token is not a number; `$N` reaches named fields too.
+//!
 //! ```
 //! use flowwatch_pattern::{FilterPattern, PatternKind, ValueRef};
 //!
