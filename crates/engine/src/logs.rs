@@ -3,9 +3,11 @@
 //! - [`groups`]: CreateLogGroup, DeleteLogGroup, DescribeLogGroups, retention, deletion protection
 //! - [`streams`]: CreateLogStream, DeleteLogStream, DescribeLogStreams
 //! - [`events`]: PutLogEvents, GetLogEvents
+//! - [`filter`]: FilterLogEvents with the filter-pattern language
 //! - [`tags`]: TagResource, UntagResource, ListTagsForResource and the older *LogGroup forms
 
 pub mod events;
+pub mod filter;
 pub mod groups;
 pub mod streams;
 pub mod tags;

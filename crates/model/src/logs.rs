@@ -268,3 +268,46 @@ pub struct ListTagsLogGroupResponse {
 
 /// Log group classes.
 pub const LOG_GROUP_CLASSES: [&str; 3] = ["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLogEventsRequest {
+    pub log_group_name: Option<String>,
+    pub log_group_identifier: Option<String>,
+    pub log_stream_names: Option<Vec<String>>,
+    pub log_stream_name_prefix: Option<String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub filter_pattern: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+    pub interleaved: Option<bool>,
+    pub unmask: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilteredLogEvent {
+    pub log_stream_name: String,
+    pub timestamp: i64,
+    pub message: String,
+    pub ingestion_time: i64,
+    pub event_id: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchedLogStream {
+    pub log_stream_name: String,
+    pub searched_completely: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterLogEventsResponse {
+    pub events: Vec<FilteredLogEvent>,
+    /// Deprecated by AWS: always empty.
+    pub searched_log_streams: Vec<SearchedLogStream>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}

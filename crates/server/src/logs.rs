@@ -31,5 +31,6 @@ pub(crate) async fn dispatch(
         "CreateLogStream" => create_log_stream,
         "PutLogEvents" => put_log_events,
         "GetLogEvents" => get_log_events,
+        "FilterLogEvents" => filter_log_events,
     }
 }

@@ -7,4 +7,5 @@ mod aws_cli;
 mod boto3;
 mod client;
 mod crash;
+mod filter;
 mod s3;
