@@ -76,7 +76,7 @@ fn column(field: Field, records: &[FlowRecord]) -> Result<ArrayRef> {
     })
 }
 
-/// The columns of `records` in `format` ([`arrow_schema`]). Fields of the format a record
+/// The columns of `records` in `format` ([`arrow_schema()`]). Fields of the format a record
 /// lacks are null. Fails only when a count or time exceeds `i64::MAX`.
 pub fn to_record_batch(format: &LogFormat, records: &[FlowRecord]) -> Result<RecordBatch> {
     let columns = format

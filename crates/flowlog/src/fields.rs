@@ -5,7 +5,7 @@
 
 use arrow_schema::DataType;
 
-/// A flow-log field. The discriminant indexes [`Field::ALL`] and the table behind
+/// A flow-log field. The discriminant indexes [`Field::all`] and the table behind
 /// [`Field::info`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -369,6 +369,11 @@ impl Field {
         FIELDS.iter().find(|i| i.name == name).map(|i| i.field)
     }
 
+    /// The field with this Logs Insights discovered-field name (case-sensitive).
+    pub fn from_insights_name(name: &str) -> Option<Field> {
+        FIELDS.iter().find(|i| i.insights == name).map(|i| i.field)
+    }
+
     /// The field with this Parquet column name.
     pub fn from_parquet_name(name: &str) -> Option<Field> {
         FIELDS.iter().find(|i| i.parquet == name).map(|i| i.field)
@@ -399,7 +404,32 @@ mod tests {
             assert_eq!(Field::from_name(a.name()), Some(a));
             assert_eq!(a.parquet_name(), a.name().replace('-', "_"));
             assert_eq!(Field::from_parquet_name(a.parquet_name()), Some(a));
+            assert_eq!(Field::from_insights_name(a.insights_name()), Some(a));
             assert!(!a.insights_name().contains('-'));
+        }
+    }
+
+    #[test]
+    fn documented_insights_names_of_the_default_format() {
+        // spec/insights.md §3
+        let documented = [
+            ("version", "version"),
+            ("account-id", "accountId"),
+            ("interface-id", "interfaceId"),
+            ("srcaddr", "srcAddr"),
+            ("dstaddr", "dstAddr"),
+            ("srcport", "srcPort"),
+            ("dstport", "dstPort"),
+            ("protocol", "protocol"),
+            ("packets", "packets"),
+            ("bytes", "bytes"),
+            ("start", "startTime"),
+            ("end", "endTime"),
+            ("action", "action"),
+            ("log-status", "logStatus"),
+        ];
+        for (name, insights) in documented {
+            assert_eq!(Field::from_name(name).unwrap().insights_name(), insights);
         }
     }
 

@@ -143,6 +143,31 @@ impl LogFormat {
         Self::new(fields)
     }
 
+    /// The format of an S3 plain-text file, read from its header line: the field names
+    /// separated by single spaces (see [`LogFormat::header`]).
+    pub fn from_header(line: &str) -> Result<Self> {
+        if line.is_empty() {
+            return Err(FlowLogError::EmptyFormat);
+        }
+        let mut fields = Vec::new();
+        let mut offset = 0;
+        for name in line.split(' ') {
+            if name.is_empty() {
+                return Err(FlowLogError::FormatSyntax {
+                    offset,
+                    detail: "fields are separated by single spaces",
+                });
+            }
+            fields.push(
+                Field::from_name(name).ok_or_else(|| FlowLogError::UnknownField {
+                    name: crate::error::quote(name),
+                })?,
+            );
+            offset += name.len() + 1;
+        }
+        Self::new(fields)
+    }
+
     /// The fields, in output order.
     pub fn fields(&self) -> &[Field] {
         &self.fields
@@ -252,5 +277,19 @@ mod tests {
     fn header_lists_names() {
         let f = LogFormat::parse("${version} ${log-status}").unwrap();
         assert_eq!(f.header(), "version log-status");
+        assert_eq!(LogFormat::from_header(&f.header()), Ok(f));
+        let d = LogFormat::default_vpc();
+        assert_eq!(LogFormat::from_header(&d.header()), Ok(d));
+        assert_eq!(LogFormat::from_header(""), Err(FlowLogError::EmptyFormat));
+        assert!(matches!(
+            LogFormat::from_header("version  end"),
+            Err(FlowLogError::FormatSyntax { offset: 8, .. })
+        ));
+        assert_eq!(
+            LogFormat::from_header("version ${end}"),
+            Err(FlowLogError::UnknownField {
+                name: "${end}".into()
+            })
+        );
     }
 }

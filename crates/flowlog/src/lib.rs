@@ -12,7 +12,7 @@
 //!   format; [`LogFormat::parse`] and `Display` round-trip.
 //! - Text codec: [`LogFormat::encode`] writes the exact line AWS writes, [`LogFormat::decode`]
 //!   reads one back with errors naming the field and the value.
-//! - Arrow codec: [`arrow_schema`], [`to_record_batch`] and [`from_record_batch`] use AWS's
+//! - Arrow codec: [`arrow_schema()`], [`to_record_batch`] and [`from_record_batch`] use AWS's
 //!   Parquet column names and types.
 //!
 //! ## Invariants
