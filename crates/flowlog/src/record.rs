@@ -132,7 +132,7 @@ impl Conv<'_> {
 
     fn token(&self) -> Result<Token> {
         match self.value {
-            Value::Str(s) if Token::is_valid(s) => Token::new(s),
+            Value::Str(s) => Token::new(s).map_err(|_| self.invalid()),
             _ => Err(self.invalid()),
         }
     }
@@ -316,7 +316,8 @@ impl FlowRecord {
         Ok(())
     }
 
-    /// Makes `field` absent.
+    /// Makes `field` absent (rebuilds the record; not for hot paths, where records start
+    /// empty and only present fields are set).
     pub fn clear(&mut self, field: Field) {
         *self = self.project(Field::all().filter(|f| *f != field));
     }
