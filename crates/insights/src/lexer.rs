@@ -7,96 +7,14 @@
 //! Keywords (`and`, `by`, …) and command names are ordinary identifiers here; the parser
 //! recognises them case-insensitively.
 
-use crate::ast::{Duration, Regex, Segment, TimeUnit};
+mod token;
+
+pub(crate) use token::{Tok, Token};
+
+use crate::ast::Regex;
+use crate::ast::{Duration, Segment, TimeUnit};
 use crate::error::{DResult, Diag, ErrorKind};
 use crate::span::Span;
-
-/// A token kind.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Tok {
-    /// A field path or bare word; `quoted` when any part was backquoted.
-    Ident {
-        segments: Vec<Segment>,
-        quoted: bool,
-    },
-    Str(String),
-    Int(i64),
-    Float(f64),
-    Duration(Duration),
-    Regex(Regex),
-    Pipe,
-    Comma,
-    Colon,
-    LParen,
-    RParen,
-    LBracket,
-    RBracket,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Tilde,
-    Plus,
-    Minus,
-    Star,
-    Slash,
-    Percent,
-    Caret,
-    Eof,
-}
-
-impl Tok {
-    /// How the token is named in "expected …, found …" messages.
-    pub fn describe(&self) -> String {
-        match self {
-            Tok::Ident { segments, .. } => match segments.as_slice() {
-                [Segment::Name(name)] => format!("`{name}`"),
-                _ => "field name".into(),
-            },
-            Tok::Str(_) => "string".into(),
-            Tok::Int(_) | Tok::Float(_) => "number".into(),
-            Tok::Duration(_) => "duration".into(),
-            Tok::Regex(_) => "regex".into(),
-            Tok::Eof => "end of query".into(),
-            other => format!("`{}`", other.symbol()),
-        }
-    }
-
-    fn symbol(&self) -> &'static str {
-        match self {
-            Tok::Pipe => "|",
-            Tok::Comma => ",",
-            Tok::Colon => ":",
-            Tok::LParen => "(",
-            Tok::RParen => ")",
-            Tok::LBracket => "[",
-            Tok::RBracket => "]",
-            Tok::Eq => "=",
-            Tok::Ne => "!=",
-            Tok::Lt => "<",
-            Tok::Le => "<=",
-            Tok::Gt => ">",
-            Tok::Ge => ">=",
-            Tok::Tilde => "=~",
-            Tok::Plus => "+",
-            Tok::Minus => "-",
-            Tok::Star => "*",
-            Tok::Slash => "/",
-            Tok::Percent => "%",
-            Tok::Caret => "^",
-            _ => "",
-        }
-    }
-}
-
-/// A token and where it is.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Token {
-    pub tok: Tok,
-    pub span: Span,
-}
 
 /// The lexer's position in the text.
 #[derive(Debug)]
@@ -283,7 +201,10 @@ impl<'a> Lexer<'a> {
         if !float && let Ok(n) = digits.parse::<i64>() {
             return Ok(Tok::Int(n));
         }
-        digits.parse::<f64>().map(Tok::Float).map_err(|_| invalid())
+        match digits.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(Tok::Float(x)),
+            _ => Err(invalid()),
+        }
     }
 
     fn ident(&mut self) -> DResult<Tok> {
@@ -522,6 +443,13 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::InvalidNumber { text: "5x".into() });
         let err = Lexer::new("  $").next_token().unwrap_err();
         assert_eq!((err.span.start, err.span.end), (2, 3));
+        let err = Lexer::new("1e400").next_token().unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::InvalidNumber {
+                text: "1e400".into()
+            }
+        );
         let err = Lexer::new("1.5m").next_token().unwrap_err();
         assert_eq!(
             err.kind,

@@ -240,3 +240,112 @@ impl<'a> Parser<'a> {
         self.depth -= 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::{CommandKind, ExprKind, Limit, Literal, MatchOp, MatchPattern, SortOrder};
+    use crate::parse;
+
+    fn only(src: &str) -> CommandKind {
+        let mut query = parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert_eq!(query.commands.len(), 1, "{src}");
+        query.commands.remove(0).kind
+    }
+
+    #[test]
+    fn where_is_filter_and_keywords_ignore_case() {
+        assert_eq!(only("WHERE x = 1"), only("filter x = 1"));
+        assert_eq!(
+            only("Stats Count(*) BY Bin(5M)"),
+            only("stats count(*) by bin(5m)")
+        );
+    }
+
+    #[test]
+    fn field_names_keep_their_case() {
+        assert_ne!(only("fields SrcAddr"), only("fields srcAddr"));
+    }
+
+    #[test]
+    fn slash_is_division_after_an_operand_and_a_regex_elsewhere() {
+        let CommandKind::Filter(expr) = only("filter bytes / 2 > 1 and @message like /a b/") else {
+            panic!("filter")
+        };
+        let ExprKind::Binary { rhs, .. } = expr.kind else {
+            panic!("and")
+        };
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Match {
+                op: MatchOp::Like,
+                pattern: MatchPattern::Regex(_),
+                ..
+            }
+        ));
+        let CommandKind::Parse(parse) = only("parse @message /(?<a>x)/") else {
+            panic!("parse")
+        };
+        assert!(matches!(parse.pattern, crate::ast::ParsePattern::Regex(_)));
+    }
+
+    #[test]
+    fn sort_order_and_limit_forms() {
+        let CommandKind::Sort(keys) = only("sort a, b ASC, c desc") else {
+            panic!("sort")
+        };
+        let orders: Vec<_> = keys.iter().map(|k| k.order).collect();
+        assert_eq!(
+            orders,
+            vec![None, Some(SortOrder::Asc), Some(SortOrder::Desc)]
+        );
+        assert_eq!(only("limit 25"), CommandKind::Limit(Limit::Rows(25)));
+        assert_eq!(only("limit ANY"), CommandKind::Limit(Limit::Any));
+    }
+
+    #[test]
+    fn prefix_not_and_infix_not_like() {
+        let CommandKind::Filter(expr) = only("filter not a not like 'x'") else {
+            panic!("filter")
+        };
+        let ExprKind::Unary { expr: inner, .. } = expr.kind else {
+            panic!("not")
+        };
+        assert!(matches!(
+            inner.kind,
+            ExprKind::Match {
+                op: MatchOp::NotLike,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn stats_keys_take_offset_and_alias() {
+        let CommandKind::Stats(stats) = only("stats count(*) by bin(5m) offset 1h as t, x") else {
+            panic!("stats")
+        };
+        assert_eq!(stats.by.len(), 2);
+        assert_eq!(stats.by[0].offset.map(|d| d.millis()), Some(3_600_000));
+        assert_eq!(
+            stats.by[0].alias.as_ref().map(|a| a.flat_name()),
+            Some("t".into())
+        );
+    }
+
+    #[test]
+    fn lists_and_negative_numbers() {
+        let CommandKind::Filter(expr) = only("filter x in [-1, 2.5, 'a']") else {
+            panic!("filter")
+        };
+        let ExprKind::In {
+            list,
+            negated: false,
+            ..
+        } = expr.kind
+        else {
+            panic!("in")
+        };
+        assert!(matches!(list[1].kind, ExprKind::Literal(Literal::Float(x)) if x == 2.5));
+        assert!(matches!(list[0].kind, ExprKind::Unary { .. }));
+    }
+}
