@@ -1,7 +1,7 @@
 //! # flowwatch-insights
 //!
 //! The front end of the CloudWatch Logs Insights query language (`queryLanguage = CWLI`):
-//! text → tokens ([`lexer`]) → typed AST ([`ast`]) → checks ([`check`]). Lowering the AST to
+//! text → tokens (`lexer`) → typed AST ([`ast`]) → checks ([`check`]). Lowering the AST to
 //! DataFusion plans is the `query` crate's job; this crate has no I/O, no async and no
 //! dependency besides `thiserror`.
 //!
