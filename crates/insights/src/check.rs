@@ -3,9 +3,11 @@
 //! placement and the documented limits. Every error points at the offending source range.
 
 use crate::ast::{
-    Command, CommandKind, Expr, ExprKind, FilterIndexValues, Limit, Literal, LogGroupsParam,
-    ParsePattern, Query, Source, SourceSelector, Stats,
+    Command, CommandKind, Expr, ExprKind, FilterIndexValues, Limit, Literal, ParsePattern, Query,
+    Stats,
 };
+mod pipeline;
+
 use crate::error::{Diag, ErrorKind};
 use crate::functions::{self, FunctionKind};
 
@@ -62,90 +64,6 @@ fn invalid(message: impl Into<String>, span: crate::span::Span) -> Diag {
 }
 
 impl Checker {
-    fn source(&mut self, source: &Source) {
-        for selector in &source.selectors {
-            match selector {
-                SourceSelector::LogGroups(args) => {
-                    for (i, arg) in args.iter().enumerate() {
-                        if args[..i].iter().any(|a| a.param == arg.param) {
-                            self.errors.push(invalid(
-                                format!("{} is given twice", arg.param.as_str()),
-                                arg.span,
-                            ));
-                        }
-                        let max = match arg.param {
-                            LogGroupsParam::NamePrefix => MAX_NAME_PREFIXES,
-                            LogGroupsParam::AccountIdentifiers => MAX_ACCOUNT_IDENTIFIERS,
-                            LogGroupsParam::Class => 1,
-                        };
-                        if arg.values.len() > max {
-                            self.errors.push(invalid(
-                                format!("{} accepts at most {max} value(s)", arg.param.as_str()),
-                                arg.span,
-                            ));
-                        }
-                        if arg.param == LogGroupsParam::Class
-                            && arg
-                                .values
-                                .iter()
-                                .any(|v| v != "STANDARD" && v != "INFREQUENT_ACCESS")
-                        {
-                            self.errors.push(invalid(
-                                "class must be STANDARD or INFREQUENT_ACCESS",
-                                arg.span,
-                            ));
-                        }
-                    }
-                }
-                SourceSelector::DataSource(names) if names.len() > MAX_DATA_SOURCES => {
-                    self.errors.push(invalid(
-                        format!("dataSource accepts at most {MAX_DATA_SOURCES} data sources"),
-                        source.span,
-                    ));
-                }
-                SourceSelector::DataSource(_) => {}
-            }
-        }
-    }
-
-    /// Rules about the order and number of commands.
-    fn pipeline(&mut self, commands: &[Command]) {
-        let stats: Vec<usize> = commands
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c.kind, CommandKind::Stats(_)))
-            .map(|(i, _)| i)
-            .collect();
-        if let Some(&extra) = stats.get(MAX_STATS_COMMANDS) {
-            self.errors.push(invalid(
-                format!("a query can have at most {MAX_STATS_COMMANDS} stats commands"),
-                commands[extra].span,
-            ));
-        }
-        if stats.len() > 1 {
-            let last = stats[stats.len() - 1];
-            for command in &commands[..last] {
-                if matches!(command.kind, CommandKind::Sort(_) | CommandKind::Limit(_)) {
-                    self.errors.push(invalid(
-                        "with several stats commands, sort and limit must come after the last stats",
-                        command.span,
-                    ));
-                }
-            }
-        }
-        if let Some(dedup) = commands
-            .iter()
-            .position(|c| matches!(c.kind, CommandKind::Dedup(_)))
-        {
-            for command in &commands[dedup + 1..] {
-                if !matches!(command.kind, CommandKind::Limit(_)) {
-                    self.errors
-                        .push(invalid("only limit can follow dedup", command.span));
-                }
-            }
-        }
-    }
-
     fn command(&mut self, command: &Command) {
         match &command.kind {
             CommandKind::Fields(items) | CommandKind::Display(items) => {

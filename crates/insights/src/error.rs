@@ -67,6 +67,9 @@ pub enum ErrorKind {
     /// An aggregate inside another aggregate, or inside a `by` key.
     #[error("aggregate function `{name}` cannot be used here")]
     MisplacedAggregate { name: String },
+    /// A later `stats` refers to a field the previous `stats` does not produce.
+    #[error("field `{name}` is not produced by the previous stats")]
+    UnavailableField { name: String },
     /// `bin()` anywhere but as a `stats … by` key.
     #[error("bin() can only be used as a group key in stats ... by")]
     BinOutsideBy,

@@ -299,3 +299,30 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let src = format!("filter {}x", "-".repeat(5000));
     assert_eq!(error(&src).kind, ErrorKind::TooDeep);
 }
+
+#[test]
+fn a_later_stats_sees_only_what_the_previous_one_produced() {
+    compile("stats sum(bytes) as b by srcAddr | stats max(b), count(*) by srcAddr")
+        .expect("b, srcAddr");
+    compile("stats max(@timestamp) as @timestamp, sum(bytes) as b | stats sum(b) by bin(1h)")
+        .expect("@timestamp carried");
+    compile("stats sum(bytes) as b by srcAddr | fields b * 8 as bits | stats avg(bits)")
+        .expect("fields adds bits");
+    let src = "stats sum(bytes) as b by srcAddr | stats max(bytes)";
+    let err = error(src);
+    assert_eq!(
+        err.kind,
+        ErrorKind::UnavailableField {
+            name: "bytes".into()
+        }
+    );
+    assert_eq!(range(&err), (45, 50));
+    let src = "stats sum(bytes) as b by bin(5m) | stats max(b) by bin(1h)";
+    let err = error(src);
+    assert_eq!(
+        err.message(),
+        "bin() needs @timestamp, which the previous stats does not produce"
+    );
+    let (start, _) = chars_of(src, "bin(1h)");
+    assert_eq!(range(&err), (start, start + 7));
+}
