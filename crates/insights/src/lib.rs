@@ -18,8 +18,8 @@
 //!
 //! - `parse(&query.to_string()) == Ok(query)` for every parsed query: `Display` prints
 //!   canonical text and [`Span`]s never take part in equality;
-//! - nothing panics on any input; expression nesting is bounded by [`MAX_DEPTH`] and query
-//!   text by [`MAX_QUERY_CHARS`];
+//! - nothing panics on any input; expression nesting is bounded by [`MAX_DEPTH`], operator
+//!   chains by [`MAX_CHAIN`] and query text by [`MAX_QUERY_CHARS`];
 //! - commands and keywords are case-insensitive, function names are case-insensitive and
 //!   stored canonically, field names are case-sensitive;
 //! - documented commands not implemented yet (`pattern`, `diff`, `anomaly`, `lookup`, …) fail
@@ -54,7 +54,7 @@ pub mod span;
 pub use ast::{Command, CommandKind, Expr, ExprKind, FieldPath, Literal, Query};
 pub use error::{ErrorKind, QueryError};
 pub use functions::{Arity, FunctionDef, FunctionKind};
-pub use parser::MAX_DEPTH;
+pub use parser::{MAX_CHAIN, MAX_DEPTH};
 pub use span::{Location, Span};
 
 /// StartQuery accepts query strings of at most this many characters.

@@ -13,8 +13,13 @@ use crate::error::{DResult, Diag, ErrorKind};
 use crate::lexer::{Lexer, Tok, Token};
 use crate::span::Span;
 
-/// The deepest expression nesting accepted.
+/// The deepest nesting accepted: every parenthesis, call, list, prefix operator and `^` adds
+/// one level. With [`MAX_CHAIN`] this bounds the depth of the AST, so parsing, checking,
+/// printing and dropping never overflow a 2 MiB stack.
 pub const MAX_DEPTH: usize = 64;
+
+/// The most binary operators on one path of the AST (`a or b or c` has 2).
+pub const MAX_CHAIN: usize = 256;
 
 /// Words that cannot be bare field names (write them in backquotes).
 pub(crate) const KEYWORDS: &[&str] = &[
@@ -33,6 +38,8 @@ pub(crate) struct Parser<'a> {
     /// End of the last consumed token.
     prev_end: usize,
     depth: usize,
+    /// Binary operators on the current path.
+    chain: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -44,6 +51,7 @@ impl<'a> Parser<'a> {
             token,
             prev_end: 0,
             depth: 0,
+            chain: 0,
         })
     }
 
@@ -231,6 +239,15 @@ impl<'a> Parser<'a> {
     fn enter(&mut self) -> DResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
+            return Err(Diag::new(ErrorKind::TooDeep, self.token.span));
+        }
+        Ok(())
+    }
+
+    /// One more binary operator on the current path.
+    fn chain_step(&mut self) -> DResult<()> {
+        self.chain += 1;
+        if self.chain > MAX_CHAIN {
             return Err(Diag::new(ErrorKind::TooDeep, self.token.span));
         }
         Ok(())

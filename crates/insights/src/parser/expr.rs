@@ -32,19 +32,25 @@ impl Parser<'_> {
 
     fn or(&mut self) -> DResult<Expr> {
         let mut lhs = self.and()?;
+        let chain = self.chain;
         while self.eat_keyword("or")? {
+            self.chain_step()?;
             let rhs = self.and()?;
             lhs = binary(BinaryOp::Or, lhs, rhs);
         }
+        self.chain = chain;
         Ok(lhs)
     }
 
     fn and(&mut self) -> DResult<Expr> {
         let mut lhs = self.not()?;
+        let chain = self.chain;
         while self.eat_keyword("and")? {
+            self.chain_step()?;
             let rhs = self.not()?;
             lhs = binary(BinaryOp::And, lhs, rhs);
         }
+        self.chain = chain;
         Ok(lhs)
     }
 
@@ -143,12 +149,17 @@ impl Parser<'_> {
 
     fn additive(&mut self) -> DResult<Expr> {
         let mut lhs = self.multiplicative()?;
+        let chain = self.chain;
         loop {
             let op = match self.token.tok {
                 Tok::Plus => BinaryOp::Add,
                 Tok::Minus => BinaryOp::Sub,
-                _ => return Ok(lhs),
+                _ => {
+                    self.chain = chain;
+                    return Ok(lhs);
+                }
             };
+            self.chain_step()?;
             self.advance()?;
             let rhs = self.multiplicative()?;
             lhs = binary(op, lhs, rhs);
@@ -157,13 +168,18 @@ impl Parser<'_> {
 
     fn multiplicative(&mut self) -> DResult<Expr> {
         let mut lhs = self.negation()?;
+        let chain = self.chain;
         loop {
             let op = match self.token.tok {
                 Tok::Star => BinaryOp::Mul,
                 Tok::Slash => BinaryOp::Div,
                 Tok::Percent => BinaryOp::Rem,
-                _ => return Ok(lhs),
+                _ => {
+                    self.chain = chain;
+                    return Ok(lhs);
+                }
             };
+            self.chain_step()?;
             self.advance()?;
             let rhs = self.negation()?;
             lhs = binary(op, lhs, rhs);
@@ -193,8 +209,10 @@ impl Parser<'_> {
         if !self.eat(&Tok::Caret)? {
             return Ok(base);
         }
-        let exponent = self.negation()?;
-        Ok(binary(BinaryOp::Pow, base, exponent))
+        self.enter()?;
+        let exponent = self.negation();
+        self.leave();
+        Ok(binary(BinaryOp::Pow, base, exponent?))
     }
 
     /// A literal, field, call, list, `*` or parenthesised expression.

@@ -298,6 +298,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert_eq!(error(&src).kind, ErrorKind::TooDeep);
     let src = format!("filter {}x", "-".repeat(5000));
     assert_eq!(error(&src).kind, ErrorKind::TooDeep);
+    let src = format!(
+        "filter {}x",
+        "x and ".repeat(flowwatch_insights::MAX_CHAIN + 1)
+    );
+    assert_eq!(error(&src).kind, ErrorKind::TooDeep);
 }
 
 #[test]
@@ -325,4 +330,40 @@ fn a_later_stats_sees_only_what_the_previous_one_produced() {
     );
     let (start, _) = chars_of(src, "bin(1h)");
     assert_eq!(range(&err), (start, start + 7));
+}
+
+#[test]
+fn long_operator_chains_do_not_overflow_the_stack() {
+    for op in ["+", " and ", "^", " or "] {
+        let n = (10_000 - 20) / (op.len() + 1);
+        let src = format!("filter {}a", format!("a{op}").repeat(n));
+        if let Ok(query) = compile(&src) {
+            let printed = query.to_string();
+            assert_eq!(flowwatch_insights::parse(&printed).ok(), Some(query));
+        }
+    }
+}
+
+#[test]
+fn the_deepest_accepted_expressions_survive_a_small_stack() {
+    let depth = flowwatch_insights::MAX_DEPTH - 2;
+    let chain = flowwatch_insights::MAX_CHAIN;
+    let nested = format!("filter {}a{}", "(".repeat(depth), ")".repeat(depth));
+    let mixed = format!("filter {}a", "a + -(b ^ ".repeat(depth / 3)) + &")".repeat(depth / 3);
+    let chain = format!(
+        "filter ({}a) + {}b",
+        "a or ".repeat(chain / 2),
+        "b * ".repeat(chain / 2 - 1)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            for src in [nested, chain, mixed] {
+                let query = compile(&src).unwrap_or_else(|e| panic!("{e}"));
+                let printed = query.to_string();
+                assert_eq!(flowwatch_insights::parse(&printed).ok(), Some(query));
+            }
+        })
+        .expect("spawn");
+    handle.join().expect("no stack overflow");
 }
