@@ -1,0 +1,200 @@
+//! String functions.
+
+use super::{Arity, FunctionDef, FunctionKind::Scalar, def};
+
+/// The string family.
+pub const FUNCTIONS: &[FunctionDef] = &[
+    def(
+        "isempty",
+        Scalar,
+        Arity::exactly(1),
+        "isempty(f)",
+        "1 if missing or empty",
+        "filter isempty(userAgent)",
+    ),
+    def(
+        "isblank",
+        Scalar,
+        Arity::exactly(1),
+        "isblank(f)",
+        "1 if missing, empty or whitespace only",
+        "filter isblank(userAgent)",
+    ),
+    def(
+        "concat",
+        Scalar,
+        Arity::at_least(1),
+        "concat(a, b, …)",
+        "the arguments joined",
+        "fields concat(srcAddr, \":\", srcPort)",
+    ),
+    def(
+        "ltrim",
+        Scalar,
+        Arity::between(1, 2),
+        "ltrim(str[, chars])",
+        "leading whitespace (or any of chars) removed",
+        "fields ltrim(s, \"xyZ\")",
+    ),
+    def(
+        "rtrim",
+        Scalar,
+        Arity::between(1, 2),
+        "rtrim(str[, chars])",
+        "trailing whitespace (or any of chars) removed",
+        "fields rtrim(s)",
+    ),
+    def(
+        "trim",
+        Scalar,
+        Arity::between(1, 2),
+        "trim(str[, chars])",
+        "whitespace (or any of chars) removed at both ends",
+        "fields trim(s)",
+    ),
+    def(
+        "strlen",
+        Scalar,
+        Arity::exactly(1),
+        "strlen(str)",
+        "length in Unicode code points",
+        "fields strlen(@message) as message_length",
+    ),
+    def(
+        "toupper",
+        Scalar,
+        Arity::exactly(1),
+        "toupper(str)",
+        "upper case",
+        "fields toupper(s)",
+    ),
+    def(
+        "tolower",
+        Scalar,
+        Arity::exactly(1),
+        "tolower(str)",
+        "lower case",
+        "fields tolower(s)",
+    ),
+    def(
+        "substr",
+        Scalar,
+        Arity::between(2, 3),
+        "substr(str, start[, len])",
+        "substring from a 0-based start",
+        "fields substr(s, 3, 3)",
+    ),
+    def(
+        "replace",
+        Scalar,
+        Arity::exactly(3),
+        "replace(str, search, repl)",
+        "every occurrence of search replaced",
+        "fields replace(s, \"a\", \"b\")",
+    ),
+    def(
+        "regexReplace",
+        Scalar,
+        Arity::exactly(3),
+        "regexReplace(str, re, repl)",
+        "every match of an RE2 regex replaced",
+        "fields regexReplace(s, /\\d+/, \"N\")",
+    ),
+    def(
+        "strcontains",
+        Scalar,
+        Arity::between(2, 3),
+        "strcontains(str, v[, caseInsensitive])",
+        "1 if str contains v, else 0",
+        "filter strcontains(s, \"x\")",
+    ),
+    def(
+        "startsWith",
+        Scalar,
+        Arity::exactly(2),
+        "startsWith(str, prefix)",
+        "1 if str starts with prefix, else 0",
+        "filter startsWith(s, \"x\")",
+    ),
+    def(
+        "endsWith",
+        Scalar,
+        Arity::exactly(2),
+        "endsWith(str, suffix)",
+        "1 if str ends with suffix, else 0",
+        "filter endsWith(s, \"x\")",
+    ),
+    def(
+        "urlencode",
+        Scalar,
+        Arity::exactly(1),
+        "urlencode(str)",
+        "URL-encoded",
+        "fields urlencode(s)",
+    ),
+    def(
+        "urldecode",
+        Scalar,
+        Arity::exactly(1),
+        "urldecode(str)",
+        "URL-decoded",
+        "fields urldecode(s)",
+    ),
+    def(
+        "base64encode",
+        Scalar,
+        Arity::exactly(1),
+        "base64encode(str)",
+        "Base64-encoded",
+        "fields base64encode(s)",
+    ),
+    def(
+        "base64decode",
+        Scalar,
+        Arity::exactly(1),
+        "base64decode(str)",
+        "Base64-decoded",
+        "fields base64decode(s)",
+    ),
+    def(
+        "split",
+        Scalar,
+        Arity::exactly(2),
+        "split(str, delim)",
+        "str split on delim, as a list",
+        "fields split(s, \",\")",
+    ),
+    def(
+        "hexToAscii",
+        Scalar,
+        Arity::exactly(1),
+        "hexToAscii(hex)",
+        "hex digits decoded to text",
+        "fields hexToAscii(\"48656c6c6f\")",
+    ),
+    def(
+        "hexToDec",
+        Scalar,
+        Arity::exactly(1),
+        "hexToDec(hex)",
+        "a hex number as decimal",
+        "fields hexToDec(\"0xff\")",
+    ),
+    def(
+        "decToHex",
+        Scalar,
+        Arity::exactly(1),
+        "decToHex(n)",
+        "a number as 0x-prefixed hex",
+        "fields decToHex(255)",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn function_names_are_case_insensitive_and_printed_canonically() {
+        let q = crate::compile("fields TOUPPER(s), StrLen(s)").expect("compiles");
+        assert_eq!(q.to_string(), "fields toupper(s), strlen(s)");
+    }
+}
