@@ -4,10 +4,12 @@
 //! - [`streams`]: CreateLogStream, DeleteLogStream, DescribeLogStreams
 //! - [`events`]: PutLogEvents, GetLogEvents
 //! - [`filter`]: FilterLogEvents with the filter-pattern language
+//! - [`metric_filters`]: PutMetricFilter, DescribeMetricFilters, DeleteMetricFilter, TestMetricFilter
 //! - [`tags`]: TagResource, UntagResource, ListTagsForResource and the older *LogGroup forms
 
 pub mod events;
 pub mod filter;
 pub mod groups;
+pub mod metric_filters;
 pub mod streams;
 pub mod tags;

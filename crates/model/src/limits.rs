@@ -34,3 +34,11 @@ pub const MAX_KMS_KEY_ID_LEN: usize = 256;
 pub const MAX_REQUEST_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Most log group identifiers in DescribeLogGroups.
 pub const MAX_LOG_GROUP_IDENTIFIERS: usize = 50;
+/// Metric filters per log group.
+pub const MAX_METRIC_FILTERS_PER_GROUP: usize = 100;
+/// Log group metric filters whose pattern holds a regex.
+pub const MAX_REGEX_METRIC_FILTERS_PER_GROUP: usize = 5;
+/// Dimensions of one metric transformation.
+pub const MAX_METRIC_DIMENSIONS: usize = 3;
+/// Messages one TestMetricFilter call tests.
+pub const MAX_TEST_MESSAGES: usize = 50;

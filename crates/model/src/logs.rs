@@ -311,3 +311,93 @@ pub struct FilterLogEventsResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+/// One metric transformation of a metric filter (stored and echoed as given).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricTransformation {
+    pub metric_name: Option<String>,
+    pub metric_namespace: Option<String>,
+    pub metric_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutMetricFilterRequest {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+    pub filter_pattern: Option<String>,
+    pub metric_transformations: Option<Vec<MetricTransformation>>,
+    pub apply_on_transformed_logs: Option<bool>,
+    pub field_selection_criteria: Option<String>,
+    pub emit_system_field_dimensions: Option<Vec<String>>,
+}
+
+/// A metric filter as DescribeMetricFilters returns it (and as the catalog stores it).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricFilter {
+    pub filter_name: String,
+    pub filter_pattern: String,
+    pub metric_transformations: Vec<MetricTransformation>,
+    pub creation_time: i64,
+    pub log_group_name: String,
+    pub apply_on_transformed_logs: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_selection_criteria: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emit_system_field_dimensions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeMetricFiltersRequest {
+    pub log_group_name: Option<String>,
+    pub filter_name_prefix: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+    pub metric_name: Option<String>,
+    pub metric_namespace: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeMetricFiltersResponse {
+    pub metric_filters: Vec<MetricFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteMetricFilterRequest {
+    pub log_group_name: Option<String>,
+    pub filter_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestMetricFilterRequest {
+    pub filter_pattern: Option<String>,
+    pub log_event_messages: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricFilterMatchRecord {
+    pub event_number: u64,
+    pub event_message: String,
+    pub extracted_values: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestMetricFilterResponse {
+    pub matches: Vec<MetricFilterMatchRecord>,
+}

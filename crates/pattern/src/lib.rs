@@ -155,6 +155,37 @@ impl FilterPattern {
         }
     }
 
+    /// How many `%regex%` terms the pattern holds (AWS allows 2 per pattern and 5 regex-holding
+    /// metric or subscription filters per log group).
+    pub fn regex_count(&self) -> usize {
+        fn json(e: &json::JsonExpr) -> usize {
+            match e {
+                json::JsonExpr::Condition(c) => usize::from(matches!(
+                    &c.test,
+                    json::Test::Compare(_, value::Value::Regex(_))
+                )),
+                json::JsonExpr::And(v) | json::JsonExpr::Or(v) => v.iter().map(json).sum(),
+            }
+        }
+        match self {
+            Self::MatchAll | Self::Terms(_) => 0,
+            Self::Regex(_) => 1,
+            Self::Json(p) => json(&p.expr),
+            Self::Delimited(p) => p
+                .specs()
+                .iter()
+                .map(|spec| match spec {
+                    delimited::FieldSpec::Field { any_of, .. } => any_of
+                        .iter()
+                        .flatten()
+                        .filter(|t| matches!(t.value, value::Value::Regex(_)))
+                        .count(),
+                    delimited::FieldSpec::Ellipsis => 0,
+                })
+                .sum(),
+        }
+    }
+
     /// Whether metric filters with this pattern may have dimensions (JSON and space-delimited
     /// patterns only; otherwise AWS answers "The specified filter pattern does not support
     /// dimensions").

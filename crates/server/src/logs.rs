@@ -32,5 +32,9 @@ pub(crate) async fn dispatch(
         "PutLogEvents" => put_log_events,
         "GetLogEvents" => get_log_events,
         "FilterLogEvents" => filter_log_events,
+        "PutMetricFilter" => put_metric_filter,
+        "DescribeMetricFilters" => describe_metric_filters,
+        "DeleteMetricFilter" => delete_metric_filter,
+        "TestMetricFilter" => test_metric_filter,
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Catalog {
     group_keys: HashMap<i64, GroupKey>,
     /// Stream id → (group id, name).
     stream_names: HashMap<i64, (i64, String)>,
+    /// Group id → metric filter name → definition (engine JSON).
+    metric_filters: HashMap<i64, BTreeMap<String, String>>,
     /// Streams whose statistics changed since they were last written to SQLite.
     dirty_streams: std::collections::HashSet<i64>,
     /// Group id → its segments, oldest first.
@@ -56,6 +58,7 @@ impl Catalog {
             group_keys: HashMap::new(),
             stream_names: HashMap::new(),
             dirty_streams: std::collections::HashSet::new(),
+            metric_filters: HashMap::new(),
             segments: HashMap::new(),
             flushed_seq: 0,
         };
@@ -102,6 +105,7 @@ impl Catalog {
                     deletion_protection: r.get(8)?,
                     tags: Tags::new(),
                     stored_bytes: 0,
+                    metric_filter_count: 0,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -181,6 +185,24 @@ impl Catalog {
             seg.streams = seg_streams.remove(&seg.id).unwrap_or_default();
             self.segments.entry(seg.group_id).or_default().push(seg);
         }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT group_id, name, definition FROM metric_filters")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (gid, name, def) = row?;
+            self.metric_filters
+                .entry(gid)
+                .or_default()
+                .insert(name, def);
+        }
+        drop(stmt);
         self.flushed_seq = self.conn.query_row(
             "SELECT flushed_seq FROM wal_checkpoint WHERE id = 1",
             [],
@@ -197,6 +219,13 @@ impl Catalog {
         self.groups.get(&group_key(scope, name))
     }
 
+    /// A copy of a group with its derived counts filled in.
+    pub(crate) fn group_view(&self, info: &LogGroupInfo) -> LogGroupInfo {
+        let mut info = info.clone();
+        info.metric_filter_count = self.metric_filter_count(info.id);
+        info
+    }
+
     pub(crate) fn group_by_id(&self, id: i64) -> Option<&LogGroupInfo> {
         self.groups.get(self.group_keys.get(&id)?)
     }
@@ -207,7 +236,7 @@ impl Catalog {
             .groups
             .values()
             .filter(|g| &g.scope == scope)
-            .cloned()
+            .map(|g| self.group_view(g))
             .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         groups
@@ -302,6 +331,7 @@ impl Catalog {
             deletion_protection: spec.deletion_protection,
             tags: spec.tags.clone(),
             stored_bytes: 0,
+            metric_filter_count: 0,
         };
         self.group_keys.insert(id, key.clone());
         self.groups.insert(key, info.clone());
@@ -328,6 +358,7 @@ impl Catalog {
         tx.commit()?;
         self.groups.remove(&key);
         self.group_keys.remove(&info.id);
+        self.metric_filters.remove(&info.id);
         if let Some(streams) = self.streams.remove(&info.id) {
             for stream in streams.values() {
                 self.stream_names.remove(&stream.id);
@@ -529,6 +560,50 @@ impl Catalog {
             self.segments.entry(seg.group_id).or_default().push(seg);
         }
         Ok(())
+    }
+
+    /// A group's metric filters (name, definition), sorted by name.
+    pub(crate) fn metric_filters(&self, group_id: i64) -> Vec<(String, String)> {
+        self.metric_filters
+            .get(&group_id)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Number of metric filters of a group.
+    pub(crate) fn metric_filter_count(&self, group_id: i64) -> usize {
+        self.metric_filters.get(&group_id).map_or(0, BTreeMap::len)
+    }
+
+    /// Creates or replaces a metric filter.
+    pub(crate) fn put_metric_filter(
+        &mut self,
+        group_id: i64,
+        name: &str,
+        definition: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO metric_filters (group_id, name, definition) VALUES (?1, ?2, ?3)
+             ON CONFLICT (group_id, name) DO UPDATE SET definition = excluded.definition",
+            params![group_id, name, definition],
+        )?;
+        self.metric_filters
+            .entry(group_id)
+            .or_default()
+            .insert(name.to_owned(), definition.to_owned());
+        Ok(())
+    }
+
+    /// Deletes a metric filter; false when there was none.
+    pub(crate) fn delete_metric_filter(&mut self, group_id: i64, name: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM metric_filters WHERE group_id = ?1 AND name = ?2",
+            params![group_id, name],
+        )?;
+        if let Some(m) = self.metric_filters.get_mut(&group_id) {
+            m.remove(name);
+        }
+        Ok(n > 0)
     }
 
     /// The state an ingest observer saved with the last checkpoint.

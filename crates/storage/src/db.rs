@@ -437,7 +437,10 @@ impl Storage {
 
     /// One group, with its stored bytes.
     pub fn log_group(&self, scope: &Scope, name: &str) -> Option<LogGroupInfo> {
-        let mut info = self.shared.catalog().group(scope, name).cloned()?;
+        let mut info = {
+            let catalog = self.shared.catalog();
+            catalog.group_view(catalog.group(scope, name)?)
+        };
         info.stored_bytes = self
             .stored_bytes(&[info.id])
             .get(&info.id)
@@ -496,6 +499,63 @@ impl Storage {
                 buf.data.len() + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
         }
         Ok(())
+    }
+
+    /// A group's metric filters as (name, definition), sorted by name. Definitions are the
+    /// engine's JSON; the storage keeps them opaque.
+    pub fn metric_filters(&self, scope: &Scope, group: &str) -> Result<Vec<(String, String)>> {
+        let catalog = self.shared.catalog();
+        let gid = catalog
+            .group(scope, group)
+            .ok_or(StorageError::LogGroupNotFound)?
+            .id;
+        Ok(catalog.metric_filters(gid))
+    }
+
+    /// Number of metric filters of a group (by id).
+    pub fn metric_filter_count(&self, group_id: i64) -> usize {
+        self.shared.catalog().metric_filter_count(group_id)
+    }
+
+    /// Creates or replaces a metric filter. `check` sees the group's current filters (name,
+    /// definition) first and may refuse with a message (a limit), answered as
+    /// [`StorageError::LimitExceeded`].
+    pub async fn put_metric_filter(
+        &self,
+        scope: &Scope,
+        group: &str,
+        name: &str,
+        definition: String,
+        check: impl FnOnce(&[(String, String)]) -> std::result::Result<(), String> + Send + 'static,
+    ) -> Result<()> {
+        let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
+        self.catalog_op(move |c, _| {
+            let gid = c
+                .group(&scope, &group)
+                .ok_or(StorageError::LogGroupNotFound)?
+                .id;
+            check(&c.metric_filters(gid)).map_err(StorageError::LimitExceeded)?;
+            c.put_metric_filter(gid, &name, &definition)
+        })
+        .await
+    }
+
+    /// Deletes a metric filter; `Ok(false)` when the group has none of that name.
+    pub async fn delete_metric_filter(
+        &self,
+        scope: &Scope,
+        group: &str,
+        name: &str,
+    ) -> Result<bool> {
+        let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
+        self.catalog_op(move |c, _| {
+            let gid = c
+                .group(&scope, &group)
+                .ok_or(StorageError::LogGroupNotFound)?
+                .id;
+            c.delete_metric_filter(gid, &name)
+        })
+        .await
     }
 
     /// The streams of a group, sorted by name.

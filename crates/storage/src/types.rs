@@ -20,6 +20,8 @@ pub struct LogGroupInfo {
     pub tags: Tags,
     /// Bytes held for this group: Parquet segment sizes plus unflushed events (message + 26).
     pub stored_bytes: u64,
+    /// Number of metric filters on the group.
+    pub metric_filter_count: usize,
 }
 
 /// What CreateLogGroup sets besides the name.

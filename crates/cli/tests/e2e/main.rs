@@ -8,4 +8,5 @@ mod boto3;
 mod client;
 mod crash;
 mod filter;
+mod metric_filters;
 mod s3;

@@ -16,7 +16,7 @@ pub(crate) fn log_group_shape(info: &LogGroupInfo) -> LogGroup {
         log_group_name: info.name.clone(),
         creation_time: info.creation_time,
         retention_in_days: info.retention.map(|r| r.days()),
-        metric_filter_count: Some(0),
+        metric_filter_count: Some(info.metric_filter_count as u64),
         arn: format!("{group_arn}:*"),
         stored_bytes: Some(info.stored_bytes),
         kms_key_id: info.kms_key_id.clone(),

@@ -76,6 +76,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         state BLOB NOT NULL
     );
     ",
+    // 3: metric filters; the definition is the engine's JSON, opaque here.
+    "
+    CREATE TABLE metric_filters (
+        group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (group_id, name)
+    );
+    ",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
