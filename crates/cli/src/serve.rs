@@ -44,7 +44,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let listen: SocketAddr = match (args.listen, &file.listen) {
         (Some(addr), _) => addr,
-        (None, Some(s)) => s.parse().with_context(|| format!("bad listen address {s}"))?,
+        (None, Some(s)) => s
+            .parse()
+            .with_context(|| format!("bad listen address {s}"))?,
         (None, None) => "127.0.0.1:4580".parse()?,
     };
     let data_dir = args
@@ -109,13 +111,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -27,7 +27,9 @@ pub fn resolve_log_group_identifier(
     member: &str,
     identifier: &str,
 ) -> ApiResult<LogGroupName> {
-    crate::names::check_identifier(member, identifier)?;
+    // The `arn` field of DescribeLogGroups ends in `:*`; accept it as the same group.
+    let unstarred = identifier.strip_suffix(":*").unwrap_or(identifier);
+    crate::names::check_identifier(member, unstarred)?;
     if !identifier.starts_with("arn:") {
         return LogGroupName::parse(member, identifier);
     }
@@ -83,7 +85,10 @@ mod tests {
     #[test]
     fn arn_forms() {
         let s = scope();
-        assert_eq!(log_group_arn(&s, "a/b"), "arn:aws:logs:us-east-1:123456789012:log-group:a/b");
+        assert_eq!(
+            log_group_arn(&s, "a/b"),
+            "arn:aws:logs:us-east-1:123456789012:log-group:a/b"
+        );
         let name = resolve_log_group_identifier(
             &s,
             "logGroupIdentifier",
@@ -92,10 +97,19 @@ mod tests {
         .unwrap();
         assert_eq!(name.as_str(), "a/b");
         assert_eq!(
-            resolve_log_group_identifier(&s, "logGroupIdentifier", "app").unwrap().as_str(),
+            resolve_log_group_identifier(&s, "logGroupIdentifier", "app")
+                .unwrap()
+                .as_str(),
             "app"
         );
-        assert!(parse_log_group_arn(&s, "arn:aws:logs:us-east-1:123456789012:log-group:a:*", false).is_err());
+        assert!(
+            parse_log_group_arn(
+                &s,
+                "arn:aws:logs:us-east-1:123456789012:log-group:a:*",
+                false
+            )
+            .is_err()
+        );
         assert!(parse_log_group_arn(&s, "arn:aws:s3:::bucket", true).is_err());
     }
 }

@@ -17,7 +17,12 @@ pub fn required<T>(member: &str, value: Option<T>) -> ApiResult<T> {
 }
 
 /// Checks an optional page size against `1..=max`, returning `default` when absent.
-pub fn page_limit(member: &str, value: Option<i64>, max: usize, default: usize) -> ApiResult<usize> {
+pub fn page_limit(
+    member: &str,
+    value: Option<i64>,
+    max: usize,
+    default: usize,
+) -> ApiResult<usize> {
     match value {
         None => Ok(default),
         Some(v) if v >= 1 && v as u64 <= max as u64 => Ok(v as usize),

@@ -12,7 +12,8 @@ pub struct LogGroupName(String);
 impl LogGroupName {
     /// Validates `value` as the member `member` of a request.
     pub fn parse(member: &str, value: &str) -> ApiResult<Self> {
-        let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#');
+        let valid_char =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#');
         if value.is_empty() || value.len() > MAX_NAME_LEN {
             return Err(ApiError::constraint(
                 member,
@@ -78,7 +79,8 @@ impl fmt::Display for LogStreamName {
 /// Checks a `logGroupIdentifier`-shaped value (a name or an ARN) for length and characters.
 pub fn check_identifier(member: &str, value: &str) -> ApiResult<()> {
     let valid_char = |c: char| {
-        c.is_alphanumeric() || matches!(c, '_' | '#' | '+' | '=' | '/' | ':' | ',' | '.' | '@' | '-')
+        c.is_alphanumeric()
+            || matches!(c, '_' | '#' | '+' | '=' | '/' | ':' | ',' | '.' | '@' | '-')
     };
     if value.is_empty() || value.len() > MAX_IDENTIFIER_LEN {
         return Err(ApiError::constraint(

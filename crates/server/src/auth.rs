@@ -32,7 +32,9 @@ fn parse_credential(credential: &str) -> ApiResult<CredentialScope> {
         }
         _ => Err(ApiError::new(
             ErrorCode::IncompleteSignature,
-            format!("Credential should be scoped to a valid region, service and date: '{credential}'."),
+            format!(
+                "Credential should be scoped to a valid region, service and date: '{credential}'."
+            ),
         )),
     }
 }
@@ -91,7 +93,10 @@ pub fn resolve_caller(
 ) -> ApiResult<Caller> {
     let scope = if let Some(value) = headers.get("authorization") {
         let value = value.to_str().map_err(|_| {
-            ApiError::new(ErrorCode::IncompleteSignature, "The Authorization header is not ASCII.")
+            ApiError::new(
+                ErrorCode::IncompleteSignature,
+                "The Authorization header is not ASCII.",
+            )
         })?;
         parse_authorization(value)?
     } else if let Some(credential) = query.and_then(|q| query_param(q, "X-Amz-Credential")) {

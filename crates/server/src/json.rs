@@ -56,8 +56,7 @@ pub(crate) fn error_response(request_id: &str, error: &ApiError) -> Response {
     for (name, value) in &error.members {
         body.insert((*name).into(), value.clone().into());
     }
-    let status =
-        StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let mut resp = response(request_id, status, bytes);
     if let Ok(v) = HeaderValue::from_str(error.code.name()) {

@@ -56,7 +56,9 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    let target = header(headers, "x-amz-target").unwrap_or_default().to_owned();
+    let target = header(headers, "x-amz-target")
+        .unwrap_or_default()
+        .to_owned();
     let body = match axum::body::to_bytes(body, limits::MAX_REQUEST_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {

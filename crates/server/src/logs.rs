@@ -8,7 +8,12 @@ use crate::json::{encode, parse};
 pub(crate) const TARGET_PREFIX: &str = "Logs_20140328.";
 
 /// Runs one Logs operation on a JSON body and returns the JSON response body.
-pub(crate) async fn dispatch(engine: &Engine, caller: &Caller, op: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+pub(crate) async fn dispatch(
+    engine: &Engine,
+    caller: &Caller,
+    op: &str,
+    body: &[u8],
+) -> ApiResult<Vec<u8>> {
     macro_rules! operations {
         ($($name:literal => $method:ident),* $(,)?) => {
             match op {
@@ -22,9 +27,21 @@ pub(crate) async fn dispatch(engine: &Engine, caller: &Caller, op: &str, body: &
     }
     operations! {
         "CreateLogGroup" => create_log_group,
+        "DeleteLogGroup" => delete_log_group,
         "DescribeLogGroups" => describe_log_groups,
+        "PutRetentionPolicy" => put_retention_policy,
+        "DeleteRetentionPolicy" => delete_retention_policy,
+        "PutLogGroupDeletionProtection" => put_log_group_deletion_protection,
         "CreateLogStream" => create_log_stream,
+        "DeleteLogStream" => delete_log_stream,
+        "DescribeLogStreams" => describe_log_streams,
         "PutLogEvents" => put_log_events,
         "GetLogEvents" => get_log_events,
+        "TagResource" => tag_resource,
+        "UntagResource" => untag_resource,
+        "ListTagsForResource" => list_tags_for_resource,
+        "TagLogGroup" => tag_log_group,
+        "UntagLogGroup" => untag_log_group,
+        "ListTagsLogGroup" => list_tags_log_group,
     }
 }

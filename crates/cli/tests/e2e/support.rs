@@ -28,7 +28,14 @@ impl Server {
     /// Starts a server on `data_dir` with extra arguments.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log",
+                "warn",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
             .stdout(Stdio::piped())

@@ -75,12 +75,13 @@ pub fn check_batch(
     let too_new_after = now + MAX_EVENT_FUTURE_MS;
     let expired_before = retention.map(|r| now - r.as_millis());
     let too_old_end = events.partition_point(|(ts, _)| *ts < too_old_before);
-    let expired_end =
-        expired_before.map_or(0, |cut| events.partition_point(|(ts, _)| *ts < cut));
+    let expired_end = expired_before.map_or(0, |cut| events.partition_point(|(ts, _)| *ts < cut));
     let too_new_start = events.partition_point(|(ts, _)| *ts <= too_new_after);
     let first = too_old_end.max(expired_end).min(too_new_start);
     let accepted = first..too_new_start;
-    if accepted.len() > 1 && events[accepted.end - 1].0 - events[accepted.start].0 > MAX_BATCH_SPAN_MS {
+    if accepted.len() > 1
+        && events[accepted.end - 1].0 - events[accepted.start].0 > MAX_BATCH_SPAN_MS
+    {
         return Err(ApiError::invalid_parameter(
             "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
         ));
@@ -154,7 +155,10 @@ impl Engine {
         let input: Vec<InputLogEvent> = required("logEvents", req.log_events)?;
         let mut events = Vec::with_capacity(input.len());
         for (i, e) in input.iter().enumerate() {
-            let ts = required(&format!("logEvents.{}.member.timestamp", i + 1), e.timestamp)?;
+            let ts = required(
+                &format!("logEvents.{}.member.timestamp", i + 1),
+                e.timestamp,
+            )?;
             let message = required(
                 &format!("logEvents.{}.member.message", i + 1),
                 e.message.as_deref(),
@@ -192,7 +196,12 @@ impl Engine {
             "logStreamName",
             &required("logStreamName", req.log_stream_name)?,
         )?;
-        let limit = page_limit("limit", req.limit, MAX_READ_PAGE_EVENTS, MAX_READ_PAGE_EVENTS)?;
+        let limit = page_limit(
+            "limit",
+            req.limit,
+            MAX_READ_PAGE_EVENTS,
+            MAX_READ_PAGE_EVENTS,
+        )?;
         let start_ms = req.start_time.unwrap_or(0);
         let end_ms = req.end_time.unwrap_or(i64::MAX);
         if start_ms < 0 || end_ms < 0 {
@@ -293,7 +302,12 @@ mod tests {
         };
         let t = encode_token(Direction::Backward, p);
         assert_eq!(decode_token(&t).unwrap(), (Direction::Backward, p));
-        assert_eq!(decode_token(&encode_token(Direction::Forward, TAIL)).unwrap().1, TAIL);
+        assert_eq!(
+            decode_token(&encode_token(Direction::Forward, TAIL))
+                .unwrap()
+                .1,
+            TAIL
+        );
         assert!(decode_token("f/12").is_err());
         assert!(decode_token("x/000").is_err());
     }
