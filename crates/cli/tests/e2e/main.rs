@@ -5,3 +5,4 @@ mod support;
 
 mod aws_cli;
 mod boto3;
+mod groups;
