@@ -6,3 +6,4 @@ mod support;
 mod aws_cli;
 mod boto3;
 mod groups;
+mod streams;
