@@ -7,3 +7,4 @@ mod aws_cli;
 mod boto3;
 mod groups;
 mod streams;
+mod tagging;
