@@ -6,5 +6,6 @@ mod support;
 mod aws_cli;
 mod boto3;
 mod groups;
+mod sdk;
 mod streams;
 mod tagging;
