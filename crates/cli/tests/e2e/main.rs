@@ -6,6 +6,7 @@ mod support;
 mod aws_cli;
 mod boto3;
 mod groups;
+mod protocol;
 mod sdk;
 mod streams;
 mod tagging;
