@@ -3,7 +3,7 @@
 //! The HTTP face of flowwatch: one port, every AWS wire protocol flowwatch speaks. A request is
 //! authenticated into a [`Caller`](flowwatch_model::Caller) by [`auth`], routed by protocol and
 //! operation to one [`Engine`] method, and every failure leaves here as the protocol's error
-//! shape with the status [`ErrorCode`](flowwatch_model::ErrorCode) decides. Every response
+//! shape with the status [`ErrorCode`] decides. Every response
 //! carries `x-amzn-RequestId`.
 //!
 //! | service | protocol | selected by |
