@@ -27,9 +27,9 @@ pub fn resolve_log_group_identifier(
     member: &str,
     identifier: &str,
 ) -> ApiResult<LogGroupName> {
-    // The ARN form may end in `:*` (as DescribeLogGroups' `arn` does); the rest must match the
-    // identifier pattern.
-    crate::names::check_identifier(member, identifier.strip_suffix(":*").unwrap_or(identifier))?;
+    // The `arn` field of DescribeLogGroups ends in `:*`; accept it as the same group.
+    let unstarred = identifier.strip_suffix(":*").unwrap_or(identifier);
+    crate::names::check_identifier(member, unstarred)?;
     if !identifier.starts_with("arn:") {
         return LogGroupName::parse(member, identifier);
     }

@@ -31,6 +31,7 @@ use axum::response::Response;
 use axum::routing::any;
 use flowwatch_engine::Engine;
 use flowwatch_model::{ApiError, ErrorCode, limits};
+use tracing::Instrument;
 
 /// The router serving every protocol on `/`.
 pub fn router(engine: Engine) -> Router {
@@ -85,11 +86,16 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     };
     if let Some(op) = target.strip_prefix(logs::TARGET_PREFIX) {
         let span = tracing::info_span!("request", service = "logs", action = op, id = %request_id);
-        let _enter = span.enter();
-        return match logs::dispatch(&engine, &caller, op, &body).await {
+        // Instrumented, not entered: an entered span must not be held across an await.
+        let result = logs::dispatch(&engine, &caller, op, &body)
+            .instrument(span.clone())
+            .await;
+        return match result {
             Ok(payload) => json::ok_response(&request_id, payload),
             Err(error) => {
-                tracing::debug!(code = %error.code, message = %error.message, "request failed");
+                span.in_scope(|| {
+                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
+                });
                 json::error_response(&request_id, &error)
             }
         };

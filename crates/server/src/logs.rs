@@ -27,8 +27,14 @@ pub(crate) async fn dispatch(
     }
     operations! {
         "CreateLogGroup" => create_log_group,
+        "DeleteLogGroup" => delete_log_group,
         "DescribeLogGroups" => describe_log_groups,
+        "PutRetentionPolicy" => put_retention_policy,
+        "DeleteRetentionPolicy" => delete_retention_policy,
+        "PutLogGroupDeletionProtection" => put_log_group_deletion_protection,
         "CreateLogStream" => create_log_stream,
+        "DeleteLogStream" => delete_log_stream,
+        "DescribeLogStreams" => describe_log_streams,
         "PutLogEvents" => put_log_events,
         "GetLogEvents" => get_log_events,
         "FilterLogEvents" => filter_log_events,
@@ -36,5 +42,11 @@ pub(crate) async fn dispatch(
         "DescribeMetricFilters" => describe_metric_filters,
         "DeleteMetricFilter" => delete_metric_filter,
         "TestMetricFilter" => test_metric_filter,
+        "TagResource" => tag_resource,
+        "UntagResource" => untag_resource,
+        "ListTagsForResource" => list_tags_for_resource,
+        "TagLogGroup" => tag_log_group,
+        "UntagLogGroup" => untag_log_group,
+        "ListTagsLogGroup" => list_tags_log_group,
     }
 }

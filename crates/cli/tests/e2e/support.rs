@@ -27,7 +27,7 @@ impl Server {
 
     /// Starts a server on `data_dir` with extra arguments.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        let mut child = Command::new(binary())
             .args([
                 "serve",
                 "--listen",
@@ -139,6 +139,14 @@ impl Server {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// The `flowwatch` binary under test: `FLOWWATCH_BIN` when set (an installed build, or a copy
+/// taken when several worktrees share one target directory), else the one cargo built.
+fn binary() -> PathBuf {
+    std::env::var_os("FLOWWATCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_flowwatch")))
 }
 
 impl Drop for Server {

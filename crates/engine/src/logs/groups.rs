@@ -1,13 +1,15 @@
 //! Log group actions.
 
+mod describe;
+mod settings;
+
 use flowwatch_model::logs::{
-    CreateLogGroupRequest, DescribeLogGroupsRequest, DescribeLogGroupsResponse, LOG_GROUP_CLASSES,
-    LogGroup, page_limit, required,
+    CreateLogGroupRequest, LOG_GROUP_CLASSES, LogGroup, LogGroupNameRequest, required,
 };
-use flowwatch_model::{ApiError, ApiResult, Caller, LogGroupName, arn, limits, tags};
+use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, LogGroupName, arn, limits, tags};
 use flowwatch_storage::{LogGroupInfo, NewLogGroup};
 
-use crate::{Engine, storage_error, token};
+use crate::{Engine, storage_error};
 
 /// The `LogGroup` shape of a group.
 pub(crate) fn log_group_shape(info: &LogGroupInfo) -> LogGroup {
@@ -24,6 +26,18 @@ pub(crate) fn log_group_shape(info: &LogGroupInfo) -> LogGroup {
         log_group_arn: Some(group_arn),
         deletion_protection_enabled: Some(info.deletion_protection),
     }
+}
+
+/// Checks a `logGroupClass` value against the enum.
+pub(crate) fn check_class(class: &str) -> ApiResult<()> {
+    if LOG_GROUP_CLASSES.contains(&class) {
+        return Ok(());
+    }
+    Err(ApiError::constraint(
+        "logGroupClass",
+        class,
+        "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]",
+    ))
 }
 
 impl Engine {
@@ -51,13 +65,7 @@ impl Engine {
             ));
         }
         let class = req.log_group_class.unwrap_or_else(|| "STANDARD".to_owned());
-        if !LOG_GROUP_CLASSES.contains(&class.as_str()) {
-            return Err(ApiError::constraint(
-                "logGroupClass",
-                &class,
-                "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]",
-            ));
-        }
+        check_class(&class)?;
         let group_tags = req.tags.unwrap_or_default();
         if !group_tags.is_empty() {
             tags::check_tags(&group_tags)?;
@@ -75,38 +83,35 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn describe_log_groups(
+    pub async fn delete_log_group(
         &self,
         caller: &Caller,
-        req: DescribeLogGroupsRequest,
-    ) -> ApiResult<DescribeLogGroupsResponse> {
-        let limit = page_limit(
-            "limit",
-            req.limit,
-            limits::DESCRIBE_LIMIT_MAX,
-            limits::DESCRIBE_LIMIT_MAX,
+        req: LogGroupNameRequest,
+    ) -> ApiResult<()> {
+        let name = LogGroupName::parse(
+            "logGroupName",
+            &required("logGroupName", req.log_group_name)?,
         )?;
-        let after = req
-            .next_token
-            .as_deref()
-            .map(|t| token::decode_after("DescribeLogGroups", t))
-            .transpose()?;
-        let groups = self.storage().log_groups(&caller.scope);
-        let prefix = req.log_group_name_prefix.unwrap_or_default();
-        let mut matching = groups
-            .iter()
-            .filter(|g| g.name.starts_with(&prefix))
-            .filter(|g| after.as_ref().is_none_or(|a| g.name.as_str() > a.as_str()));
-        let page: Vec<&LogGroupInfo> = matching.by_ref().take(limit).collect();
-        let next_token = match (page.last(), matching.next()) {
-            (Some(last), Some(_)) => Some(token::encode_after("DescribeLogGroups", &last.name)),
-            _ => None,
-        };
-        Ok(DescribeLogGroupsResponse {
-            log_groups: page.into_iter().map(log_group_shape).collect(),
-            next_token,
-        })
+        let info = self
+            .storage()
+            .log_group(&caller.scope, name.as_str())
+            .ok_or_else(ApiError::log_group_not_found)?;
+        if info.deletion_protection {
+            return Err(deletion_protected());
+        }
+        self.storage()
+            .delete_log_group(&caller.scope, name.as_str())
+            .await
+            .map_err(storage_error)
     }
+}
+
+/// AWS's answer to deleting a log group (or one of its streams) while deletion protection is on.
+pub(crate) fn deletion_protected() -> ApiError {
+    ApiError::new(
+        ErrorCode::ValidationException,
+        "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
+    )
 }
 
 /// Resolves the exactly-one-of `logGroupName` / `logGroupIdentifier` pair some actions take.
