@@ -26,9 +26,7 @@ pub fn storage_error(error: StorageError) -> ApiError {
             ErrorCode::LimitExceededException,
             format!("Resource limit exceeded: at most {limit} log groups per account and region."),
         ),
-        StorageError::LimitExceeded(message) => {
-            ApiError::new(ErrorCode::LimitExceededException, message)
-        }
+        StorageError::Refused(error) => error,
         StorageError::Closed => {
             ApiError::internal("The service is shutting down or cannot write; try again later.")
         }

@@ -357,9 +357,26 @@ impl Storage {
 
     /// Deletes a group with its streams and events.
     pub async fn delete_log_group(&self, scope: &Scope, name: &str) -> Result<()> {
+        self.delete_log_group_if(scope, name, |_| Ok(())).await
+    }
+
+    /// Deletes a group if `guard` accepts it, checked in the same catalog transaction (so a
+    /// concurrent change, such as turning deletion protection on, cannot slip in between).
+    pub async fn delete_log_group_if(
+        &self,
+        scope: &Scope,
+        name: &str,
+        guard: impl FnOnce(&LogGroupInfo) -> flowwatch_model::ApiResult<()> + Send + 'static,
+    ) -> Result<()> {
         let (scope, name) = (scope.clone(), name.to_owned());
         let info = self
-            .catalog_op(move |c, _| c.delete_group(&scope, &name))
+            .catalog_op(move |c, _| {
+                let group = c
+                    .group(&scope, &name)
+                    .ok_or(StorageError::LogGroupNotFound)?;
+                guard(group).map_err(StorageError::Refused)?;
+                c.delete_group(&scope, &name)
+            })
             .await?;
         {
             let mut mem = self.shared.mem_write();
@@ -479,13 +496,26 @@ impl Storage {
 
     /// Deletes a stream; its events are no longer readable.
     pub async fn delete_log_stream(&self, scope: &Scope, group: &str, name: &str) -> Result<()> {
+        self.delete_log_stream_if(scope, group, name, |_| Ok(()))
+            .await
+    }
+
+    /// Deletes a stream if `guard` accepts its group, checked in the same catalog transaction.
+    pub async fn delete_log_stream_if(
+        &self,
+        scope: &Scope,
+        group: &str,
+        name: &str,
+        guard: impl FnOnce(&LogGroupInfo) -> flowwatch_model::ApiResult<()> + Send + 'static,
+    ) -> Result<()> {
         let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
         let info = self
             .catalog_op(move |c, _| {
-                let gid = c
+                let g = c
                     .group(&scope, &group)
-                    .ok_or(StorageError::LogGroupNotFound)?
-                    .id;
+                    .ok_or(StorageError::LogGroupNotFound)?;
+                guard(g).map_err(StorageError::Refused)?;
+                let gid = g.id;
                 c.delete_stream(gid, &name)
             })
             .await?;
@@ -518,15 +548,14 @@ impl Storage {
     }
 
     /// Creates or replaces a metric filter. `check` sees the group's current filters (name,
-    /// definition) first and may refuse with a message (a limit), answered as
-    /// [`StorageError::LimitExceeded`].
+    /// definition) first, in the same catalog transaction, and may refuse with an AWS error.
     pub async fn put_metric_filter(
         &self,
         scope: &Scope,
         group: &str,
         name: &str,
         definition: String,
-        check: impl FnOnce(&[(String, String)]) -> std::result::Result<(), String> + Send + 'static,
+        check: impl FnOnce(&[(String, String)]) -> flowwatch_model::ApiResult<()> + Send + 'static,
     ) -> Result<()> {
         let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
         self.catalog_op(move |c, _| {
@@ -534,7 +563,7 @@ impl Storage {
                 .group(&scope, &group)
                 .ok_or(StorageError::LogGroupNotFound)?
                 .id;
-            check(&c.metric_filters(gid)).map_err(StorageError::LimitExceeded)?;
+            check(&c.metric_filters(gid)).map_err(StorageError::Refused)?;
             c.put_metric_filter(gid, &name, &definition)
         })
         .await

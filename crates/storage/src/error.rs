@@ -13,9 +13,9 @@ pub enum StorageError {
     LogStreamNotFound,
     #[error("too many log groups (limit {limit})")]
     TooManyLogGroups { limit: usize },
-    /// A limit the caller's `check` enforced (the message is for the user).
-    #[error("limit exceeded: {0}")]
-    LimitExceeded(String),
+    /// A caller's check inside an atomic update refused it, with the AWS error to answer.
+    #[error("refused: {0}")]
+    Refused(flowwatch_model::ApiError),
     #[error("storage is shutting down")]
     Closed,
     #[error("i/o error on {path}: {source}")]

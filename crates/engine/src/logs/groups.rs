@@ -92,15 +92,14 @@ impl Engine {
             "logGroupName",
             &required("logGroupName", req.log_group_name)?,
         )?;
-        let info = self
-            .storage()
-            .log_group(&caller.scope, name.as_str())
-            .ok_or_else(ApiError::log_group_not_found)?;
-        if info.deletion_protection {
-            return Err(deletion_protected());
-        }
         self.storage()
-            .delete_log_group(&caller.scope, name.as_str())
+            .delete_log_group_if(&caller.scope, name.as_str(), |g| {
+                if g.deletion_protection {
+                    Err(deletion_protected())
+                } else {
+                    Ok(())
+                }
+            })
             .await
             .map_err(storage_error)
     }

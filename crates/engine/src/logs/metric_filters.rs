@@ -10,7 +10,7 @@ use flowwatch_model::logs::{
     MetricFilter, MetricFilterMatchRecord, MetricTransformation, PutMetricFilterRequest,
     TestMetricFilterRequest, TestMetricFilterResponse, page_limit, required,
 };
-use flowwatch_model::{ApiError, ApiResult, Caller, LogGroupName, LogStreamName};
+use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, LogGroupName, LogStreamName};
 use flowwatch_pattern::{FilterPattern, ValueRef};
 
 use crate::logs::filter::parse_filter_pattern;
@@ -218,8 +218,9 @@ impl Engine {
             .put_metric_filter(&caller.scope, group.as_str(), &name, definition, move |existing| {
                 let others = existing.iter().filter(|(n, _)| *n != check_name);
                 if others.clone().count() >= MAX_METRIC_FILTERS_PER_GROUP {
-                    return Err(format!(
-                        "Resource limit exceeded: at most {MAX_METRIC_FILTERS_PER_GROUP} metric filters per log group."
+                    return Err(ApiError::new(
+                        ErrorCode::LimitExceededException,
+                        format!("Resource limit exceeded: at most {MAX_METRIC_FILTERS_PER_GROUP} metric filters per log group."),
                     ));
                 }
                 let regex_filters = others
@@ -231,8 +232,9 @@ impl Engine {
                     })
                     .count();
                 if has_regex && regex_filters >= MAX_REGEX_METRIC_FILTERS_PER_GROUP {
-                    return Err(format!(
-                        "Resource limit exceeded: at most {MAX_REGEX_METRIC_FILTERS_PER_GROUP} metric filters with regular expressions per log group."
+                    return Err(ApiError::new(
+                        ErrorCode::LimitExceededException,
+                        format!("Resource limit exceeded: at most {MAX_REGEX_METRIC_FILTERS_PER_GROUP} metric filters with regular expressions per log group."),
                     ));
                 }
                 Ok(())

@@ -124,15 +124,14 @@ impl Engine {
             "logStreamName",
             &required("logStreamName", req.log_stream_name)?,
         )?;
-        let info = self
-            .storage()
-            .log_group(&caller.scope, group.as_str())
-            .ok_or_else(ApiError::log_group_not_found)?;
-        if info.deletion_protection {
-            return Err(deletion_protected());
-        }
         self.storage()
-            .delete_log_stream(&caller.scope, group.as_str(), stream.as_str())
+            .delete_log_stream_if(&caller.scope, group.as_str(), stream.as_str(), |g| {
+                if g.deletion_protection {
+                    Err(deletion_protected())
+                } else {
+                    Ok(())
+                }
+            })
             .await
             .map_err(storage_error)
     }

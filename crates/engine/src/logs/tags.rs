@@ -1,7 +1,7 @@
 //! Tagging actions: TagResource, UntagResource, ListTagsForResource (by ARN) and the older
 //! TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use flowwatch_storage::StorageError;
 
 use flowwatch_model::logs::{
     ListTagsForResourceRequest, ListTagsForResourceResponse, ListTagsLogGroupResponse,
@@ -73,27 +73,16 @@ impl Engine {
     /// together exceed the limit.
     async fn add_tags(&self, scope: &Scope, group: &LogGroupName, new: Tags) -> ApiResult<()> {
         check_tags(&new)?;
-        let refused: Arc<Mutex<Option<ApiError>>> = Arc::default();
-        let seen = refused.clone();
         let resource = group.as_str().to_owned();
         self.storage()
             .update_log_group(scope, group.as_str(), move |g| {
-                match merge_tags(&g.tags, &new, &resource) {
-                    Ok(merged) => g.tags = merged,
-                    // Leaves the group as it was; the refusal is answered below.
-                    Err(error) => {
-                        *seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
-                    }
-                }
+                // A refusal leaves the group as it was.
+                g.tags = merge_tags(&g.tags, &new, &resource).map_err(StorageError::Refused)?;
                 Ok(())
             })
             .await
             .map_err(storage_error)?;
-        let refusal = refused
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        refusal.map_or(Ok(()), Err)
+        Ok(())
     }
 
     async fn remove_tags(
