@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Durable ingest through HTTP PutLogEvents: flowwatch against moto's server as the baseline.
 #
-#   bench/ingest.sh                 # 4 clients, 20 s against flowwatch, 20 batches/client against moto
+#   bench/ingest.sh                 # 4 clients, 20 s against flowwatch, 50 batches per client against moto
 #   CLIENTS=8 DURATION=60 MOTO_BATCHES=10 bench/ingest.sh
 #   SKIP_MOTO=1 bench/ingest.sh     # flowwatch only
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLIENTS="${CLIENTS:-4}"
 DURATION="${DURATION:-20}"
-MOTO_BATCHES="${MOTO_BATCHES:-20}"
+MOTO_BATCHES="${MOTO_BATCHES:-50}"
 EVENT_BYTES="${EVENT_BYTES:-150}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release"

@@ -74,7 +74,14 @@ struct Summary {
     max_ms: f64,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    if let Err(error) = run_main() {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.clients >= 1, "--clients must be at least 1");
     anyhow::ensure!(args.event_bytes >= 1, "--event-bytes must be at least 1");

@@ -157,3 +157,42 @@ pub(crate) struct OutputLogEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) ingestion_time: Option<i64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_aws_describe_log_streams_and_groups_output() {
+        // As AWS answers (members this client does not use are ignored).
+        let page: LogStreamsPage = serde_json::from_str(
+            r#"{"logStreams":[{"logStreamName":"web-1","creationTime":1700000000000,
+                "firstEventTimestamp":1700000000001,"lastEventTimestamp":1700000000002,
+                "lastIngestionTime":1700000000003,"uploadSequenceToken":"4960",
+                "arn":"arn:aws:logs:us-east-1:123456789012:log-group:app:log-stream:web-1",
+                "storedBytes":0}],"nextToken":"t"}"#,
+        )
+        .expect("streams");
+        assert_eq!(page.log_streams[0].log_stream_name, "web-1");
+        assert_eq!(
+            page.log_streams[0].last_ingestion_time,
+            Some(1_700_000_000_003)
+        );
+        assert_eq!(page.next_token.as_deref(), Some("t"));
+
+        let page: LogGroupsPage = serde_json::from_str(
+            r#"{"logGroups":[{"logGroupName":"app","creationTime":1,"retentionInDays":7,
+                "metricFilterCount":0,"arn":"arn:aws:logs:us-east-1:123456789012:log-group:app:*",
+                "storedBytes":2048,"logGroupClass":"STANDARD",
+                "logGroupArn":"arn:aws:logs:us-east-1:123456789012:log-group:app",
+                "deletionProtectionEnabled":false}]}"#,
+        )
+        .expect("groups");
+        assert_eq!(page.log_groups[0].retention_in_days, Some(7));
+        assert_eq!(page.log_groups[0].stored_bytes, Some(2048));
+        assert!(page.next_token.is_none());
+
+        let empty: LogStreamsPage = serde_json::from_str("{}").expect("empty");
+        assert!(empty.log_streams.is_empty());
+    }
+}

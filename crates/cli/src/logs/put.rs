@@ -125,9 +125,11 @@ pub(crate) async fn run(client: &Client, out: Output, args: PutArgs) -> anyhow::
         }))?;
     } else {
         emit(format_args!(
-            "sent {} events in {} batches to {}/{}{}",
+            "sent {} event{} in {} batch{} to {}/{}{}",
             sent.events,
+            if sent.events == 1 { "" } else { "s" },
             sent.batches,
+            if sent.batches == 1 { "" } else { "es" },
             args.group,
             args.stream,
             if put.skipped_empty > 0 {

@@ -57,7 +57,10 @@ fn put_from_stdin_tail_groups_streams_and_errors() {
         &["put", "cli-app", "web", "--create"],
         "first line\nsecond line\n\nthird line\n",
     );
-    assert!(out.contains("sent 3 events in 1 batches"), "{out}");
+    assert!(
+        out.contains("sent 3 events in 1 batch to cli-app/web"),
+        "{out}"
+    );
     logs_ok(ep, &["put", "cli-app", "web", "fourth line"], "");
 
     // tail prints `timestamp message` in order.
