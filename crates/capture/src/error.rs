@@ -39,6 +39,14 @@ impl CaptureError {
     /// Maps a pcap-file error to ours, keeping I/O errors as such.
     pub(crate) fn pcap(format: &'static str, e: pcap_file::PcapError) -> Self {
         match e {
+            pcap_file::PcapError::IoError(source)
+                if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                Self::Malformed {
+                    format,
+                    detail: "the file ends inside a header".into(),
+                }
+            }
             pcap_file::PcapError::IoError(source) => Self::Io { source },
             other => Self::Malformed {
                 format,

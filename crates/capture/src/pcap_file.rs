@@ -194,7 +194,7 @@ fn read_pcap(
     while let Some(packet) = reader.next_packet() {
         let packet = match packet {
             Ok(p) => p,
-            Err(PcapError::IncompleteBuffer) => {
+            Err(e) if is_cut(&e) => {
                 table.count_undecodable();
                 break;
             }
@@ -222,7 +222,7 @@ fn read_pcapng(
     let mut last = Timestamp::default();
     while let Some(block) = reader.next_block() {
         let (interface_id, raw_ts, data) = match block {
-            Err(PcapError::IncompleteBuffer) => {
+            Err(e) if is_cut(&e) => {
                 table.count_undecodable();
                 break;
             }
@@ -261,6 +261,15 @@ fn read_pcapng(
         reporter.maybe_report();
     }
     Ok(())
+}
+
+/// Whether reading stopped because the input ends inside a packet or block.
+fn is_cut(e: &PcapError) -> bool {
+    match e {
+        PcapError::IncompleteBuffer => true,
+        PcapError::IoError(io) => io.kind() == std::io::ErrorKind::UnexpectedEof,
+        _ => false,
+    }
 }
 
 /// What packets need of a pcapng interface description.
