@@ -13,6 +13,10 @@ use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
 
+/// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
+/// of one-minute windows).
+pub const MAX_IDLE_WINDOWS: usize = 1440;
+
 /// `MaxAggregationInterval`: 60 or 600 seconds (600 is AWS's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AggregationInterval {
@@ -56,7 +60,8 @@ pub struct Interface {
     /// address stays in `pkt-srcaddr` / `pkt-dstaddr`); without them both are the packet's
     /// and `flow-direction` is `-`.
     pub local_addrs: Vec<IpAddr>,
-    /// Whether a window without traffic gives a NODATA record.
+    /// Whether a window without traffic gives a NODATA record (at most
+    /// [`MAX_IDLE_WINDOWS`] per [`FlowTable::advance`]).
     pub nodata: bool,
 }
 
@@ -326,15 +331,28 @@ impl FlowTable {
         if cutoff <= open {
             return;
         }
-        if self.interfaces.iter().any(|i| i.nodata) {
-            for w in (open..cutoff).step_by(interval as usize) {
-                self.close(w, out);
-            }
+        // Idle windows only matter for NODATA records, and a jump in time (a bad clock, a
+        // capture resumed days later) must not produce unbounded output: at most
+        // MAX_IDLE_WINDOWS of them per call, then straight to the next window with traffic.
+        let mut idle_budget = if self.interfaces.iter().any(|i| i.nodata) {
+            MAX_IDLE_WINDOWS
         } else {
-            let ends: Vec<u64> = self.windows.range(..cutoff).map(|(w, _)| *w).collect();
-            for w in ends {
-                self.close(w, out);
+            0
+        };
+        let mut w = open;
+        while w < cutoff {
+            if !self.windows.contains_key(&w) {
+                if idle_budget == 0 {
+                    match self.windows.range(w..cutoff).next() {
+                        Some((next, _)) => w = *next,
+                        None => break,
+                    }
+                    continue;
+                }
+                idle_budget -= 1;
             }
+            self.close(w, out);
+            w += interval;
         }
         self.open_from = Some(cutoff);
     }

@@ -62,6 +62,8 @@ pub mod packet;
 mod pcap_file;
 
 pub use error::{CaptureError, Result};
-pub use flow_table::{AggregationInterval, FlowTable, Interface, Stats, TableConfig};
+pub use flow_table::{
+    AggregationInterval, FlowTable, Interface, MAX_IDLE_WINDOWS, Stats, TableConfig,
+};
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
 pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};

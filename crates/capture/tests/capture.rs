@@ -421,3 +421,22 @@ fn progress_reaches_the_total() {
         (file.len() as u64, Some(file.len() as u64))
     );
 }
+
+#[test]
+fn a_jump_in_time_writes_a_bounded_number_of_nodata_records() {
+    let mut opts = options();
+    opts.interval = AggregationInterval::OneMinute;
+    opts.nodata = true;
+    let p = pkt(CLIENT, 5000, SERVER, 53, L4::Udp, 0);
+    // Ten years between two packets.
+    let frames = vec![(30, 0, p.ethernet(&[])), (315_360_000, 0, p.ethernet(&[]))];
+    let capture = read(&build::pcap(DataLink::ETHERNET, &frames), &opts);
+    let nodata = capture
+        .records
+        .iter()
+        .filter(|r| r.log_status == Some(flowwatch_flowlog::LogStatus::NoData))
+        .count();
+    assert_eq!(nodata, flowwatch_capture::MAX_IDLE_WINDOWS);
+    assert_eq!(capture.records.len(), nodata + 2);
+    assert_eq!(capture.records.last().unwrap().start, Some(315_360_000));
+}
