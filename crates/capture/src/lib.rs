@@ -7,7 +7,7 @@
 //!   BSD loopback) to a [`PacketInfo`] — addresses, ports, protocol, the IP length AWS counts
 //!   as `bytes`, and the packet's `tcp-flags` contribution.
 //! - [`FlowTable`]: packets per interface, 5-tuple and aligned aggregation window
-//!   ([`AggregationInterval`], 60 or 600 s) to [`FlowRecord`]s of flowwatch-flowlog, with
+//!   ([`AggregationInterval`], 60 or 600 s) to [`FlowRecord`](flowwatch_flowlog::FlowRecord)s of flowwatch-flowlog, with
 //!   `flow-direction`, `pkt-srcaddr`/`pkt-dstaddr`, `type`, NODATA and SKIPDATA records.
 //! - [`read_capture`] / [`read_capture_file`]: pcap and pcapng files (detected by magic) through
 //!   a table, with [`Progress`] callbacks.
