@@ -1,0 +1,469 @@
+//! The flow table: packets of each interface aggregated per 5-tuple and aggregation window into
+//! flow-log records (`spec/flowlogs.md` §1 "Aggregation", §2, §4 and §5).
+//!
+//! Windows are aligned on multiples of the interval in Unix time (`[k·interval, (k+1)·interval)`),
+//! so the same packets always give the same records. The caller drives time: [`FlowTable::advance`]
+//! closes every window that ended by `now` and [`FlowTable::finish`] closes the rest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, TcpFlags, Token};
+
+use crate::error::{CaptureError, Result};
+use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
+
+/// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
+/// of one-minute windows).
+pub const MAX_IDLE_WINDOWS: usize = 1440;
+
+/// `MaxAggregationInterval`: 60 or 600 seconds (600 is AWS's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AggregationInterval {
+    OneMinute,
+    #[default]
+    TenMinutes,
+}
+
+impl AggregationInterval {
+    /// Validates an interval in seconds.
+    pub fn from_secs(seconds: u64) -> Result<Self> {
+        match seconds {
+            60 => Ok(Self::OneMinute),
+            600 => Ok(Self::TenMinutes),
+            _ => Err(CaptureError::InvalidInterval { seconds }),
+        }
+    }
+
+    pub fn secs(self) -> u64 {
+        match self {
+            Self::OneMinute => 60,
+            Self::TenMinutes => 600,
+        }
+    }
+
+    /// Start of the window holding `secs`.
+    pub fn window_of(self, secs: u64) -> u64 {
+        secs - secs % self.secs()
+    }
+}
+
+/// A network interface whose traffic the table records, as the ENI of a flow log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// `interface-id`.
+    pub eni: Token,
+    /// `account-id`.
+    pub account: Token,
+    /// The interface's own addresses, primary first (per family). With them the table fills
+    /// `flow-direction` and writes the primary address as `srcaddr` / `dstaddr` (the packet's
+    /// address stays in `pkt-srcaddr` / `pkt-dstaddr`); without them both are the packet's
+    /// and `flow-direction` is `-`.
+    pub local_addrs: Vec<IpAddr>,
+    /// Whether a window without traffic gives a NODATA record (at most
+    /// [`MAX_IDLE_WINDOWS`] per [`FlowTable::advance`]).
+    pub nodata: bool,
+}
+
+impl Interface {
+    pub fn new(eni: Token, account: Token) -> Self {
+        Self {
+            eni,
+            account,
+            local_addrs: Vec::new(),
+            nodata: false,
+        }
+    }
+
+    /// The primary address of `addr`'s family, if `addr` is one of ours.
+    fn primary_for(&self, addr: IpAddr) -> Option<IpAddr> {
+        if !self.local_addrs.contains(&addr) {
+            return None;
+        }
+        self.local_addrs
+            .iter()
+            .copied()
+            .find(|a| a.is_ipv4() == addr.is_ipv4())
+    }
+}
+
+/// How a [`FlowTable`] aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    pub interval: AggregationInterval,
+    /// Flows held at once over all open windows; when full, packets of new flows are dropped
+    /// and their interface's window gets a SKIPDATA record.
+    pub max_flows: usize,
+    /// The `version` written in records: 2 for the default format, else the `LogFormat`'s
+    /// version.
+    pub version: u8,
+    /// Leave out what AWS does not log (§4): traffic to or from the instance metadata, Time
+    /// Sync and Amazon DNS addresses (169.254.169.254 / .123 / .253 and `fd00:ec2::` ones)
+    /// and DHCP (UDP 67/68, 546/547).
+    pub exclude_unlogged: bool,
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        Self {
+            interval: AggregationInterval::default(),
+            max_flows: 100_000,
+            version: 2,
+            exclude_unlogged: true,
+        }
+    }
+}
+
+/// Counters over everything a table was given. After [`FlowTable::finish`], the `packets` and
+/// `bytes` of all OK records plus `dropped_*` equal `packets` and `bytes` here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Frames given to [`FlowTable::observe_frame`].
+    pub frames: u64,
+    /// Frames without an IP packet (ARP...).
+    pub not_ip: u64,
+    /// Frames too short or malformed to decode, or of an unsupported link type.
+    pub undecodable: u64,
+    /// IP packets AWS does not log (see [`TableConfig::exclude_unlogged`]).
+    pub not_logged: u64,
+    /// IP packets counted (in a record or dropped).
+    pub packets: u64,
+    pub bytes: u64,
+    /// Packets older than the oldest open window, counted in that window instead.
+    pub late: u64,
+    /// Packets and bytes of flows dropped because the table was full.
+    pub dropped_packets: u64,
+    pub dropped_bytes: u64,
+}
+
+/// What identifies a flow within a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    iface: usize,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    protocol: u8,
+    action: Action,
+}
+
+#[derive(Debug, Clone)]
+struct Flow {
+    key: FlowKey,
+    packets: u64,
+    bytes: u64,
+    start: u64,
+    end: u64,
+    /// `None` once an invalid flag combination was seen.
+    tcp_flags: Option<TcpFlags>,
+    flow_type: FlowType,
+}
+
+/// First and last second of the packets dropped for one interface in one window.
+#[derive(Debug, Clone, Copy)]
+struct SkipSpan {
+    start: u64,
+    end: u64,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    /// In order of first packet, so records come out deterministically.
+    flows: Vec<Flow>,
+    index: HashMap<FlowKey, usize>,
+    skipped: BTreeMap<usize, SkipSpan>,
+}
+
+/// Packets to records for a fixed set of interfaces. See the module docs.
+#[derive(Debug)]
+pub struct FlowTable {
+    config: TableConfig,
+    interfaces: Vec<Interface>,
+    windows: BTreeMap<u64, Window>,
+    flows: usize,
+    /// Start of the oldest window not yet closed; `None` before the first packet or advance.
+    open_from: Option<u64>,
+    stats: Stats,
+}
+
+impl FlowTable {
+    /// A table for `interfaces` (indexed in this order by `observe`).
+    pub fn new(config: TableConfig, interfaces: Vec<Interface>) -> Result<Self> {
+        if config.max_flows == 0 {
+            return Err(CaptureError::ZeroMaxFlows);
+        }
+        Ok(Self {
+            config,
+            interfaces,
+            windows: BTreeMap::new(),
+            flows: 0,
+            open_from: None,
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn config(&self) -> &TableConfig {
+        &self.config
+    }
+
+    /// Flows currently held.
+    pub fn len(&self) -> usize {
+        self.flows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows == 0
+    }
+
+    /// Decodes a frame captured on interface `iface` and counts it (action ACCEPT); frames
+    /// without a countable IP packet only update the stats.
+    pub fn observe_frame(
+        &mut self,
+        iface: usize,
+        link: LinkType,
+        ts: Timestamp,
+        frame: &[u8],
+    ) -> Result<()> {
+        self.check(iface)?;
+        self.stats.frames += 1;
+        match packet::decode(link, ts, frame) {
+            Ok(info) => self.observe(iface, &info, Action::Accept),
+            Err(Skipped::NotIp) => {
+                self.stats.not_ip += 1;
+                Ok(())
+            }
+            Err(Skipped::Undecodable) => {
+                self.stats.undecodable += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts a frame that could not be given to the table (e.g. its link type is unknown).
+    pub fn count_undecodable(&mut self) {
+        self.stats.frames += 1;
+        self.stats.undecodable += 1;
+    }
+
+    /// Counts one IP packet of interface `iface` with the verdict `action` (ACCEPT unless a
+    /// firewall said otherwise).
+    pub fn observe(&mut self, iface: usize, pkt: &PacketInfo, action: Action) -> Result<()> {
+        self.check(iface)?;
+        if self.config.exclude_unlogged && not_logged(pkt) {
+            self.stats.not_logged += 1;
+            return Ok(());
+        }
+        self.stats.packets += 1;
+        self.stats.bytes += pkt.bytes;
+        let interval = self.config.interval;
+        let mut secs = pkt.ts.secs;
+        let mut window = interval.window_of(secs);
+        match self.open_from {
+            Some(open) if window < open => {
+                // Received after its window closed: AWS records packets when received.
+                self.stats.late += 1;
+                window = open;
+                secs = open;
+            }
+            Some(_) => {}
+            None => self.open_from = Some(window),
+        }
+        let key = FlowKey {
+            iface,
+            src: pkt.src,
+            dst: pkt.dst,
+            src_port: pkt.src_port,
+            dst_port: pkt.dst_port,
+            protocol: pkt.protocol,
+            action,
+        };
+        let w = self.windows.entry(window).or_default();
+        if let Some(&i) = w.index.get(&key) {
+            let flow = &mut w.flows[i];
+            flow.packets += 1;
+            flow.bytes += pkt.bytes;
+            flow.start = flow.start.min(secs);
+            flow.end = flow.end.max(secs);
+            flow.tcp_flags = flow.tcp_flags.zip(pkt.tcp_flags).map(|(a, b)| a | b);
+            return Ok(());
+        }
+        if self.flows >= self.config.max_flows {
+            self.stats.dropped_packets += 1;
+            self.stats.dropped_bytes += pkt.bytes;
+            let span = w.skipped.entry(iface).or_insert(SkipSpan {
+                start: secs,
+                end: secs,
+            });
+            span.start = span.start.min(secs);
+            span.end = span.end.max(secs);
+            return Ok(());
+        }
+        self.flows += 1;
+        w.index.insert(key, w.flows.len());
+        w.flows.push(Flow {
+            key,
+            packets: 1,
+            bytes: pkt.bytes,
+            start: secs,
+            end: secs,
+            tcp_flags: pkt.tcp_flags,
+            flow_type: pkt.flow_type,
+        });
+        Ok(())
+    }
+
+    /// Closes every window that ended at or before `now` (Unix seconds), appending its records
+    /// to `out`: per window, per interface in table order, the OK records in order of first
+    /// packet, then a SKIPDATA record if flows were dropped, or a NODATA record if the
+    /// interface had no traffic and asks for one.
+    pub fn advance(&mut self, now: u64, out: &mut Vec<FlowRecord>) {
+        let interval = self.config.interval.secs();
+        let Some(open) = self.open_from else {
+            self.open_from = Some(self.config.interval.window_of(now));
+            return;
+        };
+        let cutoff = self.config.interval.window_of(now);
+        if cutoff <= open {
+            return;
+        }
+        // Idle windows only matter for NODATA records, and a jump in time (a bad clock, a
+        // capture resumed days later) must not produce unbounded output: at most
+        // MAX_IDLE_WINDOWS of them per call, then straight to the next window with traffic.
+        let mut idle_budget = if self.interfaces.iter().any(|i| i.nodata) {
+            MAX_IDLE_WINDOWS
+        } else {
+            0
+        };
+        let mut w = open;
+        while w < cutoff {
+            if !self.windows.contains_key(&w) {
+                if idle_budget == 0 {
+                    match self.windows.range(w..cutoff).next() {
+                        Some((next, _)) => w = *next,
+                        None => break,
+                    }
+                    continue;
+                }
+                idle_budget -= 1;
+            }
+            self.close(w, out);
+            w += interval;
+        }
+        self.open_from = Some(cutoff);
+    }
+
+    /// Closes every open window (the end of a capture), appending their records to `out`.
+    pub fn finish(&mut self, out: &mut Vec<FlowRecord>) {
+        if let Some(last) = self.windows.keys().next_back().copied() {
+            self.advance(last + self.config.interval.secs(), out);
+        }
+    }
+
+    fn check(&self, iface: usize) -> Result<()> {
+        if iface < self.interfaces.len() {
+            Ok(())
+        } else {
+            Err(CaptureError::UnknownInterface { index: iface })
+        }
+    }
+
+    fn close(&mut self, start: u64, out: &mut Vec<FlowRecord>) {
+        let mut window = self.windows.remove(&start).unwrap_or_default();
+        self.flows -= window.flows.len();
+        window.flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
+        let mut flows = window.flows.iter().peekable();
+        for (i, iface) in self.interfaces.iter().enumerate() {
+            let mut any = false;
+            while let Some(flow) = flows.next_if(|f| f.key.iface == i) {
+                out.push(self.ok_record(iface, flow));
+                any = true;
+            }
+            if let Some(span) = window.skipped.get(&i) {
+                out.push(self.status_record(iface, LogStatus::SkipData, span.start, span.end));
+            } else if !any && iface.nodata {
+                let end = start + self.config.interval.secs() - 1;
+                out.push(self.status_record(iface, LogStatus::NoData, start, end));
+            }
+        }
+    }
+
+    fn ok_record(&self, iface: &Interface, flow: &Flow) -> FlowRecord {
+        let k = &flow.key;
+        let (src_primary, dst_primary) = (iface.primary_for(k.src), iface.primary_for(k.dst));
+        let direction = match (src_primary, dst_primary) {
+            (Some(_), _) => Some(FlowDirection::Egress),
+            (None, Some(_)) => Some(FlowDirection::Ingress),
+            (None, None) => None,
+        };
+        let (srcaddr, dstaddr) = match direction {
+            Some(FlowDirection::Egress) => (src_primary.unwrap_or(k.src), k.dst),
+            Some(FlowDirection::Ingress) => (k.src, dst_primary.unwrap_or(k.dst)),
+            None => (k.src, k.dst),
+        };
+        FlowRecord {
+            version: Some(self.config.version),
+            account_id: Some(iface.account.clone()),
+            interface_id: Some(iface.eni.clone()),
+            srcaddr: Some(srcaddr),
+            dstaddr: Some(dstaddr),
+            srcport: Some(k.src_port),
+            dstport: Some(k.dst_port),
+            protocol: Some(k.protocol),
+            packets: Some(flow.packets),
+            bytes: Some(flow.bytes),
+            start: Some(flow.start),
+            end: Some(flow.end),
+            action: Some(k.action),
+            log_status: Some(LogStatus::Ok),
+            tcp_flags: flow.tcp_flags,
+            flow_type: Some(flow.flow_type),
+            pkt_srcaddr: Some(k.src),
+            pkt_dstaddr: Some(k.dst),
+            flow_direction: direction,
+            ..FlowRecord::default()
+        }
+    }
+
+    /// A NODATA or SKIPDATA record: only version, account, interface, start, end and status.
+    fn status_record(
+        &self,
+        iface: &Interface,
+        status: LogStatus,
+        start: u64,
+        end: u64,
+    ) -> FlowRecord {
+        FlowRecord {
+            version: Some(self.config.version),
+            account_id: Some(iface.account.clone()),
+            interface_id: Some(iface.eni.clone()),
+            start: Some(start),
+            end: Some(end),
+            log_status: Some(status),
+            ..FlowRecord::default()
+        }
+    }
+}
+
+/// Whether AWS leaves this packet out of flow logs (§4).
+fn not_logged(pkt: &PacketInfo) -> bool {
+    fn special(addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => matches!(a.octets(), [169, 254, 169, 254 | 123 | 253]),
+            IpAddr::V6(a) => {
+                let s = a.segments();
+                s[..7] == [0xfd00, 0xec2, 0, 0, 0, 0, 0] && matches!(s[7], 0x254 | 0x123 | 0x253)
+            }
+        }
+    }
+    let dhcp = pkt.protocol == 17
+        && matches!(
+            (pkt.src_port, pkt.dst_port),
+            (67 | 68, 67 | 68) | (546 | 547, 546 | 547)
+        );
+    dhcp || special(pkt.src) || special(pkt.dst)
+}

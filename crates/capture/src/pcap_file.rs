@@ -1,0 +1,433 @@
+//! pcap and pcapng files to flow-log records: [`read_capture`] detects the format by its
+//! magic number, decodes every frame and runs the packets through a [`FlowTable`] in file
+//! order, reporting [`Progress`] as it reads.
+//!
+//! All interfaces of a pcapng file count as the one ENI of [`Options`]. pcapng timestamps
+//! honour each interface's `if_tsresol` and `if_tsoffset` (pcap-file 2.0 hands out the raw
+//! count as nanoseconds, whatever the resolution). A file cut short in the middle of its last
+//! packet (a capture that was killed) keeps what was read before; the cut packet is counted as
+//! undecodable.
+
+use std::cell::Cell;
+use std::io::{Cursor, Read};
+use std::net::IpAddr;
+use std::path::Path;
+use std::rc::Rc;
+
+use flowwatch_flowlog::{FlowRecord, Token};
+use pcap_file::PcapError;
+use pcap_file::pcap::PcapReader;
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::{Block, PcapNgReader};
+
+use crate::error::{CaptureError, Result};
+use crate::flow_table::{AggregationInterval, FlowTable, Interface, Stats, TableConfig};
+use crate::packet::{LinkType, Timestamp};
+
+/// How often [`Progress`] is reported, in bytes read.
+const PROGRESS_STEP: u64 = 1 << 20;
+
+/// What a capture file is read as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `interface-id` of every record.
+    pub eni: Token,
+    /// `account-id` of every record.
+    pub account: Token,
+    pub interval: AggregationInterval,
+    /// The capturing host's addresses, primary first (see [`Interface::local_addrs`]).
+    pub local_addrs: Vec<IpAddr>,
+    /// NODATA records for windows without traffic between the first and last packet.
+    pub nodata: bool,
+    /// See [`TableConfig::max_flows`].
+    pub max_flows: usize,
+    /// See [`TableConfig::version`].
+    pub version: u8,
+    /// See [`TableConfig::exclude_unlogged`].
+    pub exclude_unlogged: bool,
+}
+
+impl Options {
+    /// Defaults: 600-second windows, no local addresses, no NODATA, 100,000 flows, version 2,
+    /// unlogged traffic excluded.
+    pub fn new(eni: Token, account: Token) -> Self {
+        let table = TableConfig::default();
+        Self {
+            eni,
+            account,
+            interval: table.interval,
+            local_addrs: Vec::new(),
+            nodata: false,
+            max_flows: table.max_flows,
+            version: table.version,
+            exclude_unlogged: table.exclude_unlogged,
+        }
+    }
+
+    /// The flow table these options describe, with the one interface at index 0.
+    pub fn table(&self) -> Result<FlowTable> {
+        let config = TableConfig {
+            interval: self.interval,
+            max_flows: self.max_flows,
+            version: self.version,
+            exclude_unlogged: self.exclude_unlogged,
+        };
+        let interface = Interface {
+            eni: self.eni.clone(),
+            account: self.account.clone(),
+            local_addrs: self.local_addrs.clone(),
+            nodata: self.nodata,
+        };
+        FlowTable::new(config, vec![interface])
+    }
+}
+
+/// How far reading has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes_read: u64,
+    /// The input's size when known.
+    pub total: Option<u64>,
+}
+
+/// The two capture file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaptureFormat {
+    Pcap,
+    PcapNg,
+}
+
+impl CaptureFormat {
+    /// The format of a file starting with `magic`.
+    pub fn detect(magic: &[u8]) -> Option<Self> {
+        match magic {
+            [0xa1, 0xb2, 0xc3, 0xd4, ..]
+            | [0xd4, 0xc3, 0xb2, 0xa1, ..]
+            | [0xa1, 0xb2, 0x3c, 0x4d, ..]
+            | [0x4d, 0x3c, 0xb2, 0xa1, ..] => Some(Self::Pcap),
+            [0x0a, 0x0d, 0x0d, 0x0a, ..] => Some(Self::PcapNg),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pcap => "pcap",
+            Self::PcapNg => "pcapng",
+        }
+    }
+}
+
+/// The result of reading a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub format: CaptureFormat,
+    /// In window order (see [`FlowTable::advance`]).
+    pub records: Vec<FlowRecord>,
+    pub stats: Stats,
+}
+
+/// Reads the capture file at `path` (see [`read_capture`]).
+pub fn read_capture_file(
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Capture> {
+    let file = std::fs::File::open(path)?;
+    let total = file.metadata().ok().map(|m| m.len());
+    read_capture(std::io::BufReader::new(file), total, options, progress)
+}
+
+/// Reads a pcap or pcapng capture into flow-log records. `total` is the input's size, passed
+/// through to `progress`, which is called every MiB read and once at the end.
+pub fn read_capture<R: Read>(
+    mut reader: R,
+    total: Option<u64>,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Capture> {
+    let mut table = options.table()?;
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut reader, &mut magic)?;
+    let format =
+        CaptureFormat::detect(&magic[..got]).ok_or_else(|| CaptureError::UnknownFormat {
+            magic: magic[..got].to_vec(),
+        })?;
+    let read = Rc::new(Cell::new(0u64));
+    let input = Counting {
+        inner: Cursor::new(magic).take(got as u64).chain(reader),
+        read: Rc::clone(&read),
+    };
+    let mut reporter = Reporter {
+        read,
+        total,
+        next: PROGRESS_STEP,
+        progress,
+    };
+    let mut records = Vec::new();
+    match format {
+        CaptureFormat::Pcap => read_pcap(input, &mut table, &mut records, &mut reporter)?,
+        CaptureFormat::PcapNg => read_pcapng(input, &mut table, &mut records, &mut reporter)?,
+    }
+    table.finish(&mut records);
+    reporter.report();
+    Ok(Capture {
+        format,
+        records,
+        stats: *table.stats(),
+    })
+}
+
+fn read_pcap(
+    input: impl Read,
+    table: &mut FlowTable,
+    records: &mut Vec<FlowRecord>,
+    reporter: &mut Reporter<'_>,
+) -> Result<()> {
+    let format = CaptureFormat::Pcap.name();
+    let mut reader = PcapReader::new(input).map_err(|e| CaptureError::pcap(format, e))?;
+    let link_type = u32::from(reader.header().datalink);
+    let link =
+        LinkType::from_number(link_type).ok_or(CaptureError::UnsupportedLinkType { link_type })?;
+    while let Some(packet) = reader.next_packet() {
+        let packet = match packet {
+            Ok(p) => p,
+            Err(e) if is_cut(&e) => {
+                table.count_undecodable();
+                break;
+            }
+            Err(e) => return Err(CaptureError::pcap(format, e)),
+        };
+        let ts = Timestamp::from(packet.timestamp);
+        table.advance(ts.secs, records);
+        table.observe_frame(0, link, ts, &packet.data)?;
+        reporter.maybe_report();
+    }
+    Ok(())
+}
+
+fn read_pcapng(
+    input: impl Read,
+    table: &mut FlowTable,
+    records: &mut Vec<FlowRecord>,
+    reporter: &mut Reporter<'_>,
+) -> Result<()> {
+    let format = CaptureFormat::PcapNg.name();
+    let mut reader = PcapNgReader::new(input).map_err(|e| CaptureError::pcap(format, e))?;
+    // This section's interfaces (the reader's own list cannot be read while a block borrows it).
+    let mut interfaces: Vec<NgInterface> = Vec::new();
+    // Simple packet blocks carry no time: they take the last time seen.
+    let mut last = Timestamp::default();
+    while let Some(block) = reader.next_block() {
+        let (interface_id, raw_ts, data) = match block {
+            Err(e) if is_cut(&e) => {
+                table.count_undecodable();
+                break;
+            }
+            Err(e) => return Err(CaptureError::pcap(format, e)),
+            Ok(Block::SectionHeader(_)) => {
+                interfaces.clear();
+                continue;
+            }
+            Ok(Block::InterfaceDescription(idb)) => {
+                interfaces.push(NgInterface::new(&idb));
+                continue;
+            }
+            Ok(Block::EnhancedPacket(p)) => {
+                // pcap-file stores the raw 64-bit count in `timestamp` as nanoseconds.
+                let raw = u64::try_from(p.timestamp.as_nanos()).unwrap_or(u64::MAX);
+                (p.interface_id, Some(raw), p.data)
+            }
+            Ok(Block::Packet(p)) => (u32::from(p.interface_id), Some(p.timestamp), p.data),
+            Ok(Block::SimplePacket(p)) => (0, None, p.data),
+            Ok(_) => continue,
+        };
+        let Some(interface) = interfaces.get(interface_id as usize) else {
+            table.count_undecodable();
+            continue;
+        };
+        let ts = match raw_ts {
+            Some(raw) => interface.time(raw),
+            None => last,
+        };
+        last = ts;
+        table.advance(ts.secs, records);
+        match interface.link {
+            Some(link) => table.observe_frame(0, link, ts, &data)?,
+            None => table.count_undecodable(),
+        }
+        reporter.maybe_report();
+    }
+    Ok(())
+}
+
+/// Whether reading stopped because the input ends inside a packet or block.
+fn is_cut(e: &PcapError) -> bool {
+    match e {
+        PcapError::IncompleteBuffer => true,
+        PcapError::IoError(io) => io.kind() == std::io::ErrorKind::UnexpectedEof,
+        _ => false,
+    }
+}
+
+/// What packets need of a pcapng interface description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NgInterface {
+    link: Option<LinkType>,
+    /// `if_tsresol`: 10^-n, or 2^-n when the high bit is set (default 10^-6).
+    resolution: u8,
+    /// `if_tsoffset`, seconds.
+    offset: u64,
+}
+
+impl NgInterface {
+    fn new(idb: &InterfaceDescriptionBlock<'_>) -> Self {
+        let mut this = Self {
+            link: LinkType::from_number(u32::from(idb.linktype)),
+            resolution: 6,
+            offset: 0,
+        };
+        for option in &idb.options {
+            match option {
+                InterfaceDescriptionOption::IfTsResol(r) => this.resolution = *r,
+                InterfaceDescriptionOption::IfTsOffset(o) => this.offset = *o,
+                _ => {}
+            }
+        }
+        this
+    }
+
+    /// The time of a raw timestamp count.
+    fn time(&self, raw: u64) -> Timestamp {
+        let raw = u128::from(raw);
+        // Units per second; resolutions beyond 10^-38 / 2^-127 are nonsense, clamp them.
+        let per_sec: u128 = if self.resolution & 0x80 == 0 {
+            10u128.pow(u32::from(self.resolution.min(38)))
+        } else {
+            1u128 << (self.resolution & 0x7f).min(127)
+        };
+        let secs = u64::try_from(raw / per_sec).unwrap_or(u64::MAX);
+        let micros = ((raw % per_sec) * 1_000_000 / per_sec) as u32;
+        Timestamp {
+            secs: secs.saturating_add(self.offset),
+            micros,
+        }
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(got)
+}
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+struct Reporter<'a> {
+    read: Rc<Cell<u64>>,
+    total: Option<u64>,
+    next: u64,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl Reporter<'_> {
+    fn maybe_report(&mut self) {
+        if self.read.get() >= self.next {
+            self.next = self.read.get() + PROGRESS_STEP;
+            self.report();
+        }
+    }
+
+    fn report(&mut self) {
+        (self.progress)(Progress {
+            bytes_read: self.read.get(),
+            total: self.total,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_magic() {
+        assert_eq!(
+            CaptureFormat::detect(&[0xd4, 0xc3, 0xb2, 0xa1]),
+            Some(CaptureFormat::Pcap)
+        );
+        assert_eq!(
+            CaptureFormat::detect(&[0x4d, 0x3c, 0xb2, 0xa1]),
+            Some(CaptureFormat::Pcap)
+        );
+        assert_eq!(
+            CaptureFormat::detect(&[0x0a, 0x0d, 0x0d, 0x0a]),
+            Some(CaptureFormat::PcapNg)
+        );
+        assert_eq!(CaptureFormat::detect(&[0x0a, 0x0d]), None);
+        assert_eq!(CaptureFormat::detect(b"GIF8"), None);
+    }
+
+    #[test]
+    fn pcapng_resolutions() {
+        let mut idb = InterfaceDescriptionBlock::new(pcap_file::DataLink::ETHERNET, 0xffff);
+        let time = |idb: &InterfaceDescriptionBlock<'_>, raw| NgInterface::new(idb).time(raw);
+        assert_eq!(NgInterface::new(&idb).link, Some(LinkType::Ethernet));
+        assert_eq!(
+            time(&idb, 1_500_000_250),
+            Timestamp {
+                secs: 1500,
+                micros: 250
+            }
+        );
+        idb.options.push(InterfaceDescriptionOption::IfTsResol(9));
+        assert_eq!(
+            time(&idb, 1_500_000_250_999),
+            Timestamp {
+                secs: 1500,
+                micros: 250
+            }
+        );
+        idb.options
+            .push(InterfaceDescriptionOption::IfTsOffset(100));
+        assert_eq!(
+            time(&idb, 2_000_000_000),
+            Timestamp {
+                secs: 102,
+                micros: 0
+            }
+        );
+        idb.options[0] = InterfaceDescriptionOption::IfTsResol(0x80 | 10);
+        assert_eq!(
+            time(&idb, 1024 * 7 + 512),
+            Timestamp {
+                secs: 107,
+                micros: 500_000
+            }
+        );
+        idb.options[0] = InterfaceDescriptionOption::IfTsResol(0xff);
+        let _ = time(&idb, u64::MAX); // no overflow
+    }
+}
