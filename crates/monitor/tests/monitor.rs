@@ -234,3 +234,83 @@ proptest! {
         prop_assert_eq!(straight.snapshot(), split.snapshot());
     }
 }
+
+/// A step against the real storage.
+#[derive(Debug, Clone)]
+enum StorageOp {
+    Append(u32, u32),
+    Flush,
+    Crash,
+    Reopen,
+}
+
+fn storage_op() -> impl Strategy<Value = StorageOp> {
+    prop_oneof![
+        5 => (0u32..6, 0u32..4).prop_map(|(r, a)| StorageOp::Append(r, a)),
+        2 => Just(StorageOp::Flush),
+        2 => Just(StorageOp::Crash),
+        1 => Just(StorageOp::Reopen),
+    ]
+}
+
+async fn run_storage_ops(ops: Vec<StorageOp>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(T0));
+    let (mut s, mut o) = open(dir.path(), &clock, None).await;
+    let gid = s
+        .create_log_group(&scope(), "flows", NewLogGroup::default())
+        .await
+        .expect("group")
+        .id;
+    s.create_log_stream(&scope(), "flows", "eni")
+        .await
+        .expect("stream");
+    o.set_filters(gid, &scope(), filters()).expect("filters");
+    let (mut want, mut n) = ((0.0, 0.0), 0u32);
+    for op in ops {
+        match op {
+            StorageOp::Append(rejects, accepts) => {
+                let (key, _) = s.stream_key(&scope(), "flows", "eni").expect("stream");
+                let mut msgs: Vec<String> = (0..accepts).map(|i| flow(i, "ACCEPT")).collect();
+                for _ in 0..rejects {
+                    n += 1;
+                    want = (want.0 + 1.0, want.1 + f64::from(n));
+                    msgs.push(flow(n, "REJECT"));
+                }
+                let refs: Vec<EventRef<'_>> = msgs
+                    .iter()
+                    .map(|m| EventRef {
+                        timestamp: T0 + i64::from(n),
+                        message: m,
+                    })
+                    .collect();
+                s.append(key, T0, &refs).await.expect("append");
+            }
+            StorageOp::Flush => s.flush().await.expect("flush"),
+            StorageOp::Crash => {
+                s.close_without_flush().await;
+                (s, o) = open(dir.path(), &clock, Some(gid)).await;
+            }
+            StorageOp::Reopen => {
+                s.close().await.expect("close");
+                (s, o) = open(dir.path(), &clock, Some(gid)).await;
+            }
+        }
+        assert_eq!(totals(&o), want, "each acknowledged event counted once");
+    }
+    s.close().await.expect("close");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn storage_crashes_never_lose_or_double_count(ops in prop::collection::vec(storage_op(), 1..16)) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(run_storage_ops(ops));
+    }
+}
