@@ -215,7 +215,15 @@ impl MetricFilterObserver {
         if watermark <= st.watermark_ms {
             return;
         }
+        // Which minutes are closed depends only on the watermark's minute: walk the filters
+        // only when that moves (at most once a minute), not on every batch.
+        let moved =
+            st.watermark_ms == i64::MIN || minute_of(watermark) != minute_of(st.watermark_ms);
         st.watermark_ms = watermark;
+        st.store.expire(now_ms);
+        if !moved {
+            return;
+        }
         let State {
             groups,
             store,
@@ -234,7 +242,6 @@ impl MetricFilterObserver {
                 publish_defaults(store, counters, &f.filter, closed);
             }
         }
-        store.expire(now_ms);
     }
 
     fn apply(&self, st: &mut State, batch: &DurableBatch<'_>) {

@@ -33,9 +33,9 @@ pub const MAX_ABS_VALUE: f64 = 2.348_542_582_773_833_3e108;
 /// The unit of samples published without one.
 pub const DEFAULT_UNIT: &str = "None";
 
-/// The start of the minute holding `ms`.
+/// The start of the minute holding `ms` (saturating at the far past).
 pub fn minute_of(ms: i64) -> i64 {
-    ms.div_euclid(MINUTE_MS) * MINUTE_MS
+    ms.saturating_sub(ms.rem_euclid(MINUTE_MS))
 }
 
 /// A dimension of a metric.
@@ -286,7 +286,9 @@ impl MetricStore {
         }
         let start = minute_of(start_ms);
         let period_ms = period_s * 1000;
-        let periods = (end_ms - start + period_ms - 1) / period_ms;
+        let span = i128::from(end_ms) - i128::from(start);
+        let periods = (span + i128::from(period_ms) - 1) / i128::from(period_ms);
+        let periods = i64::try_from(periods).unwrap_or(i64::MAX);
         if periods > MAX_DATAPOINTS {
             return Err(MonitorError::TooManyDatapoints {
                 periods,

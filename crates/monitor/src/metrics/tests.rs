@@ -227,6 +227,12 @@ fn query_bounds_are_checked() {
         Err(MonitorError::InvalidTimeRange { .. })
     ));
     assert_eq!(q(T0, T0 + 1440 * MINUTE_MS, 60), Ok(vec![]));
+    assert!(matches!(
+        q(i64::MIN, i64::MAX, 60),
+        Err(MonitorError::TooManyDatapoints { .. })
+    ));
+    assert_eq!(minute_of(T0 + 59_999), T0);
+    assert_eq!(minute_of(-1), -MINUTE_MS);
     assert_eq!(
         q(T0, T0 + 1440 * MINUTE_MS + 1, 60),
         Err(MonitorError::TooManyDatapoints {
