@@ -15,15 +15,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cloudwatch;
 mod config;
 mod error;
 pub mod logs;
 mod token;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use flowwatch_model::Clock;
-use flowwatch_storage::Storage;
+use flowwatch_model::logs::MetricFilter;
+use flowwatch_monitor::{MetricFilterObserver, ObserverConfig};
+use flowwatch_storage::{IngestObserver, Storage};
 
 pub use config::EngineConfig;
 pub use error::{EngineError, storage_error};
@@ -34,18 +38,73 @@ pub struct Engine {
     storage: Storage,
     clock: Arc<dyn Clock>,
     config: Arc<EngineConfig>,
+    /// Metric filters applied to every durable event (an ingest observer of the storage).
+    metric_filters: Arc<MetricFilterObserver>,
+    ticker: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Engine {
     /// Opens the storage in the configured data directory and starts background work.
     pub async fn open(config: EngineConfig) -> Result<Self, EngineError> {
         let clock = config.clock.clone();
-        let storage = Storage::open(config.storage.clone(), clock.clone()).await?;
-        Ok(Self {
+        let metric_filters = Arc::new(MetricFilterObserver::new(ObserverConfig::default()));
+        let observer: Arc<dyn IngestObserver> = metric_filters.clone();
+        let storage =
+            Storage::open_with_observers(config.storage.clone(), clock.clone(), vec![observer])
+                .await?;
+        let engine = Self {
             storage,
             clock,
             config: Arc::new(config),
-        })
+            metric_filters,
+            ticker: Arc::default(),
+        };
+        for group in engine.storage.all_log_groups() {
+            engine.load_metric_filters(group.id, &group.scope, &group.name);
+        }
+        // Closes quiet minutes (defaultValue) and expires old metric data.
+        let ticking = engine.clone();
+        let handle = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(15)).await;
+                ticking.metric_filters.tick(ticking.now());
+            }
+        });
+        *engine
+            .ticker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+        Ok(engine)
+    }
+
+    /// Gives the metric-filter observer a group's current filters from the catalog.
+    pub(crate) fn load_metric_filters(
+        &self,
+        group_id: i64,
+        scope: &flowwatch_model::Scope,
+        group: &str,
+    ) {
+        let filters: Vec<MetricFilter> = self
+            .storage
+            .metric_filters(scope, group)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, definition)| match serde_json::from_str(&definition) {
+                Ok(filter) => Some(filter),
+                Err(error) => {
+                    tracing::error!(%group, filter = %name, %error, "stored metric filter does not decode");
+                    None
+                }
+            })
+            .collect();
+        if let Err(error) = self.metric_filters.set_filters(group_id, scope, filters) {
+            tracing::error!(%group, %error, "metric filters of the group could not be applied");
+        }
+    }
+
+    /// The metric-filter observer (its metric store answers CloudWatch metric queries).
+    pub fn metric_filter_observer(&self) -> &MetricFilterObserver {
+        &self.metric_filters
     }
 
     /// The storage engine underneath.
@@ -63,6 +122,14 @@ impl Engine {
 
     /// Flushes memory to segments and stops background work.
     pub async fn shutdown(&self) -> Result<(), EngineError> {
+        if let Some(handle) = self
+            .ticker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            handle.abort();
+        }
         self.storage.close().await?;
         Ok(())
     }

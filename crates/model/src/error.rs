@@ -26,6 +26,12 @@ pub enum ErrorCode {
     InvalidSignatureException,
     RequestEntityTooLargeException,
     InternalFailure,
+    // CloudWatch (query-compatible: see `query_code`).
+    InvalidParameterValueException,
+    MissingRequiredParameterException,
+    InvalidParameterCombinationException,
+    InvalidNextToken,
+    InternalServiceFault,
 }
 
 impl ErrorCode {
@@ -52,6 +58,23 @@ impl ErrorCode {
             Self::InvalidSignatureException => "InvalidSignatureException",
             Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
             Self::InternalFailure => "InternalFailure",
+            Self::InvalidParameterValueException => "InvalidParameterValueException",
+            Self::MissingRequiredParameterException => "MissingRequiredParameterException",
+            Self::InvalidParameterCombinationException => "InvalidParameterCombinationException",
+            Self::InvalidNextToken => "InvalidNextToken",
+            Self::InternalServiceFault => "InternalServiceFault",
+        }
+    }
+
+    /// The awsQuery error code of a query-compatible service's error (what awsQuery clients
+    /// read from `<Code>` and JSON/CBOR clients from `x-amzn-query-error`).
+    pub fn query_code(self) -> &'static str {
+        match self {
+            Self::InvalidParameterValueException => "InvalidParameterValue",
+            Self::MissingRequiredParameterException => "MissingParameter",
+            Self::InvalidParameterCombinationException => "InvalidParameterCombination",
+            Self::InternalServiceFault => "InternalServiceError",
+            other => other.name(),
         }
     }
 
@@ -61,7 +84,9 @@ impl ErrorCode {
         match self {
             Self::MissingAuthenticationToken => 403,
             Self::RequestEntityTooLargeException => 413,
-            Self::ServiceUnavailableException | Self::InternalFailure => 500,
+            Self::ServiceUnavailableException
+            | Self::InternalFailure
+            | Self::InternalServiceFault => 500,
             _ => 400,
         }
     }
@@ -70,7 +95,7 @@ impl ErrorCode {
     pub fn is_sender_fault(self) -> bool {
         !matches!(
             self,
-            Self::ServiceUnavailableException | Self::InternalFailure
+            Self::ServiceUnavailableException | Self::InternalFailure | Self::InternalServiceFault
         )
     }
 }

@@ -18,6 +18,7 @@
 pub mod arn;
 pub mod caller;
 pub mod clock;
+pub mod cloudwatch;
 pub mod error;
 pub mod limits;
 pub mod logs;

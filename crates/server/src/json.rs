@@ -7,7 +7,25 @@ use flowwatch_model::{ApiError, ApiResult, ErrorCode};
 use serde::Deserialize;
 use serde::Serialize;
 
-const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// One flavour of the JSON protocols: its content type, and whether the service is
+/// query-compatible (its errors also carry `x-amzn-query-error`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Flavor {
+    content_type: &'static str,
+    query_compatible: bool,
+}
+
+/// CloudWatch Logs: awsJson1.1.
+pub(crate) const LOGS: Flavor = Flavor {
+    content_type: "application/x-amz-json-1.1",
+    query_compatible: false,
+};
+
+/// CloudWatch: awsJson1.0, query-compatible.
+pub(crate) const CLOUDWATCH: Flavor = Flavor {
+    content_type: "application/x-amz-json-1.0",
+    query_compatible: true,
+};
 
 /// Parses a request body (empty = `{}`); a syntax or type error is a SerializationException.
 pub(crate) fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> ApiResult<T> {
@@ -34,22 +52,25 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     Ok(out)
 }
 
-fn response(request_id: &str, status: StatusCode, body: Vec<u8>) -> Response {
+fn response(flavor: Flavor, request_id: &str, status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static(flavor.content_type),
+    );
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", id);
     }
     response
 }
 
-pub(crate) fn ok_response(request_id: &str, body: Vec<u8>) -> Response {
-    response(request_id, StatusCode::OK, body)
+pub(crate) fn ok_response(flavor: Flavor, request_id: &str, body: Vec<u8>) -> Response {
+    response(flavor, request_id, StatusCode::OK, body)
 }
 
-pub(crate) fn error_response(request_id: &str, error: &ApiError) -> Response {
+pub(crate) fn error_response(flavor: Flavor, request_id: &str, error: &ApiError) -> Response {
     let mut body = serde_json::Map::new();
     body.insert("__type".into(), error.code.name().into());
     body.insert("message".into(), error.message.clone().into());
@@ -58,7 +79,17 @@ pub(crate) fn error_response(request_id: &str, error: &ApiError) -> Response {
     }
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let mut resp = response(request_id, status, bytes);
+    let mut resp = response(flavor, request_id, status, bytes);
+    if flavor.query_compatible {
+        let fault = if error.code.is_sender_fault() {
+            "Sender"
+        } else {
+            "Receiver"
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!("{};{fault}", error.code.query_code())) {
+            resp.headers_mut().insert("x-amzn-query-error", v);
+        }
+    }
     if let Ok(v) = HeaderValue::from_str(error.code.name()) {
         resp.headers_mut().insert("x-amzn-errortype", v);
     }

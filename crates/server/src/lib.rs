@@ -9,6 +9,7 @@
 //! | service | protocol | selected by |
 //! |---|---|---|
 //! | CloudWatch Logs | awsJson1.1 | `X-Amz-Target: Logs_20140328.<Op>` |
+//! | CloudWatch (metrics) | awsJson1.0, query-compatible | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
 //!
 //! ```no_run
 //! # async fn demo(engine: flowwatch_engine::Engine) -> std::io::Result<()> {
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod auth;
+mod cloudwatch;
 mod json;
 mod logs;
 
@@ -64,6 +66,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Ok(body) => body,
         Err(_) => {
             return json::error_response(
+                json::LOGS,
                 &request_id,
                 &ApiError::new(
                     ErrorCode::RequestEntityTooLargeException,
@@ -82,7 +85,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         &request_id,
     ) {
         Ok(caller) => caller,
-        Err(error) => return json::error_response(&request_id, &error),
+        Err(error) => return json::error_response(flavor_of(&target), &request_id, &error),
     };
     if let Some(op) = target.strip_prefix(logs::TARGET_PREFIX) {
         let span = tracing::info_span!("request", service = "logs", action = op, id = %request_id);
@@ -91,12 +94,28 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
             .instrument(span.clone())
             .await;
         return match result {
-            Ok(payload) => json::ok_response(&request_id, payload),
+            Ok(payload) => json::ok_response(json::LOGS, &request_id, payload),
             Err(error) => {
                 span.in_scope(|| {
                     tracing::debug!(code = %error.code, message = %error.message, "request failed");
                 });
-                json::error_response(&request_id, &error)
+                json::error_response(json::LOGS, &request_id, &error)
+            }
+        };
+    }
+    if let Some(op) = target.strip_prefix(cloudwatch::TARGET_PREFIX) {
+        let span =
+            tracing::info_span!("request", service = "monitoring", action = op, id = %request_id);
+        let result = cloudwatch::dispatch(&engine, &caller, op, &body)
+            .instrument(span.clone())
+            .await;
+        return match result {
+            Ok(payload) => json::ok_response(json::CLOUDWATCH, &request_id, payload),
+            Err(error) => {
+                span.in_scope(|| {
+                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
+                });
+                json::error_response(json::CLOUDWATCH, &request_id, &error)
             }
         };
     }
@@ -111,7 +130,16 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
             format!("Unknown operation {target}."),
         )
     };
-    json::error_response(&request_id, &error)
+    json::error_response(json::LOGS, &request_id, &error)
+}
+
+/// The JSON flavour errors of a request take, from its target.
+fn flavor_of(target: &str) -> json::Flavor {
+    if target.starts_with(cloudwatch::TARGET_PREFIX) {
+        json::CLOUDWATCH
+    } else {
+        json::LOGS
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

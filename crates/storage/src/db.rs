@@ -466,6 +466,15 @@ impl Storage {
         Some(info)
     }
 
+    /// Every group of every account and region (for components that load state at start).
+    pub fn all_log_groups(&self) -> Vec<LogGroupInfo> {
+        let catalog = self.shared.catalog();
+        catalog
+            .all_groups()
+            .map(|g| catalog.group_view(g))
+            .collect()
+    }
+
     /// The groups of an account and region, sorted by name, with their stored bytes.
     pub fn log_groups(&self, scope: &Scope) -> Vec<LogGroupInfo> {
         let mut groups = self.shared.catalog().groups(scope);

@@ -10,6 +10,7 @@ mod crash;
 mod filter;
 mod groups;
 mod metric_filters;
+mod metrics;
 mod protocol;
 mod s3;
 mod sdk;

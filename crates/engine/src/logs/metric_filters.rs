@@ -240,7 +240,17 @@ impl Engine {
                 Ok(())
             })
             .await
-            .map_err(storage_error)
+            .map_err(storage_error)?;
+        self.metric_filters_changed(caller, &group).await
+    }
+
+    /// Hands a group's new filter set to the observer and flushes, so the checkpoint that
+    /// replay after a crash starts from already carries the new set.
+    async fn metric_filters_changed(&self, caller: &Caller, group: &LogGroupName) -> ApiResult<()> {
+        if let Some(info) = self.storage().log_group(&caller.scope, group.as_str()) {
+            self.load_metric_filters(info.id, &caller.scope, group.as_str());
+        }
+        self.storage().flush().await.map_err(storage_error)
     }
 
     pub async fn describe_metric_filters(
