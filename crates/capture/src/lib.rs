@@ -58,6 +58,7 @@
 
 mod error;
 mod flow_table;
+mod identity;
 pub mod packet;
 mod pcap_file;
 
@@ -65,5 +66,6 @@ pub use error::{CaptureError, Result};
 pub use flow_table::{
     AggregationInterval, FlowTable, Interface, MAX_IDLE_WINDOWS, Stats, TableConfig,
 };
+pub use identity::derive_eni;
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
 pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};

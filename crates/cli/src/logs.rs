@@ -3,11 +3,11 @@
 //! Every subcommand is an ordinary AWS client of the server at `--endpoint-url` (see
 //! [`crate::client`]), so they work against any CloudWatch Logs endpoint.
 
-mod api;
+pub(crate) mod api;
 mod create;
 mod format;
 mod groups;
-mod put;
+pub(crate) mod put;
 mod streams;
 mod tail;
 

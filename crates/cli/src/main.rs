@@ -1,5 +1,6 @@
 //! `flowwatch`: the server and the commands people reach for without the aws CLI.
 
+mod capture;
 mod client;
 mod config;
 mod logs;
@@ -21,6 +22,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// CloudWatch Logs client commands: list groups and streams, tail and put events.
     Logs(logs::LogsArgs),
+    /// Turn captured traffic (pcap/pcapng) into VPC flow-log records in a log group.
+    Capture(capture::CaptureArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +31,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Capture(args) => capture::run(args),
     }
 }

@@ -143,7 +143,7 @@ pub(crate) async fn run(client: &Client, out: Output, args: PutArgs) -> anyhow::
 }
 
 /// Creates the stream, and the group when the stream's creation says it is missing.
-async fn create(client: &Client, group: &str, stream: &str) -> Result<(), ClientError> {
+pub(crate) async fn create(client: &Client, group: &str, stream: &str) -> Result<(), ClientError> {
     let create_stream = CreateLogStream {
         log_group_name: group,
         log_stream_name: stream,

@@ -5,6 +5,7 @@ mod support;
 
 mod aws_cli;
 mod boto3;
+mod capture;
 mod client;
 mod crash;
 mod filter;

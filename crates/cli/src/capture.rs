@@ -1,0 +1,210 @@
+//! `flowwatch capture`: traffic to VPC flow-log records, delivered to a log group like AWS
+//! delivers them (one stream per interface, `<eni>-all`, one event per record whose timestamp
+//! is the record's start).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use flowwatch_capture::{AggregationInterval, Options, Progress, derive_eni, read_capture_file};
+use flowwatch_flowlog::{FlowRecord, LogFormat, Token};
+use flowwatch_model::limits::{
+    EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::client::{Client, ClientArgs};
+use crate::logs::api::{InputLogEvent, PutLogEvents, PutLogEventsOutput};
+use crate::logs::put::create;
+
+#[derive(Debug, Args)]
+pub(crate) struct CaptureArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// A pcap or pcapng capture file (tcpdump -w, Wireshark).
+    #[arg(long, value_name = "FILE")]
+    pcap: PathBuf,
+    /// Interface id of the records; default: derived from this host and the file name.
+    #[arg(long)]
+    eni: Option<String>,
+    /// Account id of the records.
+    #[arg(long, env = "FLOWWATCH_ACCOUNT_ID", default_value = "123456789012")]
+    account: String,
+    /// Aggregation interval in seconds: 60 or 600 (AWS's MaxAggregationInterval).
+    #[arg(long, default_value_t = 600)]
+    interval: u64,
+    /// Log group to deliver to (created if missing).
+    #[arg(long, default_value = "vpc-flow-logs")]
+    log_group: String,
+    /// Record format, `${field}` names as in CreateFlowLogs' --log-format; default: version 2.
+    #[arg(long)]
+    log_format: Option<String>,
+    /// This host's addresses (primary first), for flow-direction and srcaddr/dstaddr.
+    #[arg(long = "local-addr")]
+    local_addrs: Vec<IpAddr>,
+    /// Shift record times so the capture ends now (CloudWatch Logs rejects events older than
+    /// 14 days, so old captures need this to be delivered).
+    #[arg(long)]
+    rebase_time: bool,
+    /// Print the records instead of delivering them.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Runs `flowwatch capture`.
+pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
+    let format = match &args.log_format {
+        Some(f) => LogFormat::parse(f).with_context(|| format!("invalid --log-format {f:?}"))?,
+        None => LogFormat::default(),
+    };
+    let eni = args.eni.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        let name = args
+            .pcap
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        derive_eni(host.trim(), &name)
+    });
+    let mut options = Options::new(
+        Token::new(&eni).with_context(|| format!("invalid --eni {eni:?}"))?,
+        Token::new(&args.account)
+            .with_context(|| format!("invalid --account {:?}", args.account))?,
+    );
+    options.interval = AggregationInterval::from_secs(args.interval)
+        .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
+    options.local_addrs = args.local_addrs.clone();
+    options.version = format.version();
+
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reading {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(args.pcap.display().to_string());
+    let mut on_progress = |p: Progress| {
+        if let Some(total) = p.total {
+            bar.set_length(total);
+        }
+        bar.set_position(p.bytes_read);
+    };
+    let capture = read_capture_file(&args.pcap, &options, &mut on_progress)
+        .with_context(|| format!("reading {}", args.pcap.display()))?;
+    bar.finish_and_clear();
+    let mut records = capture.records;
+    records.sort_by_key(|r| r.start.unwrap_or(0));
+    if args.rebase_time {
+        rebase(&mut records);
+    }
+    let stats = &capture.stats;
+    eprintln!(
+        "{}: {} frames, {} packets, {} bytes -> {} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped)",
+        args.pcap.display(),
+        stats.frames,
+        stats.packets,
+        stats.bytes,
+        records.len(),
+        stats.not_ip,
+        stats.undecodable,
+        stats.not_logged,
+        stats.dropped_packets
+    );
+    let lines: Vec<(i64, String)> = records
+        .iter()
+        .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
+        .collect();
+    if args.dry_run {
+        for (_, line) in &lines {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let stream = format!("{eni}-all");
+    let client = Client::from_args(&args.client)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(deliver(&client, &args.log_group, &stream, &lines))
+}
+
+/// Shifts every record so the last one ends now.
+fn rebase(records: &mut [FlowRecord]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let Some(last) = records.iter().filter_map(|r| r.end).max() else {
+        return;
+    };
+    let shift = now.saturating_sub(last);
+    for r in records {
+        r.start = r.start.map(|t| t + shift);
+        r.end = r.end.map(|t| t + shift);
+    }
+}
+
+/// Puts the lines (sorted by time) in batches within PutLogEvents' limits.
+async fn deliver(
+    client: &Client,
+    group: &str,
+    stream: &str,
+    lines: &[(i64, String)],
+) -> anyhow::Result<()> {
+    create(client, group, stream).await?;
+    let mut start = 0;
+    let mut delivered = 0usize;
+    let mut rejected = 0usize;
+    while start < lines.len() {
+        let first_ts = lines[start].0;
+        let mut end = start;
+        let mut bytes = 0;
+        while end < lines.len()
+            && end - start < MAX_BATCH_EVENTS
+            && bytes + lines[end].1.len() + EVENT_OVERHEAD_BYTES <= MAX_BATCH_BYTES
+            && lines[end].0 - first_ts <= MAX_BATCH_SPAN_MS
+        {
+            bytes += lines[end].1.len() + EVENT_OVERHEAD_BYTES;
+            end += 1;
+        }
+        let events: Vec<InputLogEvent<'_>> = lines[start..end]
+            .iter()
+            .map(|(timestamp, message)| InputLogEvent {
+                timestamp: *timestamp,
+                message,
+            })
+            .collect();
+        let out: PutLogEventsOutput = client
+            .call(
+                "PutLogEvents",
+                &PutLogEvents {
+                    log_group_name: group,
+                    log_stream_name: stream,
+                    log_events: &events,
+                },
+            )
+            .await?;
+        let n = events.len();
+        let refused = out.rejected_log_events_info.map_or(0, |info| {
+            info.too_old_log_event_end_index
+                .unwrap_or(0)
+                .max(info.expired_log_event_end_index.unwrap_or(0))
+                + info
+                    .too_new_log_event_start_index
+                    .map_or(0, |i| n.saturating_sub(i))
+        });
+        rejected += refused;
+        delivered += n - refused;
+        start = end;
+    }
+    eprintln!("delivered {delivered} records to {group}/{stream}");
+    if rejected > 0 {
+        eprintln!(
+            "warning: {rejected} records were rejected as too old or too new for CloudWatch Logs; \
+             pass --rebase-time to deliver an old capture as if it ended now"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! `flowwatch capture --pcap`: a capture file becomes flow-log records in `<eni>-all`, found by
+//! the aws CLI with the user guide's SSH filter pattern.
+
+use std::process::Command;
+use std::time::Duration;
+
+use etherparse::PacketBuilder;
+use pcap_file::DataLink;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+
+use crate::support::{Server, aws_env};
+
+/// An Ethernet frame carrying TCP from `src:sport` to `dst:dport` with `flags` (SYN = 2).
+fn tcp_frame(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    syn: bool,
+    payload: usize,
+) -> Vec<u8> {
+    let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src, dst, 64)
+        .tcp(sport, dport, 1000, 64_000);
+    let builder = if syn { builder.syn() } else { builder.ack(1) };
+    let mut out = Vec::new();
+    builder.write(&mut out, &vec![0u8; payload]).expect("frame");
+    out
+}
+
+fn write_pcap(path: &std::path::Path) {
+    let file = std::fs::File::create(path).expect("pcap file");
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..PcapHeader::default()
+    };
+    let mut writer = PcapWriter::with_header(file, header).expect("writer");
+    let t0 = 1_700_000_000u64;
+    let mut frames = Vec::new();
+    // Five SSH attempts from 198.51.100.7, each one SYN (a scanner), and an HTTPS exchange.
+    for i in 0..5u16 {
+        frames.push((
+            t0 + u64::from(i),
+            tcp_frame([198, 51, 100, 7], 50_000 + i, [10, 0, 1, 5], 22, true, 0),
+        ));
+    }
+    for i in 0..3u64 {
+        frames.push((
+            t0 + 10 + i,
+            tcp_frame([10, 0, 1, 5], 40_000, [93, 184, 216, 34], 443, false, 100),
+        ));
+    }
+    for (secs, data) in &frames {
+        writer
+            .write_packet(&PcapPacket::new(
+                Duration::from_secs(*secs),
+                data.len() as u32,
+                data,
+            ))
+            .expect("packet");
+    }
+}
+
+#[test]
+fn capture_file_to_flow_log_records() {
+    let server = Server::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pcap = tmp.path().join("trace.pcap");
+    write_pcap(&pcap);
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--pcap"])
+        .arg(&pcap)
+        .args([
+            "--eni",
+            "eni-0a1b2c3d4e5f67890",
+            "--account",
+            "123456789010",
+            "--rebase-time",
+        ])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .output()
+        .expect("flowwatch capture");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "capture failed: {stderr}");
+    assert!(stderr.contains("8 packets"), "{stderr}");
+    assert!(
+        stderr.contains("delivered 6 records to vpc-flow-logs/eni-0a1b2c3d4e5f67890-all"),
+        "{stderr}"
+    );
+
+    let ssh = "[version, account, eni, source, destination, srcport, destport=\"22\", protocol=\"6\", packets, bytes, windowstart, windowend, action, flowlogstatus]";
+    let got = server.aws_ok(&[
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "vpc-flow-logs",
+        "--filter-pattern",
+        ssh,
+    ]);
+    let events = got["events"].as_array().expect("events");
+    assert_eq!(
+        events.len(),
+        5,
+        "one record per SSH attempt (distinct source ports)"
+    );
+    let fields: Vec<&str> = events[0]["message"].as_str().unwrap().split(' ').collect();
+    assert_eq!(
+        &fields[..8],
+        [
+            "2",
+            "123456789010",
+            "eni-0a1b2c3d4e5f67890",
+            "198.51.100.7",
+            "10.0.1.5",
+            "50000",
+            "22",
+            "6"
+        ]
+    );
+    assert_eq!(fields[8], "1", "one packet");
+    assert_eq!(fields[9], "40", "an IPv4 SYN without options is 40 bytes");
+    assert_eq!(fields[12..], ["ACCEPT", "OK"]);
+    assert_eq!(events[0]["logStreamName"], "eni-0a1b2c3d4e5f67890-all");
+    // The event's timestamp is the record's start, in milliseconds.
+    let start: i64 = fields[10].parse().unwrap();
+    assert_eq!(events[0]["timestamp"].as_i64().unwrap(), start * 1000);
+
+    // Without a server, --dry-run prints the same lines.
+    let dry = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "capture",
+            "--dry-run",
+            "--interval",
+            "60",
+            "--eni",
+            "eni-0a1b2c3d4e5f67890",
+            "--pcap",
+        ])
+        .arg(&pcap)
+        .output()
+        .expect("dry run");
+    let lines = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(lines.lines().count(), 6, "{lines}");
+    // A file that is not a capture is an error, not a panic.
+    let bad = tmp.path().join("bad.pcap");
+    std::fs::write(&bad, b"not a capture").expect("bad file");
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--dry-run", "--pcap"])
+        .arg(&bad)
+        .output()
+        .expect("bad run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.pcap"));
+}
