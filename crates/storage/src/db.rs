@@ -32,8 +32,9 @@ pub(crate) struct MemState {
 }
 
 impl MemState {
-    fn bytes(&self) -> usize {
-        self.active.bytes + self.frozen.iter().map(|f| f.table.bytes).sum::<usize>()
+    /// Memory held by unflushed events (what back-pressure limits).
+    fn heap_bytes(&self) -> usize {
+        self.active.heap + self.frozen.iter().map(|f| f.table.heap).sum::<usize>()
     }
 }
 
@@ -388,10 +389,7 @@ impl Storage {
                 .copied()
                 .collect();
             for key in gone {
-                if let Some(buf) = active.streams.remove(&key) {
-                    active.bytes -=
-                        buf.data.len() + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
-                }
+                active.remove_stream(key);
             }
         }
         let storage = self.clone();
@@ -533,10 +531,7 @@ impl Storage {
             group_id: info.group_id,
             stream_id: info.id,
         };
-        if let Some(buf) = mem.active.streams.remove(&key) {
-            mem.active.bytes -=
-                buf.data.len() + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
-        }
+        mem.active.remove_stream(key);
         Ok(())
     }
 
@@ -652,7 +647,7 @@ impl Storage {
         }
         loop {
             let notified = shared.space_freed.notified();
-            if shared.mem_read().bytes() <= shared.config.memory_limit_bytes {
+            if shared.mem_read().heap_bytes() <= shared.config.memory_limit_bytes {
                 break;
             }
             shared.flush_wanted.notify_one();

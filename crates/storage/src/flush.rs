@@ -59,12 +59,7 @@ impl Storage {
             let path = format!("g{group_id}/{:020}-f.parquet", frozen.flushed_seq);
             let row_group_rows = shared.config.row_group_rows;
             let encoded = blocking(move || {
-                match segment::batch_of_group(&table.table, group_id, &names, floor)? {
-                    Some(batch) => {
-                        segment::encode(group_id, &path, &batch, row_group_rows).map(Some)
-                    }
-                    None => Ok(None),
-                }
+                segment::write_group(&table.table, group_id, &names, floor, &path, row_group_rows)
             })
             .await?;
             let Some((bytes, meta)) = encoded else {

@@ -105,12 +105,26 @@ impl Storage {
                     ids.first().copied().unwrap_or(0)
                 );
                 let row_group_rows = config.row_group_rows;
-                let (bytes, meta) = tokio::task::spawn_blocking(move || {
-                    let batch = segment::batch_of_rows(&rows, &names)?;
-                    segment::encode(group_id, &path, &batch, row_group_rows)
+                let written = tokio::task::spawn_blocking(move || {
+                    let mut writer = segment::SegmentWriter::new(group_id, &path, row_group_rows)?;
+                    for r in &rows {
+                        let name = names.get(&r.stream_id).map_or("", String::as_str);
+                        writer.push(
+                            r.stream_id,
+                            name,
+                            r.timestamp,
+                            r.ingestion_time,
+                            r.seq,
+                            &r.message,
+                        )?;
+                    }
+                    writer.finish()
                 })
                 .await
                 .map_err(|e| crate::StorageError::Task(e.to_string()))??;
+                let Some((bytes, meta)) = written else {
+                    continue;
+                };
                 shared
                     .store
                     .put(&ObjectPath::from(meta.path.as_str()), bytes.into())

@@ -39,6 +39,20 @@ impl StreamBuffer {
         self.timestamps.len()
     }
 
+    /// Memory the buffer holds (capacities, not lengths: growth by doubling counts).
+    fn heap_bytes(&self) -> usize {
+        8 * (self.timestamps.capacity()
+            + self.seqs.capacity()
+            + self.ingestion.capacity()
+            + self.offsets.capacity())
+            + self.data.capacity()
+    }
+
+    /// Logical size: message bytes + 26 per event, as AWS sizes events.
+    fn logical_bytes(&self) -> usize {
+        self.data.len() + self.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES
+    }
+
     pub(crate) fn message(&self, i: usize) -> &str {
         &self.data[self.offsets[i]..self.offsets[i + 1]]
     }
@@ -149,8 +163,10 @@ impl StreamBuffer {
 #[derive(Debug, Default)]
 pub(crate) struct MemTable {
     pub(crate) streams: HashMap<StreamKey, StreamBuffer>,
-    /// Sum of (message bytes + 26) of the events held.
+    /// Sum of (message bytes + 26) of the events held (flush trigger, storedBytes).
     pub(crate) bytes: usize,
+    /// Memory the buffers hold (back-pressure).
+    pub(crate) heap: usize,
     /// Highest sequence number applied.
     pub(crate) max_seq: u64,
     /// When the first event arrived in this table.
@@ -166,13 +182,23 @@ impl MemTable {
         events: &[EventRef<'_>],
     ) {
         let buffer = self.streams.entry(key).or_default();
+        let heap_before = buffer.heap_bytes();
         for (i, e) in events.iter().enumerate() {
             buffer.push(e.timestamp, first_seq + i as u64, ingestion_time, e.message);
             self.bytes += e.message.len() + flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
         }
+        self.heap = self.heap + buffer.heap_bytes() - heap_before;
         if !events.is_empty() {
             self.max_seq = self.max_seq.max(first_seq + events.len() as u64 - 1);
             self.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Drops a stream's events (the stream or its group was deleted).
+    pub(crate) fn remove_stream(&mut self, key: StreamKey) {
+        if let Some(buf) = self.streams.remove(&key) {
+            self.bytes -= buf.logical_bytes();
+            self.heap -= buf.heap_bytes();
         }
     }
 

@@ -96,14 +96,107 @@ impl Columns {
     }
 }
 
-/// Builds the sorted batch of a frozen memtable's rows of one group, straight from its column
-/// buffers, dropping deleted streams and events older than `min_ts`. `None` when nothing is left.
-pub(crate) fn batch_of_group(
+/// Writes a segment row by row, rows in (stream id, timestamp, seq) order, one row group at a
+/// time, so memory stays at one row group of columns plus the encoded output.
+pub(crate) struct SegmentWriter {
+    writer: ArrowWriter<Vec<u8>>,
+    meta: SegmentMeta,
+    cols: Columns,
+    chunk: usize,
+}
+
+impl SegmentWriter {
+    pub(crate) fn new(group_id: i64, path: &str, row_group_rows: usize) -> Result<Self> {
+        let chunk = row_group_rows.max(1);
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+            .set_max_row_group_row_count(Some(chunk))
+            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+                VERSION_KEY.to_owned(),
+                SEGMENT_FORMAT_VERSION.to_string(),
+            )]))
+            .build();
+        Ok(Self {
+            writer: ArrowWriter::try_new(Vec::new(), base_schema(), Some(props))?,
+            meta: SegmentMeta {
+                id: 0,
+                group_id,
+                path: path.to_owned(),
+                format_version: SEGMENT_FORMAT_VERSION,
+                min_ts: i64::MAX,
+                max_ts: i64::MIN,
+                row_count: 0,
+                byte_size: 0,
+                streams: Vec::new(),
+            },
+            cols: Columns::with_capacity(chunk, chunk * 64),
+            chunk,
+        })
+    }
+
+    /// Appends one row; rows must come in (stream id, timestamp, seq) order.
+    pub(crate) fn push(
+        &mut self,
+        stream_id: i64,
+        name: &str,
+        ts: i64,
+        ingestion: i64,
+        seq: u64,
+        message: &str,
+    ) -> Result<()> {
+        let meta = &mut self.meta;
+        meta.min_ts = meta.min_ts.min(ts);
+        meta.max_ts = meta.max_ts.max(ts);
+        meta.row_count += 1;
+        match meta.streams.last_mut() {
+            Some(s) if s.0 == stream_id => {
+                s.1 = s.1.min(ts);
+                s.2 = s.2.max(ts);
+                s.3 += 1;
+            }
+            _ => meta.streams.push((stream_id, ts, ts, 1)),
+        }
+        self.cols.push(stream_id, name, ts, ingestion, seq, message);
+        if self.cols.stream_ids.len() >= self.chunk {
+            self.write_chunk()?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self) -> Result<()> {
+        if self.cols.stream_ids.is_empty() {
+            return Ok(());
+        }
+        let cols = std::mem::replace(
+            &mut self.cols,
+            Columns::with_capacity(self.chunk, self.chunk * 64),
+        );
+        self.writer.write(&cols.finish()?)?;
+        Ok(())
+    }
+
+    /// The file's bytes and its catalog entry (id 0 until committed); `None` without rows.
+    pub(crate) fn finish(mut self) -> Result<Option<(Bytes, SegmentMeta)>> {
+        if self.meta.row_count == 0 {
+            return Ok(None);
+        }
+        self.write_chunk()?;
+        let out = self.writer.into_inner()?;
+        self.meta.byte_size = out.len() as u64;
+        Ok(Some((Bytes::from(out), self.meta)))
+    }
+}
+
+/// Writes a frozen memtable's rows of one group as a segment, dropping deleted streams (absent
+/// from `names`) and events older than `min_ts`.
+pub(crate) fn write_group(
     mem: &MemTable,
     group_id: i64,
     names: &BTreeMap<i64, String>,
     min_ts: i64,
-) -> Result<Option<RecordBatch>> {
+    path: &str,
+    row_group_rows: usize,
+) -> Result<Option<(Bytes, SegmentMeta)>> {
     let mut streams: Vec<(i64, &crate::memtable::StreamBuffer)> = mem
         .streams
         .iter()
@@ -111,110 +204,23 @@ pub(crate) fn batch_of_group(
         .map(|(k, b)| (k.stream_id, b))
         .collect();
     streams.sort_by_key(|(id, _)| *id);
-    let rows = streams.iter().map(|(_, b)| b.len()).sum();
-    let bytes = streams.iter().map(|(_, b)| b.data.len()).sum();
-    if rows == 0 {
-        return Ok(None);
-    }
-    let mut cols = Columns::with_capacity(rows, bytes);
+    let mut writer = SegmentWriter::new(group_id, path, row_group_rows)?;
     for (id, buf) in streams {
         let name = names.get(&id).map_or("", String::as_str);
         for i in buf.order() {
             if buf.timestamps[i] >= min_ts {
-                cols.push(
+                writer.push(
                     id,
                     name,
                     buf.timestamps[i],
                     buf.ingestion[i],
                     buf.seqs[i],
                     buf.message(i),
-                );
+                )?;
             }
         }
     }
-    if cols.stream_ids.is_empty() {
-        return Ok(None);
-    }
-    cols.finish().map(Some)
-}
-
-/// Builds the batch of sorted rows (compaction).
-pub(crate) fn batch_of_rows(rows: &[Row], names: &BTreeMap<i64, String>) -> Result<RecordBatch> {
-    let bytes = rows.iter().map(|r| r.message.len()).sum();
-    let mut cols = Columns::with_capacity(rows.len(), bytes);
-    for r in rows {
-        let name = names.get(&r.stream_id).map_or("", String::as_str);
-        cols.push(
-            r.stream_id,
-            name,
-            r.timestamp,
-            r.ingestion_time,
-            r.seq,
-            &r.message,
-        );
-    }
-    cols.finish()
-}
-
-/// Encodes a sorted batch as a Parquet file; returns its bytes and its catalog entry (id 0
-/// until committed).
-pub(crate) fn encode(
-    group_id: i64,
-    path: &str,
-    batch: &RecordBatch,
-    row_group_rows: usize,
-) -> Result<(Bytes, SegmentMeta)> {
-    let corrupt = |detail: &str| StorageError::Corrupt {
-        what: path.to_owned(),
-        detail: detail.to_owned(),
-    };
-    let ids = batch
-        .column(0)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| corrupt("stream_id column"))?;
-    let ts = batch
-        .column(2)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| corrupt("timestamp column"))?;
-    let mut meta = SegmentMeta {
-        id: 0,
-        group_id,
-        path: path.to_owned(),
-        format_version: SEGMENT_FORMAT_VERSION,
-        min_ts: i64::MAX,
-        max_ts: i64::MIN,
-        row_count: batch.num_rows() as u64,
-        byte_size: 0,
-        streams: Vec::new(),
-    };
-    for (id, t) in ids.values().iter().zip(ts.values().iter()) {
-        meta.min_ts = meta.min_ts.min(*t);
-        meta.max_ts = meta.max_ts.max(*t);
-        match meta.streams.last_mut() {
-            Some(s) if s.0 == *id => {
-                s.1 = s.1.min(*t);
-                s.2 = s.2.max(*t);
-                s.3 += 1;
-            }
-            _ => meta.streams.push((*id, *t, *t, 1)),
-        }
-    }
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
-        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-            VERSION_KEY.to_owned(),
-            SEGMENT_FORMAT_VERSION.to_string(),
-        )]))
-        .build();
-    let mut out = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
-    writer.write(batch)?;
-    writer.close()?;
-    meta.byte_size = out.len() as u64;
-    Ok((Bytes::from(out), meta))
+    writer.finish()
 }
 
 fn i64_range(rg: &RowGroupMetaData, column: usize) -> Option<(i64, i64)> {
