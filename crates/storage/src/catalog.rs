@@ -219,6 +219,13 @@ impl Catalog {
         self.groups.get(&group_key(scope, name))
     }
 
+    /// The id of a group, or LogGroupNotFound.
+    pub(crate) fn group_id(&self, scope: &Scope, name: &str) -> Result<i64> {
+        self.group(scope, name)
+            .map(|g| g.id)
+            .ok_or(StorageError::LogGroupNotFound)
+    }
+
     /// A copy of a group with its derived counts filled in.
     pub(crate) fn group_view(&self, info: &LogGroupInfo) -> LogGroupInfo {
         let mut info = info.clone();

@@ -322,7 +322,7 @@ impl Storage {
 
     // ---- catalog -------------------------------------------------------------------------
 
-    async fn catalog_op<T: Send + 'static>(
+    pub(crate) async fn catalog_op<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Catalog, i64) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -492,10 +492,7 @@ impl Storage {
     ) -> Result<LogStreamInfo> {
         let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
         self.catalog_op(move |c, now| {
-            let gid = c
-                .group(&scope, &group)
-                .ok_or(StorageError::LogGroupNotFound)?
-                .id;
+            let gid = c.group_id(&scope, &group)?;
             c.create_stream(gid, &name, now)
         })
         .await
@@ -535,69 +532,10 @@ impl Storage {
         Ok(())
     }
 
-    /// A group's metric filters as (name, definition), sorted by name. Definitions are the
-    /// engine's JSON; the storage keeps them opaque.
-    pub fn metric_filters(&self, scope: &Scope, group: &str) -> Result<Vec<(String, String)>> {
-        let catalog = self.shared.catalog();
-        let gid = catalog
-            .group(scope, group)
-            .ok_or(StorageError::LogGroupNotFound)?
-            .id;
-        Ok(catalog.metric_filters(gid))
-    }
-
-    /// Number of metric filters of a group (by id).
-    pub fn metric_filter_count(&self, group_id: i64) -> usize {
-        self.shared.catalog().metric_filter_count(group_id)
-    }
-
-    /// Creates or replaces a metric filter. `check` sees the group's current filters (name,
-    /// definition) first, in the same catalog transaction, and may refuse with an AWS error.
-    pub async fn put_metric_filter(
-        &self,
-        scope: &Scope,
-        group: &str,
-        name: &str,
-        definition: String,
-        check: impl FnOnce(&[(String, String)]) -> flowwatch_model::ApiResult<()> + Send + 'static,
-    ) -> Result<()> {
-        let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
-        self.catalog_op(move |c, _| {
-            let gid = c
-                .group(&scope, &group)
-                .ok_or(StorageError::LogGroupNotFound)?
-                .id;
-            check(&c.metric_filters(gid)).map_err(StorageError::Refused)?;
-            c.put_metric_filter(gid, &name, &definition)
-        })
-        .await
-    }
-
-    /// Deletes a metric filter; `Ok(false)` when the group has none of that name.
-    pub async fn delete_metric_filter(
-        &self,
-        scope: &Scope,
-        group: &str,
-        name: &str,
-    ) -> Result<bool> {
-        let (scope, group, name) = (scope.clone(), group.to_owned(), name.to_owned());
-        self.catalog_op(move |c, _| {
-            let gid = c
-                .group(&scope, &group)
-                .ok_or(StorageError::LogGroupNotFound)?
-                .id;
-            c.delete_metric_filter(gid, &name)
-        })
-        .await
-    }
-
     /// The streams of a group, sorted by name.
     pub fn log_streams(&self, scope: &Scope, group: &str) -> Result<Vec<LogStreamInfo>> {
         let catalog = self.shared.catalog();
-        let gid = catalog
-            .group(scope, group)
-            .ok_or(StorageError::LogGroupNotFound)?
-            .id;
+        let gid = catalog.group_id(scope, group)?;
         Ok(catalog
             .streams(gid)
             .map(|s| s.values().cloned().collect())

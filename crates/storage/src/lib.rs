@@ -38,6 +38,7 @@ mod error;
 mod flush;
 mod maintenance;
 mod memtable;
+mod metric_filters;
 mod observer;
 mod read;
 pub mod segment;
