@@ -10,6 +10,11 @@ use crate::limits::{MAX_IDENTIFIER_LEN, MAX_NAME_LEN};
 pub struct LogGroupName(String);
 
 impl LogGroupName {
+    /// Validates a required member: missing gets AWS's "must not be null" error.
+    pub fn required(member: &str, value: Option<String>) -> ApiResult<Self> {
+        Self::parse(member, &crate::logs::required(member, value)?)
+    }
+
     /// Validates `value` as the member `member` of a request.
     pub fn parse(member: &str, value: &str) -> ApiResult<Self> {
         let valid_char =
@@ -47,6 +52,11 @@ impl fmt::Display for LogGroupName {
 pub struct LogStreamName(String);
 
 impl LogStreamName {
+    /// Validates a required member: missing gets AWS's "must not be null" error.
+    pub fn required(member: &str, value: Option<String>) -> ApiResult<Self> {
+        Self::parse(member, &crate::logs::required(member, value)?)
+    }
+
     pub fn parse(member: &str, value: &str) -> ApiResult<Self> {
         if value.is_empty() || value.len() > MAX_NAME_LEN {
             return Err(ApiError::constraint(

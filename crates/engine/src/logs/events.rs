@@ -144,14 +144,8 @@ impl Engine {
         caller: &Caller,
         req: PutLogEventsRequest<'_>,
     ) -> ApiResult<PutLogEventsResponse> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
-        let stream = LogStreamName::parse(
-            "logStreamName",
-            &required("logStreamName", req.log_stream_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
+        let stream = LogStreamName::required("logStreamName", req.log_stream_name)?;
         let input: Vec<InputLogEvent<'_>> = required("logEvents", req.log_events)?;
         let mut events = Vec::with_capacity(input.len());
         for (i, e) in input.iter().enumerate() {
@@ -192,10 +186,7 @@ impl Engine {
         req: GetLogEventsRequest,
     ) -> ApiResult<GetLogEventsResponse> {
         let group = group_name_or_identifier(caller, req.log_group_name, req.log_group_identifier)?;
-        let stream = LogStreamName::parse(
-            "logStreamName",
-            &required("logStreamName", req.log_stream_name)?,
-        )?;
+        let stream = LogStreamName::required("logStreamName", req.log_stream_name)?;
         let limit = page_limit(
             "limit",
             req.limit,

@@ -4,7 +4,7 @@ mod describe;
 mod settings;
 
 use flowwatch_model::logs::{
-    CreateLogGroupRequest, LOG_GROUP_CLASSES, LogGroup, LogGroupNameRequest, required,
+    CreateLogGroupRequest, LOG_GROUP_CLASSES, LogGroup, LogGroupNameRequest,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, LogGroupName, arn, limits, tags};
 use flowwatch_storage::{LogGroupInfo, NewLogGroup};
@@ -46,10 +46,7 @@ impl Engine {
         caller: &Caller,
         req: CreateLogGroupRequest,
     ) -> ApiResult<()> {
-        let name = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let name = LogGroupName::required("logGroupName", req.log_group_name)?;
         if name.as_str().starts_with("aws/") {
             return Err(ApiError::invalid_parameter(
                 "Log group names starting with 'aws/' are reserved.",
@@ -88,10 +85,7 @@ impl Engine {
         caller: &Caller,
         req: LogGroupNameRequest,
     ) -> ApiResult<()> {
-        let name = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let name = LogGroupName::required("logGroupName", req.log_group_name)?;
         self.storage()
             .delete_log_group_if(&caller.scope, name.as_str(), |g| {
                 if g.deletion_protection {

@@ -174,10 +174,7 @@ impl Engine {
         caller: &Caller,
         req: PutMetricFilterRequest,
     ) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
         let name = required("filterName", req.filter_name)?;
         LogStreamName::parse("filterName", &name)?;
         let pattern_src = required("filterPattern", req.filter_pattern)?;
@@ -331,10 +328,7 @@ impl Engine {
         caller: &Caller,
         req: DeleteMetricFilterRequest,
     ) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
         let name = required("filterName", req.filter_name)?;
         let deleted = self
             .storage()

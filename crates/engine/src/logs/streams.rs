@@ -4,7 +4,6 @@ use std::cmp::Ordering;
 
 use flowwatch_model::logs::{
     DescribeLogStreamsRequest, DescribeLogStreamsResponse, LogStream, LogStreamRequest, page_limit,
-    required,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, LogGroupName, LogStreamName, arn, limits};
 use flowwatch_storage::LogStreamInfo;
@@ -100,14 +99,8 @@ fn stream_shape(caller: &Caller, group: &LogGroupName, info: &LogStreamInfo) -> 
 
 impl Engine {
     pub async fn create_log_stream(&self, caller: &Caller, req: LogStreamRequest) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
-        let stream = LogStreamName::parse(
-            "logStreamName",
-            &required("logStreamName", req.log_stream_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
+        let stream = LogStreamName::required("logStreamName", req.log_stream_name)?;
         self.storage()
             .create_log_stream(&caller.scope, group.as_str(), stream.as_str())
             .await
@@ -116,14 +109,8 @@ impl Engine {
     }
 
     pub async fn delete_log_stream(&self, caller: &Caller, req: LogStreamRequest) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
-        let stream = LogStreamName::parse(
-            "logStreamName",
-            &required("logStreamName", req.log_stream_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
+        let stream = LogStreamName::required("logStreamName", req.log_stream_name)?;
         self.storage()
             .delete_log_stream_if(&caller.scope, group.as_str(), stream.as_str(), |g| {
                 if g.deletion_protection {

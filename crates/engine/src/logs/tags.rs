@@ -153,10 +153,7 @@ impl Engine {
     }
 
     pub async fn tag_log_group(&self, caller: &Caller, req: TagLogGroupRequest) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
         let new = required("tags", req.tags)?;
         // The older API models no TooManyTagsException: the limit is a parameter error there.
         self.add_tags(&caller.scope, &group, new)
@@ -175,10 +172,7 @@ impl Engine {
         caller: &Caller,
         req: UntagLogGroupRequest,
     ) -> ApiResult<()> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
         let keys = required("tags", req.tags)?;
         if keys.is_empty() {
             return Err(ApiError::constraint(
@@ -196,10 +190,7 @@ impl Engine {
         caller: &Caller,
         req: LogGroupNameRequest,
     ) -> ApiResult<ListTagsLogGroupResponse> {
-        let group = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let group = LogGroupName::required("logGroupName", req.log_group_name)?;
         Ok(ListTagsLogGroupResponse {
             tags: self.group_tags(&caller.scope, &group)?,
         })

@@ -13,10 +13,7 @@ impl Engine {
         caller: &Caller,
         req: PutRetentionPolicyRequest,
     ) -> ApiResult<()> {
-        let name = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let name = LogGroupName::required("logGroupName", req.log_group_name)?;
         let days = RetentionDays::parse(required("retentionInDays", req.retention_in_days)?)?;
         self.storage()
             .update_log_group(&caller.scope, name.as_str(), move |g| {
@@ -33,10 +30,7 @@ impl Engine {
         caller: &Caller,
         req: LogGroupNameRequest,
     ) -> ApiResult<()> {
-        let name = LogGroupName::parse(
-            "logGroupName",
-            &required("logGroupName", req.log_group_name)?,
-        )?;
+        let name = LogGroupName::required("logGroupName", req.log_group_name)?;
         self.storage()
             .update_log_group(&caller.scope, name.as_str(), |g| {
                 g.retention = None;
