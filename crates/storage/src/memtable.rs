@@ -40,7 +40,7 @@ impl StreamBuffer {
     }
 
     /// Memory the buffer holds (capacities, not lengths: growth by doubling counts).
-    fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         8 * (self.timestamps.capacity()
             + self.seqs.capacity()
             + self.ingestion.capacity()
@@ -181,8 +181,9 @@ impl MemTable {
         ingestion_time: i64,
         events: &[EventRef<'_>],
     ) {
+        // A new buffer's own initial allocation counts too.
+        let heap_before = self.streams.get(&key).map_or(0, StreamBuffer::heap_bytes);
         let buffer = self.streams.entry(key).or_default();
-        let heap_before = buffer.heap_bytes();
         for (i, e) in events.iter().enumerate() {
             buffer.push(e.timestamp, first_seq + i as u64, ingestion_time, e.message);
             self.bytes += e.message.len() + flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
@@ -197,8 +198,9 @@ impl MemTable {
     /// Drops a stream's events (the stream or its group was deleted).
     pub(crate) fn remove_stream(&mut self, key: StreamKey) {
         if let Some(buf) = self.streams.remove(&key) {
-            self.bytes -= buf.logical_bytes();
-            self.heap -= buf.heap_bytes();
+            debug_assert!(self.bytes >= buf.logical_bytes() && self.heap >= buf.heap_bytes());
+            self.bytes = self.bytes.saturating_sub(buf.logical_bytes());
+            self.heap = self.heap.saturating_sub(buf.heap_bytes());
         }
     }
 
@@ -241,5 +243,44 @@ impl MemTable {
         if let Some(buffer) = self.streams.get(&key) {
             buffer.read(req, min_ts, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The accounting that back-pressure and storedBytes rest on returns to zero when every
+    /// stream is removed, whatever was appended.
+    #[test]
+    fn byte_and_heap_accounting_balance() {
+        let mut mem = MemTable::default();
+        let keys: Vec<StreamKey> = (0..3)
+            .map(|i| StreamKey {
+                group_id: 1,
+                stream_id: i,
+            })
+            .collect();
+        let mut seq = 1;
+        for round in 0..50 {
+            for key in &keys {
+                let msg = "x".repeat(round * 7 + 1);
+                let events = [EventRef {
+                    timestamp: 1000 - round as i64,
+                    message: &msg,
+                }];
+                mem.append(*key, seq, 5, &events);
+                seq += 1;
+            }
+        }
+        let heap: usize = mem.streams.values().map(StreamBuffer::heap_bytes).sum();
+        assert_eq!(mem.heap, heap);
+        assert!(
+            mem.heap >= mem.bytes - 26 * mem.streams.values().map(StreamBuffer::len).sum::<usize>()
+        );
+        for key in keys {
+            mem.remove_stream(key);
+        }
+        assert_eq!((mem.bytes, mem.heap), (0, 0));
     }
 }
