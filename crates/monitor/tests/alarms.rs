@@ -524,3 +524,37 @@ fn describe_set_state_delete_and_round_trip() {
     alarms.expire_history(T0 + 15 * 24 * 3_600_000);
     assert!(alarms.history(&scope, None, None, 0, i64::MAX).is_empty());
 }
+
+#[test]
+fn describe_pages_with_next_token() {
+    let scope = scope();
+    let mut alarms = AlarmSet::default();
+    for i in 0..7 {
+        let mut d = errors_alarm();
+        d.alarm_name = format!("alarm-{i}");
+        alarms.put(&scope, d, T0).unwrap();
+    }
+    let all = DescribeFilter::default();
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let (page, next) = alarms
+            .describe_page(&scope, &all, Some(3), token.as_deref())
+            .unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page.iter().map(|a| a.definition.alarm_name.clone()));
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (0..7).map(|i| format!("alarm-{i}")).collect();
+    assert_eq!(seen, want);
+    // An exact fit has no next token.
+    let (page, next) = alarms.describe_page(&scope, &all, Some(7), None).unwrap();
+    assert_eq!((page.len(), next), (7, None));
+    let e = alarms
+        .describe_page(&scope, &all, Some(101), None)
+        .unwrap_err();
+    assert_eq!(e.code(), "InvalidParameterValue");
+}

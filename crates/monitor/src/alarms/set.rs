@@ -17,6 +17,10 @@ pub const MAX_ALARMS_PER_SCOPE: usize = 10_000;
 pub const HISTORY_RETENTION_MS: i64 = 14 * 24 * 3600 * 1000;
 /// Most history items kept over all scopes; the oldest go first.
 pub const MAX_HISTORY_ITEMS: usize = 100_000;
+/// Most alarms per DescribeAlarms page.
+pub const MAX_RECORDS: usize = 100;
+/// Alarms per DescribeAlarms page when `MaxRecords` is not given.
+pub const DEFAULT_MAX_RECORDS: usize = 50;
 /// Longest `StateReason` of SetAlarmState.
 pub const MAX_STATE_REASON: usize = 1023;
 /// Longest `StateReasonData` of SetAlarmState.
@@ -286,6 +290,33 @@ impl AlarmSet {
                     })
             })
             .collect())
+    }
+
+    /// DescribeAlarms with `MaxRecords` (1–100, default 50) and `NextToken` (the name of the
+    /// last alarm returned): a page, and the token of the next one when more match.
+    pub fn describe_page(
+        &self,
+        scope: &Scope,
+        filter: &DescribeFilter,
+        max_records: Option<usize>,
+        next_token: Option<&str>,
+    ) -> Result<(Vec<&MetricAlarm>, Option<String>), AlarmError> {
+        let max = max_records.unwrap_or(DEFAULT_MAX_RECORDS);
+        if !(1..=MAX_RECORDS).contains(&max) {
+            return Err(AlarmError::value(format!(
+                "1 validation error detected: Value '{max}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and {MAX_RECORDS}"
+            )));
+        }
+        let all = self.describe(scope, filter)?;
+        let from = match next_token {
+            None => 0,
+            Some(token) => all.partition_point(|a| a.definition.alarm_name.as_str() <= token),
+        };
+        let page: Vec<&MetricAlarm> = all[from..].iter().take(max).copied().collect();
+        let next = (from + page.len() < all.len())
+            .then(|| page.last().map(|a| a.definition.alarm_name.clone()))
+            .flatten();
+        Ok((page, next))
     }
 
     /// SetAlarmState: sets the state until the next evaluation. A transition (and its history

@@ -260,3 +260,67 @@ fn low_sample_count_percentiles_are_ignored_when_asked() {
     s[2].sample_count = Some(1000.0);
     assert!(evaluate_slots(&d, &s, NOW, &state(StateValue::Ok)).is_some());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decide_all(n: i64, m: i64, cells: &[Option<bool>]) -> [Option<StateValue>; 4] {
+        TreatMissingData::ALL.map(|treat| {
+            let d = def(n, m, treat);
+            let (start, _, _) = evaluation_range(&d, NOW);
+            let s: Vec<Slot> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Slot {
+                    timestamp_ms: start + i as i64 * 60_000,
+                    value: c.map(|bad| if bad { 5.0 } else { 0.0 }),
+                    sample_count: None,
+                })
+                .collect();
+            // From INSUFFICIENT_DATA a retained state gives no transition.
+            evaluate_slots(&d, &s, NOW, &state(StateValue::InsufficientData))
+                .map(|t| t.new_state.value)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn treatments_agree_when_enough_data_and_order_by_badness(
+            n in 1i64..6,
+            m_seed in 0i64..6,
+            seed in proptest::collection::vec(proptest::option::of(any::<bool>()), 8),
+        ) {
+            let m = m_seed % n + 1;
+            let cells = &seed[..(n + EXTRA_RANGE_PERIODS) as usize];
+            let [missing, notbreaching, breaching, ignore] = decide_all(n, m, cells);
+            let real = cells.iter().flatten().count() as i64;
+            let bad = cells.iter().flatten().filter(|b| **b).count() as i64;
+            if real >= n {
+                // Missing data plays no part.
+                prop_assert_eq!(missing, notbreaching);
+                prop_assert_eq!(missing, breaching);
+                prop_assert_eq!(missing, ignore);
+            }
+            if real == 0 {
+                prop_assert_eq!(missing, None); // INSUFFICIENT_DATA already
+                prop_assert_eq!(ignore, None);
+            }
+            // Treating missing data as breaching never gives a better state than as good.
+            if notbreaching == Some(StateValue::Alarm) {
+                prop_assert_eq!(breaching, Some(StateValue::Alarm));
+            }
+            if breaching == Some(StateValue::Ok) {
+                prop_assert_eq!(notbreaching, Some(StateValue::Ok));
+            }
+            // Never ALARM without a breaching datapoint unless missing counts as breaching.
+            if bad == 0 {
+                prop_assert_ne!(missing, Some(StateValue::Alarm));
+                prop_assert_ne!(ignore, Some(StateValue::Alarm));
+                prop_assert_ne!(notbreaching, Some(StateValue::Alarm));
+            }
+            // With breaching/notBreaching there is always a decision.
+            prop_assert!(breaching.is_some() && notbreaching.is_some());
+        }
+    }
+}
