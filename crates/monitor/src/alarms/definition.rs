@@ -175,8 +175,9 @@ impl LowSampleCountPercentile {
     }
 }
 
-/// A single-metric alarm as PutMetricAlarm stores it. Optional fields left `None` are the ones
-/// DescribeAlarms omits; defaults apply when evaluating.
+/// A single-metric alarm as PutMetricAlarm stores it (serde: the persisted form, not a wire
+/// shape). Optional fields left `None` are the ones DescribeAlarms omits; defaults apply when
+/// evaluating.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmDefinition {
     pub alarm_name: String,
@@ -200,6 +201,8 @@ pub struct AlarmDefinition {
     pub evaluation_periods: i64,
     /// M; `None` means N.
     pub datapoints_to_alarm: Option<i64>,
+    /// Saved as its exact bits (decimal text may be off by one unit in the last place).
+    #[serde(with = "crate::metrics::bits")]
     pub threshold: f64,
     pub comparison_operator: ComparisonOperator,
     pub treat_missing_data: Option<TreatMissingData>,

@@ -324,3 +324,18 @@ mod properties {
         }
     }
 }
+
+mod persistence {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn threshold_off_by_one_ulp_after_json_round_trip(threshold in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            let mut d = def(3, 2, TreatMissingData::Ignore);
+            d.threshold = threshold;
+            let back: AlarmDefinition = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+            prop_assert_eq!(back.threshold.to_bits(), threshold.to_bits());
+        }
+    }
+}
