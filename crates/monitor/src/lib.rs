@@ -54,10 +54,15 @@
 //! # Ok::<(), flowwatch_monitor::MonitorError>(())
 //! ```
 
+pub mod alarms;
 pub mod error;
 pub mod metric_filters;
 pub mod metrics;
 
+pub use alarms::{
+    AlarmDefinition, AlarmError, AlarmHistoryItem, AlarmSet, AlarmState, ComparisonOperator,
+    StateValue, Transition, TreatMissingData,
+};
 pub use error::{MonitorError, Result};
 pub use metric_filters::{CompiledFilter, Counters, MetricFilterObserver, ObserverConfig};
 pub use metrics::{
