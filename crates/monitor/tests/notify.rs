@@ -398,7 +398,7 @@ fn decode_qp(text: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() + 1 {
+        if bytes[i] == b'=' && i + 3 <= bytes.len() {
             let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
             out.push(u8::from_str_radix(hex, 16).unwrap());
             i += 3;
@@ -481,7 +481,7 @@ async fn email_to_a_dead_smtp_server_is_a_recorded_failure() {
 }
 
 #[tokio::test]
-async fn publish_validation_and_a_full_queue() {
+async fn publish_validates_subject_and_message() {
     let set = {
         let mut s = TopicSet::new("123456789012", "us-east-1").with_auto_confirm(true);
         let arn = s.create_topic("alerts", BTreeMap::new()).unwrap();
@@ -503,4 +503,74 @@ async fn publish_validation_and_a_full_queue() {
             .is_ok()
     );
     idle(&n).await;
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_the_publish_instead_of_blocking() {
+    // An endpoint that accepts and never answers holds the only delivery slot.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let mut set = TopicSet::new("123456789012", "us-east-1").with_auto_confirm(true);
+    let topic_arn = set.create_topic("alerts", BTreeMap::new()).unwrap();
+    set.subscribe(&topic_arn, "http", &url, BTreeMap::new())
+        .unwrap();
+    let topic = set.topic(&topic_arn).unwrap();
+    let config = NotifierConfig {
+        queue_capacity: 1,
+        max_concurrent_deliveries: 1,
+        http_timeout: Duration::from_millis(200),
+        http_retry: fast_retry(0),
+        ..config(1)
+    };
+    let n = Notifier::new(config, Arc::new(ManualClock::new(NOW_MS))).unwrap();
+    let pause = || tokio::time::sleep(Duration::from_millis(50));
+    n.publish(topic, None, "1").unwrap(); // delivering
+    pause().await;
+    n.publish(topic, None, "2").unwrap(); // taken by the dispatcher, waiting for the slot
+    pause().await;
+    n.publish(topic, None, "3").unwrap(); // in the queue
+    let e = n.publish(topic, None, "4").unwrap_err();
+    assert_eq!(e.code(), "Throttled", "{e}");
+    assert_eq!(n.in_flight(), 3);
+    idle(&n).await;
+    let records = n.records();
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| !r.outcome.is_delivered()));
+    drop(silent);
+}
+
+#[tokio::test]
+async fn records_are_broadcast_and_raw_delivery_posts_the_bare_message() {
+    let (url, mut requests) = http_server(vec![204]).await;
+    let mut set = TopicSet::new("123456789012", "us-east-1").with_auto_confirm(true);
+    let topic_arn = set.create_topic("alerts", BTreeMap::new()).unwrap();
+    let raw = [("RawMessageDelivery".to_owned(), "true".to_owned())].into();
+    set.subscribe(&topic_arn, "http", &url, raw).unwrap();
+    let n = notifier(1);
+    let mut events = n.subscribe_records();
+    let id = n
+        .publish(set.topic(&topic_arn).unwrap(), Some("s"), "just this")
+        .unwrap();
+    let record = tokio::time::timeout(LIMIT, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.message_id, id);
+    assert_eq!(
+        record.outcome,
+        DeliveryOutcome::Delivered {
+            attempts: 1,
+            status: Some(204)
+        }
+    );
+    let req = requests.recv().await.unwrap();
+    assert_eq!(req.body, "just this");
+    assert_eq!(req.headers["x-amz-sns-rawdelivery"], "true");
+    assert_eq!(req.headers["x-amz-sns-message-id"], id);
+}
+
+#[test]
+fn a_notifier_outside_a_runtime_is_a_config_error() {
+    let e = Notifier::new(config(1), Arc::new(ManualClock::new(0))).unwrap_err();
+    assert_eq!(e.code(), "InvalidParameter");
 }

@@ -124,6 +124,10 @@ struct Transports {
 impl Notifier {
     /// Builds the transports and starts the dispatcher.
     pub fn new(config: NotifierConfig, clock: Arc<dyn Clock>) -> Result<Self, NotifyError> {
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| NotifyError::InvalidConfig {
+                reason: "the notifier must be created inside a tokio runtime".into(),
+            })?;
         let transports = Arc::new(Transports {
             http: deliver::http_client(config.http_timeout, config.http_connect_timeout)?,
             http_retry: config.http_retry.clone(),
@@ -142,7 +146,7 @@ impl Notifier {
             events,
         });
         let permits = Arc::new(Semaphore::new(config.max_concurrent_deliveries.max(1)));
-        tokio::spawn(dispatch(
+        runtime.spawn(dispatch(
             receiver,
             permits,
             transports,
@@ -312,6 +316,16 @@ impl Shared {
     }
 }
 
+/// Marks one delivery finished when dropped.
+#[derive(Debug)]
+struct Done(Arc<Shared>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.finish(1);
+    }
+}
+
 /// Takes queued jobs and runs each in its own task once a delivery permit is free.
 async fn dispatch(
     mut receiver: mpsc::Receiver<Vec<Job>>,
@@ -329,6 +343,8 @@ async fn dispatch(
             let shared = Arc::clone(&shared);
             let clock = Arc::clone(&clock);
             tokio::spawn(async move {
+                // Counts the delivery as finished even if this task panics or is cancelled.
+                let done = Done(Arc::clone(&shared));
                 let outcome = run(&transports, &job).await;
                 drop(permit);
                 shared.record(DeliveryRecord {
@@ -341,7 +357,7 @@ async fn dispatch(
                     outcome,
                     finished_ms: clock.now_millis(),
                 });
-                shared.finish(1);
+                drop(done);
             });
         }
     }
