@@ -14,6 +14,31 @@
 //!
 //! Messages are not signed: `SignatureVersion` is the topic's (`1` by default), `Signature` is
 //! empty and `SigningCertURL` points at this server ([`MessageUrls`]).
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::sync::Arc;
+//! use flowwatch_model::SystemClock;
+//! use flowwatch_monitor::notify::{Notifier, NotifierConfig, TopicSet};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let mut topics = TopicSet::new("123456789012", "us-east-1");
+//! let arn = topics.create_topic("alerts", BTreeMap::new())?;
+//! let sub = topics.subscribe(&arn, "email", "oncall@example.com", BTreeMap::new())?;
+//! assert_eq!(sub.response_arn(), "pending confirmation");
+//!
+//! let notifier = Notifier::new(NotifierConfig::default(), Arc::new(SystemClock))?;
+//! // Sends the confirmation email; its link (or the token) confirms the subscription.
+//! notifier.confirm(topics.topic(&arn)?, &sub.subscription_arn)?;
+//! let token = sub.token.clone().unwrap_or_default();
+//! topics.confirm_subscription(&arn, &token)?;
+//!
+//! // Returns at once with the message ID; delivery happens in the background.
+//! let message_id = notifier.publish(topics.topic(&arn)?, Some("ALARM"), "cpu high")?;
+//! assert_eq!(message_id.len(), 36);
+//! # Ok::<(), flowwatch_monitor::notify::NotifyError>(())
+//! # }).unwrap();
+//! ```
 
 mod deliver;
 mod error;

@@ -77,6 +77,7 @@ async fn http_server(statuses: Vec<u16>) -> (String, mpsc::UnboundedReceiver<Req
 #[derive(Debug, Default)]
 struct Mail {
     helo: String,
+    auth: Option<String>,
     from: String,
     to: Vec<String>,
     data: String,
@@ -108,7 +109,7 @@ async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => {
                             mail.helo = command.clone();
-                            b"250 test\r\n"
+                            b"250-test\r\n250 AUTH PLAIN LOGIN\r\n"
                         }
                         "MAIL" => {
                             mail.from = command.clone();
@@ -134,6 +135,10 @@ async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
                         "QUIT" => {
                             write.write_all(b"221 bye\r\n").await.unwrap();
                             return;
+                        }
+                        "AUTH" => {
+                            mail.auth = Some(command.clone());
+                            b"235 accepted\r\n"
                         }
                         "RSET" | "NOOP" => b"250 OK\r\n",
                         _ => b"502 unknown\r\n",
@@ -435,6 +440,7 @@ async fn smtp_server_receives_the_email() {
 
     let mail = mails.recv().await.unwrap();
     assert!(mail.helo.starts_with("EHLO"), "{}", mail.helo);
+    assert_eq!(mail.auth, None);
     assert_eq!(mail.from, "MAIL FROM:<alarms@flowwatch.test>");
     assert_eq!(mail.to, ["RCPT TO:<oncall@example.com>"]);
     let (head, body) = mail.data.split_once("\r\n\r\n").unwrap();
@@ -573,4 +579,40 @@ async fn records_are_broadcast_and_raw_delivery_posts_the_bare_message() {
 fn a_notifier_outside_a_runtime_is_a_config_error() {
     let e = Notifier::new(config(1), Arc::new(ManualClock::new(0))).unwrap_err();
     assert_eq!(e.code(), "InvalidParameter");
+}
+
+#[tokio::test]
+async fn smtp_credentials_are_sent_with_auth_plain() {
+    let (port, mut mails) = smtp_server().await;
+    let mut set = TopicSet::new("123456789012", "us-east-1").with_auto_confirm(true);
+    let topic_arn = set.create_topic("alerts", BTreeMap::new()).unwrap();
+    set.subscribe(
+        &topic_arn,
+        "email-json",
+        "oncall@example.com",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    let mut config = config(port);
+    config.smtp.credentials = Some(("user".into(), "pass".into()));
+    let n = Notifier::new(config, Arc::new(ManualClock::new(NOW_MS))).unwrap();
+    let id = n
+        .publish(set.topic(&topic_arn).unwrap(), None, "m")
+        .unwrap();
+    idle(&n).await;
+    assert!(n.records()[0].outcome.is_delivered(), "{:?}", n.records());
+    let mail = mails.recv().await.unwrap();
+    // base64("\0user\0pass")
+    assert_eq!(mail.auth.as_deref(), Some("AUTH PLAIN AHVzZXIAcGFzcw=="));
+    assert!(
+        mail.data.contains("Subject: AWS Notification Message\r\n"),
+        "{}",
+        mail.data
+    );
+    let (_, body) = mail.data.split_once("\r\n\r\n").unwrap();
+    let body = decode_qp(body);
+    let json: serde_json::Value = serde_json::from_str(body.trim_end()).unwrap();
+    assert_eq!(json["Type"], "Notification");
+    assert_eq!(json["MessageId"], id);
+    assert_eq!(json["Message"], "m");
 }

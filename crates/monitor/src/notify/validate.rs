@@ -108,10 +108,12 @@ pub(crate) fn validate_endpoint(protocol: Protocol, endpoint: &str) -> Result<()
 }
 
 fn has_host(endpoint: &str, scheme: &str) -> bool {
-    endpoint
-        .get(..scheme.len())
-        .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-        && endpoint[scheme.len()..]
+    let (Some(head), Some(rest)) = (endpoint.get(..scheme.len()), endpoint.get(scheme.len()..))
+    else {
+        return false;
+    };
+    head.eq_ignore_ascii_case(scheme)
+        && rest
             .split(['/', '?', '#'])
             .next()
             .is_some_and(|host| !host.is_empty())
