@@ -55,7 +55,7 @@ impl RetryPolicy {
 
 /// The SMTP server emails go through. The default is a local relay: 127.0.0.1:25, no TLS,
 /// no credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
@@ -67,6 +67,20 @@ pub struct SmtpConfig {
     pub from: String,
     /// Bounds each SMTP conversation.
     pub timeout: Duration,
+}
+
+/// Never shows the password.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("starttls", &self.starttls)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl Default for SmtpConfig {
@@ -256,6 +270,16 @@ mod tests {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(4),
         }
+    }
+
+    #[test]
+    fn smtp_config_debug_hides_the_password() {
+        let config = SmtpConfig {
+            credentials: Some(("alice".into(), "s3cret".into())),
+            ..SmtpConfig::default()
+        };
+        let text = format!("{config:?}");
+        assert!(text.contains("alice") && !text.contains("s3cret"), "{text}");
     }
 
     #[test]

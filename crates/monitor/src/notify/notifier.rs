@@ -21,6 +21,9 @@ pub const MAX_MESSAGE_BYTES: usize = 262_144;
 /// SNS: a subject is under 100 characters.
 pub const MAX_SUBJECT_CHARS: usize = 99;
 
+/// Records a slow [`Notifier::subscribe_records`] reader may lag before losing the oldest.
+const RECORD_EVENTS: usize = 1024;
+
 /// How the notifier delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifierConfig {
@@ -137,7 +140,7 @@ impl Notifier {
         });
         let queue_capacity = config.queue_capacity.max(1);
         let (queue, receiver) = mpsc::channel(queue_capacity);
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(RECORD_EVENTS);
         let shared = Arc::new(Shared {
             records: Mutex::new(VecDeque::new()),
             record_capacity: config.record_capacity.max(1),
