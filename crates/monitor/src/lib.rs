@@ -9,6 +9,9 @@
 //!   [`MetricStore::list_metrics`] with ListMetrics'.
 //! - [`MetricFilterObserver`]: a storage [`IngestObserver`](flowwatch_storage::IngestObserver)
 //!   that applies each log group's compiled [`CompiledFilter`]s to every durable batch.
+//! - [`notify`]: SNS topics and subscriptions ([`TopicSet`]), the exact SNS message formats, and
+//!   the [`Notifier`] that delivers publishes over HTTP/S and SMTP off the caller's path with
+//!   bounded retries, recording every outcome ([`DeliveryRecord`]).
 //!
 //! Invariants:
 //! - memory is bounded: a number of metrics, a retention window at 1-minute resolution, bounded
@@ -58,6 +61,7 @@ pub mod alarms;
 pub mod error;
 pub mod metric_filters;
 pub mod metrics;
+pub mod notify;
 
 pub use alarms::{
     AlarmDefinition, AlarmError, AlarmHistoryItem, AlarmSet, AlarmState, ComparisonOperator,
@@ -68,4 +72,8 @@ pub use metric_filters::{CompiledFilter, Counters, MetricFilterObserver, Observe
 pub use metrics::{
     Datapoint, Dimension, DimensionFilter, MetricKey, MetricStore, MetricStoreConfig, Statistic,
     StatisticSet,
+};
+pub use notify::{
+    DeliveryOutcome, DeliveryRecord, Notifier, NotifierConfig, NotifyError, Protocol, RetryPolicy,
+    SmtpConfig, Subscription, Topic, TopicSet,
 };
