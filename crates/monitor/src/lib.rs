@@ -1,7 +1,8 @@
 //! # flowwatch-monitor
 //!
-//! Layer 1: metric filters applied at ingest, and the CloudWatch metric store they publish to
-//! (alarms and notifications come next).
+//! Layer 1: metric filters applied at ingest, the CloudWatch metric store they publish to,
+//! single-metric alarms evaluated as CloudWatch documents, and SNS topics with HTTP and email
+//! delivery. (The engine does not serve alarms and SNS over the wire yet.)
 //!
 //! - [`MetricStore`]: metrics identified by [`MetricKey`] (account, region, namespace, name,
 //!   sorted dimensions), one bucket per unit and minute; [`MetricStore::statistics`] answers
@@ -9,6 +10,8 @@
 //!   [`MetricStore::list_metrics`] with ListMetrics'.
 //! - [`MetricFilterObserver`]: a storage [`IngestObserver`](flowwatch_storage::IngestObserver)
 //!   that applies each log group's compiled [`CompiledFilter`]s to every durable batch.
+//! - [`alarms`]: PutMetricAlarm definitions with AWS's validation, the evaluator (M of N,
+//!   TreatMissingData, the documented reason texts), history and the alarm notification JSON.
 //! - [`notify`]: SNS topics and subscriptions ([`TopicSet`]), the exact SNS message formats, and
 //!   the [`Notifier`] that delivers publishes over HTTP/S and SMTP off the caller's path with
 //!   bounded retries, recording every outcome ([`DeliveryRecord`]).
@@ -19,7 +22,12 @@
 //! - the observer's state is a function of the batches it has seen (and the filter sets it was
 //!   given) and is saved whole with the storage's checkpoint, so every event is counted exactly
 //!   once across crashes;
-//! - nothing here does I/O or blocks: the observer runs on the storage's WAL thread.
+//! - the observer and the alarm evaluator do no I/O and never block (the observer runs on the
+//!   storage's WAL thread); only the [`Notifier`] does network I/O, on its own tasks.
+//!
+//! Errors: [`MonitorError`] for metrics and filters, `alarms::AlarmError` and
+//! `notify::NotifyError` for the two APIs whose errors map to their own AWS codes (CloudWatch's
+//! query codes, SNS's); each says its code with `code()`.
 //!
 //! ```
 //! use flowwatch_model::Scope;
