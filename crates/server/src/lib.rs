@@ -35,6 +35,9 @@ use flowwatch_engine::Engine;
 use flowwatch_model::{ApiError, ErrorCode, limits};
 use tracing::Instrument;
 
+/// How long a request body may take to arrive.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The router serving every protocol on `/`.
 pub fn router(engine: Engine) -> Router {
     Router::new()
@@ -62,11 +65,30 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     let target = header(headers, "x-amz-target")
         .unwrap_or_default()
         .to_owned();
-    let body = match axum::body::to_bytes(body, limits::MAX_REQUEST_BODY_BYTES).await {
-        Ok(body) => body,
+    // A client that stops sending its body mid-way is answered, not waited for forever.
+    let read = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(body, limits::MAX_REQUEST_BODY_BYTES),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(body)) => body,
         Err(_) => {
             return json::error_response(
-                json::LOGS,
+                flavor_of(&target),
+                &request_id,
+                &ApiError::new(
+                    ErrorCode::SerializationException,
+                    format!(
+                        "The request body was not received within {} seconds.",
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                ),
+            );
+        }
+        Ok(Err(_)) => {
+            return json::error_response(
+                flavor_of(&target),
                 &request_id,
                 &ApiError::new(
                     ErrorCode::RequestEntityTooLargeException,

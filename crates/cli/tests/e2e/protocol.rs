@@ -270,3 +270,50 @@ async fn wire_contract() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_and_batches_are_refused_whole() {
+    let server = Server::start();
+    let http = reqwest::Client::new();
+    // Past the server's body bound: 413, an AWS error shape, a request id.
+    let huge = format!(r#"{{"logGroupName":"{}"}}"#, "a".repeat(9 * 1024 * 1024));
+    let answer = call(&http, &server, "Logs_20140328.CreateLogGroup", &huge, true).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.body["__type"], "RequestEntityTooLargeException");
+    assert!(!answer.request_id.is_empty());
+    // A batch over 1,048,576 bytes (message + 26 each) is refused and nothing is stored.
+    logs(
+        &http,
+        &server,
+        "CreateLogGroup",
+        json!({"logGroupName": "big"}),
+    )
+    .await;
+    logs(
+        &http,
+        &server,
+        "CreateLogStream",
+        json!({"logGroupName": "big", "logStreamName": "s"}),
+    )
+    .await;
+    let t = now_ms();
+    let message = "x".repeat(1_048_576 / 2 - 26 + 1);
+    let answer = logs(
+        &http,
+        &server,
+        "PutLogEvents",
+        json!({"logGroupName": "big", "logStreamName": "s", "logEvents": [
+            {"timestamp": t, "message": message}, {"timestamp": t, "message": message}]}),
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.body["__type"], "InvalidParameterException");
+    let got = logs(
+        &http,
+        &server,
+        "GetLogEvents",
+        json!({"logGroupName": "big", "logStreamName": "s", "startFromHead": true}),
+    )
+    .await;
+    assert_eq!(got.body["events"], json!([]));
+}
