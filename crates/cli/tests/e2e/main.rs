@@ -10,6 +10,7 @@ mod client;
 mod crash;
 mod filter;
 mod groups;
+mod hostile;
 mod metric_filters;
 mod metrics;
 mod protocol;
