@@ -66,11 +66,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         .unwrap_or_default()
         .to_owned();
     // A client that stops sending its body mid-way is answered, not waited for forever.
-    let read = tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        axum::body::to_bytes(body, limits::MAX_REQUEST_BODY_BYTES),
-    )
-    .await;
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body)).await;
     let body = match read {
         Ok(Ok(body)) => body,
         Err(_) => {
@@ -86,19 +82,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
                 ),
             );
         }
-        Ok(Err(_)) => {
-            return json::error_response(
-                flavor_of(&target),
-                &request_id,
-                &ApiError::new(
-                    ErrorCode::RequestEntityTooLargeException,
-                    format!(
-                        "Request body is larger than {} bytes.",
-                        limits::MAX_REQUEST_BODY_BYTES
-                    ),
-                ),
-            );
-        }
+        Ok(Err(error)) => return json::error_response(flavor_of(&target), &request_id, &error),
     };
     let caller = match auth::resolve_caller(
         headers,
@@ -163,6 +147,48 @@ fn flavor_of(target: &str) -> json::Flavor {
         json::LOGS
     }
 }
+
+/// Reads a body of at most `MAX_REQUEST_BODY_BYTES`. A larger one is read to its end (up to
+/// `MAX_DRAINED_BYTES`, discarded) before it is refused, so the client is sending no more when
+/// the 413 arrives and sees the answer instead of a reset connection.
+async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
+    use futures::StreamExt;
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::RequestEntityTooLargeException,
+            format!(
+                "Request body is larger than {} bytes.",
+                limits::MAX_REQUEST_BODY_BYTES
+            ),
+        )
+    };
+    let unreadable = |e: axum::Error| {
+        ApiError::new(
+            ErrorCode::SerializationException,
+            format!("The request body could not be read: {e}"),
+        )
+    };
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        seen += chunk.len();
+        if seen > MAX_DRAINED_BYTES {
+            return Err(too_large());
+        }
+        if seen <= limits::MAX_REQUEST_BODY_BYTES {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limits::MAX_REQUEST_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(buf.freeze())
+}
+
+/// How much of an oversized body is read (and dropped) before the connection is given up.
+const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
