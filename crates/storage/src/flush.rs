@@ -205,17 +205,28 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
         }
         return;
     }
-    let mut over = false;
-    {
+    // Decoded once (the frames were encoded here, so they always decode), used for memory,
+    // statistics and observers.
+    let records: Vec<(u64, wal::EventsRecord<'_>)> = pending
+        .iter()
+        .filter_map(|p| {
+            let record = wal::decode_events(&p.frame[8..]);
+            if record.is_none() {
+                tracing::error!(
+                    first_seq = p.first_seq,
+                    "a WAL frame written here does not decode"
+                );
+            }
+            record.map(|r| (p.first_seq, r))
+        })
+        .collect();
+    let over = {
         let mut mem = shared.mem_write();
         let mut catalog = shared.catalog();
-        for p in pending.iter() {
-            let Some(record) = wal::decode_events(&p.frame[8..]) else {
-                continue;
-            };
+        for (first_seq, record) in &records {
             mem.active.append(
                 record.key,
-                p.first_seq,
+                *first_seq,
                 record.ingestion_time,
                 &record.events,
             );
@@ -226,25 +237,20 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
                 &record.events,
             );
         }
-        if mem.active.bytes >= shared.config.flush_bytes {
-            over = true;
+        mem.active.bytes >= shared.config.flush_bytes
+    };
+    for (first_seq, record) in &records {
+        let batch = DurableBatch {
+            key: record.key,
+            first_seq: *first_seq,
+            ingestion_time: record.ingestion_time,
+            events: &record.events,
+        };
+        for o in &shared.observers {
+            o.on_durable(&batch);
         }
     }
-    if !shared.observers.is_empty() {
-        for p in pending.iter() {
-            if let Some(record) = wal::decode_events(&p.frame[8..]) {
-                let batch = DurableBatch {
-                    key: record.key,
-                    first_seq: p.first_seq,
-                    ingestion_time: record.ingestion_time,
-                    events: &record.events,
-                };
-                for o in &shared.observers {
-                    o.on_durable(&batch);
-                }
-            }
-        }
-    }
+    drop(records);
     for p in pending.drain(..) {
         let _ = p.done.send(Ok(p.first_seq));
     }
