@@ -428,9 +428,7 @@ impl Storage {
             for table in std::iter::once(&mem.active).chain(mem.frozen.iter().map(|f| &f.table)) {
                 for (key, buf) in &table.streams {
                     if wanted.contains(&key.group_id) {
-                        *bytes.entry(key.group_id).or_default() += (buf.data.len()
-                            + buf.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES)
-                            as u64;
+                        *bytes.entry(key.group_id).or_default() += buf.logical_bytes() as u64;
                     }
                 }
             }
@@ -448,6 +446,11 @@ impl Storage {
                 .sum::<u64>();
         }
         bytes
+    }
+
+    /// The id of a group, without computing its stored bytes.
+    pub fn log_group_id(&self, scope: &Scope, name: &str) -> Option<i64> {
+        self.shared.catalog().group(scope, name).map(|g| g.id)
     }
 
     /// One group, with its stored bytes.

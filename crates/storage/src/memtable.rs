@@ -49,7 +49,7 @@ impl StreamBuffer {
     }
 
     /// Logical size: message bytes + 26 per event, as AWS sizes events.
-    fn logical_bytes(&self) -> usize {
+    pub(crate) fn logical_bytes(&self) -> usize {
         self.data.len() + self.len() * flowwatch_model::limits::EVENT_OVERHEAD_BYTES
     }
 

@@ -70,9 +70,7 @@ impl Engine {
             MAX_READ_PAGE_EVENTS,
         )?;
         let pattern = match req.filter_pattern.as_deref() {
-            None | Some("") => {
-                FilterPattern::parse("").map_err(|e| ApiError::internal(e.to_string()))?
-            }
+            None | Some("") => FilterPattern::MatchAll,
             Some(p) => parse_filter_pattern(p)?,
         };
         let start_ms = req.start_time.unwrap_or(0);
@@ -84,9 +82,9 @@ impl Engine {
             ));
         }
         let after = req.next_token.as_deref().map(decode_token).transpose()?;
-        let info = self
+        let group_id = self
             .storage()
-            .log_group(&caller.scope, group.as_str())
+            .log_group_id(&caller.scope, group.as_str())
             .ok_or_else(ApiError::log_group_not_found)?;
         let streams = self
             .storage()
@@ -125,7 +123,7 @@ impl Engine {
         };
         let found = self
             .storage()
-            .scan_group(info.id, &scan, &|m| pattern.matches(m))
+            .scan_group(group_id, &scan, &|m| pattern.matches(m))
             .await
             .map_err(storage_error)?;
         let mut bytes = 0;

@@ -244,8 +244,8 @@ impl Engine {
     /// Hands a group's new filter set to the observer and flushes, so the checkpoint that
     /// replay after a crash starts from already carries the new set.
     async fn metric_filters_changed(&self, caller: &Caller, group: &LogGroupName) -> ApiResult<()> {
-        if let Some(info) = self.storage().log_group(&caller.scope, group.as_str()) {
-            self.load_metric_filters(info.id, &caller.scope, group.as_str());
+        if let Some(id) = self.storage().log_group_id(&caller.scope, group.as_str()) {
+            self.load_metric_filters(id, &caller.scope, group.as_str());
         }
         self.storage().flush().await.map_err(storage_error)
     }
