@@ -16,6 +16,18 @@ use serde::Deserialize;
 /// flush_age_secs = 60
 /// memory_limit_bytes = 268435456
 ///
+/// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
+/// alarm_evaluation_secs = 60 # how often alarms are evaluated
+/// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
+///
+/// [smtp]                     # where email and email-json subscriptions are delivered
+/// host = "127.0.0.1"
+/// port = 25
+/// from = "no-reply@sns.flowwatch.localhost"
+/// starttls = false
+/// username = "user"          # with password: SMTP AUTH
+/// password = "secret"
+///
 /// [s3]                       # segments in an S3-compatible bucket instead of data_dir
 /// bucket = "flowwatch"
 /// prefix = "segments"
@@ -33,7 +45,22 @@ pub(crate) struct FileConfig {
     pub(crate) flush_bytes: Option<usize>,
     pub(crate) flush_age_secs: Option<u64>,
     pub(crate) memory_limit_bytes: Option<usize>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) alarm_evaluation_secs: Option<u64>,
+    pub(crate) sns_auto_confirm: Option<bool>,
+    pub(crate) smtp: Option<SmtpFileConfig>,
     pub(crate) s3: Option<S3Config>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SmtpFileConfig {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) from: Option<String>,
+    pub(crate) starttls: Option<bool>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -28,6 +28,12 @@ pub(crate) struct ServeArgs {
     /// Acknowledge writes without fsync (faster, loses recent writes on power loss).
     #[arg(long, env = "FLOWWATCH_NO_FSYNC")]
     no_fsync: bool,
+    /// SMTP relay for email subscriptions, `host:port`.
+    #[arg(long, env = "FLOWWATCH_SMTP")]
+    smtp: Option<String>,
+    /// Seconds between two evaluations of every alarm (CloudWatch: 60).
+    #[arg(long, env = "FLOWWATCH_ALARM_EVALUATION_SECS")]
+    alarm_evaluation_secs: Option<u64>,
     /// Log filter, e.g. `info` or `flowwatch=debug`.
     #[arg(long, env = "FLOWWATCH_LOG", default_value = "info")]
     log: String,
@@ -63,6 +69,40 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
         config.account_id = account;
     }
+    if let Some(secs) = args.alarm_evaluation_secs.or(file.alarm_evaluation_secs) {
+        anyhow::ensure!(
+            secs >= 1,
+            "alarm evaluation interval must be at least 1 second"
+        );
+        config.alarm_evaluation_interval = Duration::from_secs(secs);
+    }
+    config.sns_auto_confirm = file.sns_auto_confirm.unwrap_or(false);
+    let smtp = &mut config.notifier.smtp;
+    if let Some(f) = &file.smtp {
+        if let Some(h) = &f.host {
+            smtp.host.clone_from(h);
+        }
+        if let Some(p) = f.port {
+            smtp.port = p;
+        }
+        if let Some(from) = &f.from {
+            smtp.from.clone_from(from);
+        }
+        smtp.starttls = f.starttls.unwrap_or(false);
+        if let (Some(u), Some(p)) = (&f.username, &f.password) {
+            smtp.credentials = Some((u.clone(), p.clone()));
+        }
+    }
+    if let Some(relay) = &args.smtp {
+        let (host, port) = relay
+            .rsplit_once(':')
+            .with_context(|| format!("--smtp must be host:port, got {relay:?}"))?;
+        smtp.host = host.to_owned();
+        smtp.port = port
+            .parse()
+            .with_context(|| format!("--smtp port must be a number, got {port:?}"))?;
+    }
+    let public_url = file.public_url.clone();
     let storage = &mut config.storage;
     storage.fsync = !args.no_fsync && file.fsync.unwrap_or(true);
     if let Some(b) = file.flush_bytes {
@@ -90,13 +130,22 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let engine = Engine::open(config)
-            .await
-            .with_context(|| format!("opening data directory {}", data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
+        // SNS messages link back here (SubscribeURL, UnsubscribeURL).
+        let base = public_url.unwrap_or_else(|| format!("http://{local}/"));
+        let base = if base.ends_with('/') {
+            base
+        } else {
+            format!("{base}/")
+        };
+        config.notifier.urls.signing_cert_url = format!("{base}SimpleNotificationService.pem");
+        config.notifier.urls.service_url = base;
+        let engine = Engine::open(config)
+            .await
+            .with_context(|| format!("opening data directory {}", data_dir.display()))?;
         tracing::info!(%local, data_dir = %data_dir.display(), "flowwatch listening");
         // A line tests and scripts can wait for.
         println!("flowwatch listening on http://{local}");

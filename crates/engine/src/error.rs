@@ -8,6 +8,12 @@ use flowwatch_storage::StorageError;
 pub enum EngineError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// Saved engine state (alarms, topics) that does not decode.
+    #[error("saved {name} state does not decode: {detail}")]
+    CorruptState { name: &'static str, detail: String },
+    /// The notifier cannot start (an invalid SMTP configuration).
+    #[error("notifications: {0}")]
+    Notify(#[from] flowwatch_monitor::notify::NotifyError),
 }
 
 /// Maps a storage error to the AWS error a client sees; internal failures are logged here,

@@ -15,10 +15,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alarms;
 pub mod cloudwatch;
 mod config;
 mod error;
 pub mod logs;
+mod monitoring;
+pub mod sns;
+mod state;
 mod token;
 
 use std::sync::{Arc, Mutex};
@@ -26,8 +30,12 @@ use std::time::Duration;
 
 use flowwatch_model::Clock;
 use flowwatch_model::logs::MetricFilter;
+use flowwatch_monitor::notify::Notifier;
 use flowwatch_monitor::{MetricFilterObserver, ObserverConfig};
 use flowwatch_storage::{IngestObserver, Storage};
+
+use crate::monitoring::Monitoring;
+use crate::state::Persisted;
 
 pub use config::EngineConfig;
 pub use error::{EngineError, storage_error};
@@ -40,7 +48,10 @@ pub struct Engine {
     config: Arc<EngineConfig>,
     /// Metric filters applied to every durable event (an ingest observer of the storage).
     metric_filters: Arc<MetricFilterObserver>,
-    ticker: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Alarms, SNS topics and the notifier.
+    monitoring: Arc<Monitoring>,
+    /// Background tasks, stopped by [`Engine::shutdown`].
+    tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Engine {
@@ -52,28 +63,49 @@ impl Engine {
         let storage =
             Storage::open_with_observers(config.storage.clone(), clock.clone(), vec![observer])
                 .await?;
+        let monitoring = Arc::new(Monitoring {
+            alarms: Persisted::load(&storage, "alarms")?,
+            topics: Persisted::load(&storage, "sns_topics")?,
+            notifier: Notifier::new(config.notifier.clone(), clock.clone())?,
+            failed_deliveries: Default::default(),
+        });
         let engine = Self {
             storage,
             clock,
             config: Arc::new(config),
             metric_filters,
-            ticker: Arc::default(),
+            monitoring,
+            tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {
             engine.load_metric_filters(group.id, &group.scope, &group.name);
         }
         // Closes quiet minutes (defaultValue) and expires old metric data.
         let ticking = engine.clone();
-        let handle = tokio::spawn(async move {
+        let ticker = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(15)).await;
                 ticking.metric_filters.tick(ticking.now());
             }
         });
-        *engine
-            .ticker
+        // Evaluates every alarm each interval (CloudWatch: each minute).
+        let evaluating = engine.clone();
+        let interval = engine.config.alarm_evaluation_interval;
+        let evaluator = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                evaluating.evaluate_alarms().await;
+            }
+        });
+        let deliveries = tokio::spawn(monitoring::log_deliveries(
+            engine.monitoring.notifier.subscribe_records(),
+            engine.monitoring.clone(),
+        ));
+        engine
+            .tasks
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend([ticker, evaluator, deliveries]);
         Ok(engine)
     }
 
@@ -122,13 +154,14 @@ impl Engine {
 
     /// Flushes memory to segments and stops background work.
     pub async fn shutdown(&self) -> Result<(), EngineError> {
-        if let Some(handle) = self
-            .ticker
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-        {
-            handle.abort();
+        let tasks = std::mem::take(
+            &mut *self
+                .tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for task in tasks {
+            task.abort();
         }
         self.storage.close().await?;
         Ok(())

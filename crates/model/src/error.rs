@@ -32,6 +32,23 @@ pub enum ErrorCode {
     InvalidParameterCombinationException,
     InvalidNextToken,
     InternalServiceFault,
+    /// An alarm that does not exist (DeleteAlarms, SetAlarmState): 404.
+    ResourceNotFound,
+    /// SetAlarmState's StateReasonData is not JSON (query code `InvalidFormat`).
+    InvalidFormatFault,
+    /// PutMetricAlarm beyond the alarms a region may hold (query code `LimitExceeded`).
+    LimitExceededFault,
+    // SNS (awsQuery).
+    NotFound,
+    InvalidParameter,
+    TopicLimitExceeded,
+    SubscriptionLimitExceeded,
+    Throttled,
+    InternalError,
+    AuthorizationError,
+    // awsQuery.
+    InvalidAction,
+    MissingAction,
 }
 
 impl ErrorCode {
@@ -63,6 +80,18 @@ impl ErrorCode {
             Self::InvalidParameterCombinationException => "InvalidParameterCombinationException",
             Self::InvalidNextToken => "InvalidNextToken",
             Self::InternalServiceFault => "InternalServiceFault",
+            Self::ResourceNotFound => "ResourceNotFound",
+            Self::InvalidFormatFault => "InvalidFormatFault",
+            Self::LimitExceededFault => "LimitExceededFault",
+            Self::NotFound => "NotFound",
+            Self::InvalidParameter => "InvalidParameter",
+            Self::TopicLimitExceeded => "TopicLimitExceeded",
+            Self::SubscriptionLimitExceeded => "SubscriptionLimitExceeded",
+            Self::Throttled => "Throttled",
+            Self::InternalError => "InternalError",
+            Self::AuthorizationError => "AuthorizationError",
+            Self::InvalidAction => "InvalidAction",
+            Self::MissingAction => "MissingAction",
         }
     }
 
@@ -74,6 +103,8 @@ impl ErrorCode {
             Self::MissingRequiredParameterException => "MissingParameter",
             Self::InvalidParameterCombinationException => "InvalidParameterCombination",
             Self::InternalServiceFault => "InternalServiceError",
+            Self::InvalidFormatFault => "InvalidFormat",
+            Self::LimitExceededFault => "LimitExceeded",
             other => other.name(),
         }
     }
@@ -82,11 +113,17 @@ impl ErrorCode {
     /// service-side ones (`spec/logs-api.md` §1.1).
     pub fn http_status(self) -> u16 {
         match self {
-            Self::MissingAuthenticationToken => 403,
+            Self::MissingAuthenticationToken
+            | Self::AuthorizationError
+            | Self::TopicLimitExceeded
+            | Self::SubscriptionLimitExceeded => 403,
+            Self::ResourceNotFound | Self::NotFound => 404,
             Self::RequestEntityTooLargeException => 413,
+            Self::Throttled => 429,
             Self::ServiceUnavailableException
             | Self::InternalFailure
-            | Self::InternalServiceFault => 500,
+            | Self::InternalServiceFault
+            | Self::InternalError => 500,
             _ => 400,
         }
     }
@@ -95,7 +132,10 @@ impl ErrorCode {
     pub fn is_sender_fault(self) -> bool {
         !matches!(
             self,
-            Self::ServiceUnavailableException | Self::InternalFailure | Self::InternalServiceFault
+            Self::ServiceUnavailableException
+                | Self::InternalFailure
+                | Self::InternalServiceFault
+                | Self::InternalError
         )
     }
 }

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod logs;
 pub mod names;
 pub mod retention;
+pub mod sns;
 pub mod tags;
 
 pub use caller::{Caller, Scope};

@@ -19,6 +19,20 @@ pub(crate) async fn dispatch(
     match op {
         "GetMetricStatistics" => encode(&engine.get_metric_statistics(caller, parse(body)?).await?),
         "ListMetrics" => encode(&engine.list_metrics(caller, parse(body)?).await?),
+        "PutMetricAlarm" => encode(&engine.put_metric_alarm(caller, parse(body)?).await?),
+        "DescribeAlarms" => encode(&engine.describe_alarms(caller, parse(body)?).await?),
+        "DescribeAlarmsForMetric" => encode(
+            &engine
+                .describe_alarms_for_metric(caller, parse(body)?)
+                .await?,
+        ),
+        "DeleteAlarms" => encode(&engine.delete_alarms(caller, parse(body)?).await?),
+        "SetAlarmState" => encode(&engine.set_alarm_state(caller, parse(body)?).await?),
+        "DescribeAlarmHistory" => {
+            encode(&engine.describe_alarm_history(caller, parse(body)?).await?)
+        }
+        "EnableAlarmActions" => encode(&engine.enable_alarm_actions(caller, parse(body)?).await?),
+        "DisableAlarmActions" => encode(&engine.disable_alarm_actions(caller, parse(body)?).await?),
         _ => Err(ApiError::new(
             ErrorCode::UnknownOperationException,
             format!("Unknown operation {TARGET_PREFIX}{op}."),

@@ -613,6 +613,28 @@ impl Catalog {
         Ok(n > 0)
     }
 
+    /// A piece of engine state saved by [`Catalog::save_engine_state`].
+    pub(crate) fn engine_state(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM engine_state WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Replaces a piece of engine state, atomically.
+    pub(crate) fn save_engine_state(&mut self, name: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO engine_state (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )?;
+        Ok(())
+    }
+
     /// The state an ingest observer saved with the last checkpoint.
     pub(crate) fn observer_state(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Ok(self

@@ -34,6 +34,7 @@
 
 mod catalog;
 mod db;
+mod engine_state;
 mod error;
 mod flush;
 mod maintenance;

@@ -85,6 +85,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (group_id, name)
     );
     ",
+    // 4: engine state kept whole (alarms, SNS topics...): a name and the engine's JSON.
+    "
+    CREATE TABLE engine_state (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    ",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
