@@ -14,18 +14,18 @@ const BASIC_STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum",
 /// Metrics on one ListMetrics page.
 const LIST_METRICS_PAGE: usize = 500;
 
-fn missing(member: &str) -> ApiError {
+pub(crate) fn missing(member: &str) -> ApiError {
     ApiError::new(
         ErrorCode::MissingRequiredParameterException,
         format!("The parameter {member} is required."),
     )
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameterValueException, message)
 }
 
-fn monitor_error(error: MonitorError) -> ApiError {
+pub(crate) fn monitor_error(error: MonitorError) -> ApiError {
     match error {
         MonitorError::TooManyDatapoints { .. } | MonitorError::InvalidTimeRange { .. } => {
             ApiError::new(
@@ -41,7 +41,7 @@ fn monitor_error(error: MonitorError) -> ApiError {
 }
 
 /// Seconds (as awsJson1.0 carries timestamps) to milliseconds.
-fn millis(member: &str, seconds: Option<f64>) -> ApiResult<i64> {
+pub(crate) fn millis(member: &str, seconds: Option<f64>) -> ApiResult<i64> {
     let s = seconds.ok_or_else(|| missing(member))?;
     if !s.is_finite() || !(0.0..=32_503_680_000.0).contains(&s) {
         return Err(invalid(format!(
@@ -51,7 +51,7 @@ fn millis(member: &str, seconds: Option<f64>) -> ApiResult<i64> {
     Ok((s * 1000.0).round() as i64)
 }
 
-fn dimensions(dims: Option<Vec<Dimension>>) -> ApiResult<Vec<(String, String)>> {
+pub(crate) fn dimensions(dims: Option<Vec<Dimension>>) -> ApiResult<Vec<(String, String)>> {
     let dims = dims.unwrap_or_default();
     if dims.len() > 30 {
         return Err(invalid(

@@ -20,6 +20,8 @@ pub mod cloudwatch;
 mod config;
 mod error;
 pub mod logs;
+pub mod metric_data;
+mod metric_math;
 mod monitoring;
 pub mod sns;
 mod state;
@@ -39,6 +41,7 @@ use crate::state::Persisted;
 
 pub use config::EngineConfig;
 pub use error::{EngineError, storage_error};
+pub(crate) use metric_data::is_internal_group;
 
 /// The flowwatch engine: every AWS action, over the storage.
 #[derive(Debug, Clone)]

@@ -250,3 +250,107 @@ pub struct DescribeAlarmHistoryOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+// ----- metric data --------------------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatisticSet {
+    pub sample_count: Option<f64>,
+    pub sum: Option<f64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricDatum {
+    pub metric_name: Option<String>,
+    pub dimensions: Option<Vec<Dimension>>,
+    /// Epoch seconds.
+    pub timestamp: Option<f64>,
+    pub value: Option<f64>,
+    pub statistic_values: Option<StatisticSet>,
+    pub values: Option<Vec<f64>>,
+    pub counts: Option<Vec<f64>>,
+    pub unit: Option<String>,
+    pub storage_resolution: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutMetricDataInput {
+    pub namespace: Option<String>,
+    pub metric_data: Option<Vec<MetricDatum>>,
+    pub entity_metric_data: Option<Vec<serde_json::Value>>,
+    pub strict_entity_validation: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricRef {
+    pub namespace: Option<String>,
+    pub metric_name: Option<String>,
+    pub dimensions: Option<Vec<Dimension>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricStat {
+    pub metric: Option<MetricRef>,
+    pub period: Option<i64>,
+    pub stat: Option<String>,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricDataQuery {
+    pub id: Option<String>,
+    pub metric_stat: Option<MetricStat>,
+    pub expression: Option<String>,
+    pub label: Option<String>,
+    pub return_data: Option<bool>,
+    pub period: Option<i64>,
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetMetricDataInput {
+    pub metric_data_queries: Option<Vec<MetricDataQuery>>,
+    pub start_time: Option<f64>,
+    pub end_time: Option<f64>,
+    pub next_token: Option<String>,
+    pub scan_by: Option<String>,
+    pub max_datapoints: Option<i64>,
+    pub label_options: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MessageData {
+    pub code: String,
+    pub value: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricDataResult {
+    pub id: String,
+    pub label: String,
+    /// Epoch seconds.
+    pub timestamps: Vec<f64>,
+    pub values: Vec<f64>,
+    pub status_code: String,
+    pub messages: Vec<MessageData>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetMetricDataOutput {
+    pub metric_data_results: Vec<MetricDataResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    pub messages: Vec<MessageData>,
+}

@@ -67,6 +67,7 @@
 
 pub mod alarms;
 pub mod error;
+pub mod metric_data;
 pub mod metric_filters;
 pub mod metrics;
 pub mod notify;

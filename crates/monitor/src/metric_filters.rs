@@ -43,6 +43,7 @@ pub use compiled::CompiledFilter;
 use compiled::Outcome;
 
 use crate::error::{MonitorError, Result};
+use crate::metric_data::MetricDatumRecord;
 use crate::metrics::{MINUTE_MS, MetricStore, MetricStoreConfig, minute_of};
 
 const MAGIC: &[u8] = b"FWMF1";
@@ -100,6 +101,8 @@ struct Group {
 #[derive(Debug)]
 struct State {
     groups: BTreeMap<i64, Group>,
+    /// Internal log groups whose events are PutMetricData datums, with their scope.
+    metric_data_groups: BTreeMap<i64, Scope>,
     watermark_ms: i64,
     store: MetricStore,
     counters: Counters,
@@ -132,6 +135,9 @@ struct Header {
     watermark_ms: i64,
     counters: Counters,
     groups: Vec<SavedGroup>,
+    /// (group id, account, region) of the PutMetricData groups.
+    #[serde(default)]
+    metric_data_groups: Vec<(i64, String, String)>,
 }
 
 impl MetricFilterObserver {
@@ -141,6 +147,7 @@ impl MetricFilterObserver {
             config,
             state: Mutex::new(State {
                 groups: BTreeMap::new(),
+                metric_data_groups: BTreeMap::new(),
                 watermark_ms: i64::MIN,
                 store,
                 counters: Counters::default(),
@@ -192,6 +199,14 @@ impl MetricFilterObserver {
             },
         );
         Ok(())
+    }
+
+    /// Registers the internal log group whose events are PutMetricData datums
+    /// ([`MetricDatumRecord`](crate::metric_data::MetricDatumRecord)) of `scope`.
+    pub fn set_metric_data_group(&self, group_id: i64, scope: &Scope) {
+        self.lock()
+            .metric_data_groups
+            .insert(group_id, scope.clone());
     }
 
     /// Advances the watermark to `now_ms − close_delay` (closing minutes, publishing defaults)
@@ -248,10 +263,28 @@ impl MetricFilterObserver {
         self.advance(st, batch.ingestion_time);
         let State {
             groups,
+            metric_data_groups,
             store,
             counters,
             watermark_ms,
         } = st;
+        if let Some(scope) = metric_data_groups.get(&batch.key.group_id) {
+            for event in batch.events {
+                let applied = serde_json::from_str::<MetricDatumRecord>(event.message)
+                    .map_err(|e| MonitorError::InvalidSnapshot {
+                        reason: format!("metric datum does not decode: {e}"),
+                    })
+                    .and_then(|record| record.apply(scope, store));
+                match applied {
+                    Ok(()) => counters.published += 1,
+                    Err(error) => {
+                        counters.refused += 1;
+                        tracing::warn!(%error, "metric datum not stored");
+                    }
+                }
+            }
+            return;
+        }
         let Some(group) = groups.get_mut(&batch.key.group_id) else {
             return;
         };
@@ -312,6 +345,11 @@ impl MetricFilterObserver {
                         .collect(),
                 })
                 .collect(),
+            metric_data_groups: st
+                .metric_data_groups
+                .iter()
+                .map(|(&id, s)| (id, s.account.clone(), s.region.clone()))
+                .collect(),
         };
         let header = serde_json::to_vec(&header).unwrap_or_default();
         let mut out = MAGIC.to_vec();
@@ -351,8 +389,14 @@ impl MetricFilterObserver {
             }
             groups.insert(g.group_id, Group { scope, filters });
         }
+        let metric_data_groups = header
+            .metric_data_groups
+            .into_iter()
+            .map(|(id, account, region)| (id, Scope { account, region }))
+            .collect();
         Ok(State {
             groups,
+            metric_data_groups,
             watermark_ms: header.watermark_ms,
             store,
             counters: header.counters,

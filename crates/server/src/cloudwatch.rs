@@ -19,6 +19,8 @@ pub(crate) async fn dispatch(
     match op {
         "GetMetricStatistics" => encode(&engine.get_metric_statistics(caller, parse(body)?).await?),
         "ListMetrics" => encode(&engine.list_metrics(caller, parse(body)?).await?),
+        "PutMetricData" => encode(&engine.put_metric_data(caller, parse(body)?).await?),
+        "GetMetricData" => encode(&engine.get_metric_data(caller, parse(body)?).await?),
         "PutMetricAlarm" => encode(&engine.put_metric_alarm(caller, parse(body)?).await?),
         "DescribeAlarms" => encode(&engine.describe_alarms(caller, parse(body)?).await?),
         "DescribeAlarmsForMetric" => encode(

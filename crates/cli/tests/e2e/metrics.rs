@@ -143,3 +143,138 @@ fn metric_filters_publish_metrics_exactly_once() {
         "InvalidParameterCombination",
     );
 }
+
+fn metric_sum(server: &Server, name: &str, t: i64) -> f64 {
+    let got = server.aws_ok(&[
+        "cloudwatch",
+        "get-metric-statistics",
+        "--namespace",
+        "Shop",
+        "--metric-name",
+        name,
+        "--start-time",
+        &((t / 1000) - 3600).to_string(),
+        "--end-time",
+        &((t / 1000) + 3600).to_string(),
+        "--period",
+        "7200",
+        "--statistics",
+        "Sum",
+    ]);
+    got["Datapoints"]
+        .as_array()
+        .expect("datapoints")
+        .iter()
+        .map(|d| d["Sum"].as_f64().expect("sum"))
+        .sum()
+}
+
+#[test]
+fn put_metric_data_is_durable_exactly_once_and_get_metric_data_does_math() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let mut server = Server::start_in(&dir, &[]);
+    let t = now_ms();
+    for _ in 0..5 {
+        server.aws_ok(&[
+            "cloudwatch",
+            "put-metric-data",
+            "--namespace",
+            "Shop",
+            "--metric-data",
+            r#"[{"MetricName":"Orders","Value":1,"Unit":"Count"},{"MetricName":"Visits","Values":[3,4],"Counts":[2,1],"Unit":"Count"}]"#,
+        ]);
+    }
+    assert_eq!(metric_sum(&server, "Orders", t), 5.0);
+    assert_eq!(metric_sum(&server, "Visits", t), 50.0);
+
+    // Acknowledged datapoints survive SIGKILL, counted once.
+    server.kill();
+    let server = Server::start_in(&dir, &[]);
+    assert_eq!(metric_sum(&server, "Orders", t), 5.0);
+    assert_eq!(metric_sum(&server, "Visits", t), 50.0);
+    // The internal stream is not a user log group.
+    let groups = server.aws_ok(&["logs", "describe-log-groups"]);
+    assert_eq!(groups["logGroups"], serde_json::json!([]));
+
+    // CloudWatch's validation.
+    server.aws_err(
+        &[
+            "cloudwatch",
+            "put-metric-data",
+            "--namespace",
+            "AWS/EC2",
+            "--metric-data",
+            r#"[{"MetricName":"x","Value":1}]"#,
+        ],
+        "InvalidParameterValue",
+    );
+    server.aws_err(
+        &[
+            "cloudwatch",
+            "put-metric-data",
+            "--namespace",
+            "Shop",
+            "--metric-data",
+            r#"[{"MetricName":"x","Value":1,"Values":[1]}]"#,
+        ],
+        "InvalidParameterCombination",
+    );
+    server.aws_err(
+        &[
+            "cloudwatch",
+            "put-metric-data",
+            "--namespace",
+            "Shop",
+            "--metric-data",
+            r#"[{"MetricName":"x","Value":1,"Unit":"Parsecs"}]"#,
+        ],
+        "InvalidParameterValue",
+    );
+
+    // GetMetricData: a stat, an expression over a hidden one, paging by datapoints.
+    let start = ((t / 1000) - 3600).to_string();
+    let end = ((t / 1000) + 3600).to_string();
+    let queries = r#"[
+        {"Id":"orders","MetricStat":{"Metric":{"Namespace":"Shop","MetricName":"Orders"},"Period":60,"Stat":"Sum"}},
+        {"Id":"visits","MetricStat":{"Metric":{"Namespace":"Shop","MetricName":"Visits"},"Period":60,"Stat":"Sum"},"ReturnData":false},
+        {"Id":"conversion","Expression":"100 * orders / visits","Label":"Conversion %"}
+    ]"#;
+    let got = server.aws_ok(&[
+        "cloudwatch",
+        "get-metric-data",
+        "--start-time",
+        &start,
+        "--end-time",
+        &end,
+        "--metric-data-queries",
+        queries,
+    ]);
+    let results = got["MetricDataResults"].as_array().expect("results");
+    assert_eq!(results.len(), 2, "visits is not returned: {results:#?}");
+    let total = |r: &serde_json::Value| -> f64 {
+        r["Values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .sum()
+    };
+    assert_eq!(results[0]["Id"], "orders");
+    assert_eq!(total(&results[0]), 5.0);
+    assert_eq!(results[1]["Label"], "Conversion %");
+    assert_eq!(results[1]["StatusCode"], "Complete");
+    server.aws_err(
+        &[
+            "cloudwatch",
+            "get-metric-data",
+            "--start-time",
+            &start,
+            "--end-time",
+            &end,
+            "--metric-data-queries",
+            r#"[{"Id":"x","Expression":"nope * 2"}]"#,
+        ],
+        "InvalidParameterValue",
+    );
+}

@@ -281,6 +281,7 @@ impl Engine {
                 .log_groups(&caller.scope)
                 .into_iter()
                 .map(|g| g.name)
+                .filter(|name| !crate::is_internal_group(name))
                 .collect(),
         };
         let mut filters = Vec::new();

@@ -154,6 +154,7 @@ impl Engine {
         let groups = self.storage().log_groups(&caller.scope);
         let mut matching = groups
             .iter()
+            .filter(|g| !crate::is_internal_group(&g.name))
             .filter(|g| selection.matches(&g.name))
             .filter(|g| req.log_group_class.as_ref().is_none_or(|c| &g.class == c))
             .filter(|g| after.as_ref().is_none_or(|a| g.name.as_str() > a.as_str()));
