@@ -1,0 +1,251 @@
+//! The input table of a query: one row per event, system fields plus the discovered fields
+//! the query refers to, built in bounded batches.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+
+use crate::discover::{self, Shape};
+use crate::error::{QueryError, Result};
+
+/// `@timestamp`: event time, milliseconds.
+pub const TIMESTAMP: &str = "@timestamp";
+/// `@ingestionTime`.
+pub const INGESTION_TIME: &str = "@ingestionTime";
+/// `@message`.
+pub const MESSAGE: &str = "@message";
+/// `@logStream`.
+pub const LOG_STREAM: &str = "@logStream";
+/// `@log`: `account-id:log-group-name`.
+pub const LOG: &str = "@log";
+/// `@ptr`: opaque pointer for GetLogRecord.
+pub const PTR: &str = "@ptr";
+/// Hidden tie-breaker: arrival order of events with equal timestamps.
+pub const SEQ: &str = "__seq";
+
+/// Rows per Arrow batch of the input table.
+const BATCH_ROWS: usize = 8192;
+/// Bytes counted per row besides its strings (fixed columns, offsets, validity).
+const ROW_OVERHEAD: usize = 64;
+
+/// The system fields, in the order they are laid out.
+pub const SYSTEM_FIELDS: [&str; 6] = [TIMESTAMP, MESSAGE, LOG_STREAM, LOG, INGESTION_TIME, PTR];
+
+/// Whether `name` is a field every event has.
+pub fn is_system(name: &str) -> bool {
+    SYSTEM_FIELDS.contains(&name) || name == SEQ
+}
+
+/// One event handed to a query.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    /// Event time, ms since the epoch.
+    pub timestamp: i64,
+    /// Ingestion time, ms since the epoch.
+    pub ingestion_time: i64,
+    /// Arrival order among events of the same group (ties of `timestamp`).
+    pub seq: u64,
+    pub log_stream: &'a str,
+    /// `account-id:log-group-name`.
+    pub log: &'a str,
+    pub ptr: &'a str,
+    pub message: &'a str,
+}
+
+/// Builds the input table event by event, refusing to hold more than `max_bytes`.
+#[derive(Debug)]
+pub struct InputBuilder {
+    schema: SchemaRef,
+    fields: Vec<String>,
+    flow_index: Vec<Option<usize>>,
+    rows: Rows,
+    batches: Vec<RecordBatch>,
+    bytes: usize,
+    max_bytes: usize,
+    records: u64,
+    message_bytes: u64,
+}
+
+#[derive(Debug)]
+struct Rows {
+    timestamp: TimestampMillisecondBuilder,
+    message: StringBuilder,
+    log_stream: StringBuilder,
+    log: StringBuilder,
+    ingestion: TimestampMillisecondBuilder,
+    ptr: StringBuilder,
+    seq: Int64Builder,
+    discovered: Vec<StringBuilder>,
+    len: usize,
+}
+
+impl Rows {
+    fn new(discovered: usize) -> Self {
+        Self {
+            timestamp: TimestampMillisecondBuilder::new(),
+            message: StringBuilder::new(),
+            log_stream: StringBuilder::new(),
+            log: StringBuilder::new(),
+            ingestion: TimestampMillisecondBuilder::new(),
+            ptr: StringBuilder::new(),
+            seq: Int64Builder::new(),
+            discovered: (0..discovered).map(|_| StringBuilder::new()).collect(),
+            len: 0,
+        }
+    }
+
+    fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.timestamp.finish()),
+            Arc::new(self.message.finish()),
+            Arc::new(self.log_stream.finish()),
+            Arc::new(self.log.finish()),
+            Arc::new(self.ingestion.finish()),
+            Arc::new(self.ptr.finish()),
+            Arc::new(self.seq.finish()),
+        ];
+        columns.extend(
+            self.discovered
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        self.len = 0;
+        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    }
+}
+
+/// The schema of an input table with these discovered fields (all strings).
+pub fn input_schema(discovered: &[String]) -> SchemaRef {
+    let ts = DataType::Timestamp(TimeUnit::Millisecond, None);
+    let mut fields = vec![
+        Field::new(TIMESTAMP, ts.clone(), false),
+        Field::new(MESSAGE, DataType::Utf8, false),
+        Field::new(LOG_STREAM, DataType::Utf8, false),
+        Field::new(LOG, DataType::Utf8, false),
+        Field::new(INGESTION_TIME, ts, false),
+        Field::new(PTR, DataType::Utf8, false),
+        Field::new(SEQ, DataType::Int64, false),
+    ];
+    fields.extend(
+        discovered
+            .iter()
+            .map(|name| Field::new(name, DataType::Utf8, true)),
+    );
+    Arc::new(Schema::new(fields))
+}
+
+impl InputBuilder {
+    /// An empty input with these discovered fields, holding at most `max_bytes`.
+    pub fn new(discovered: Vec<String>, max_bytes: usize) -> Self {
+        let names = discover::flow_log_names();
+        let flow_index = discovered
+            .iter()
+            .map(|f| names.iter().position(|n| n == f))
+            .collect();
+        Self {
+            schema: input_schema(&discovered),
+            rows: Rows::new(discovered.len()),
+            fields: discovered,
+            flow_index,
+            batches: Vec::new(),
+            bytes: 0,
+            max_bytes,
+            records: 0,
+            message_bytes: 0,
+        }
+    }
+
+    /// The table's schema.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Events pushed so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Message bytes pushed so far.
+    pub fn message_bytes(&self) -> u64 {
+        self.message_bytes
+    }
+
+    /// Appends one event, extracting the discovered fields the query uses.
+    pub fn push(&mut self, event: &Event<'_>) -> Result<()> {
+        let mut size = ROW_OVERHEAD
+            + event.message.len()
+            + event.log_stream.len()
+            + event.log.len()
+            + event.ptr.len();
+        let rows = &mut self.rows;
+        rows.timestamp.append_value(event.timestamp);
+        rows.message.append_value(event.message);
+        rows.log_stream.append_value(event.log_stream);
+        rows.log.append_value(event.log);
+        rows.ingestion.append_value(event.ingestion_time);
+        rows.ptr.append_value(event.ptr);
+        rows.seq
+            .append_value(i64::try_from(event.seq).unwrap_or(i64::MAX));
+        if !self.fields.is_empty() {
+            let shape = discover::shape(event.message);
+            for (i, name) in self.fields.iter().enumerate() {
+                let value = match &shape {
+                    Shape::FlowLog(values) => self.flow_index[i]
+                        .map(|at| values[at])
+                        .filter(|v| *v != "-")
+                        .map(str::to_owned),
+                    Shape::Json(json) => {
+                        discover::json_path(json, name).and_then(discover::leaf_text)
+                    }
+                    Shape::Other => None,
+                };
+                size += value.as_ref().map_or(0, String::len);
+                rows.discovered[i].append_option(value);
+            }
+        }
+        rows.len += 1;
+        self.records += 1;
+        self.message_bytes += event.message.len() as u64;
+        self.bytes += size;
+        if self.bytes > self.max_bytes {
+            return Err(QueryError::MemoryExceeded {
+                limit: self.max_bytes,
+            });
+        }
+        if rows.len >= BATCH_ROWS {
+            let batch = rows.finish(&self.schema)?;
+            self.batches.push(batch);
+        }
+        Ok(())
+    }
+
+    /// The finished table.
+    pub fn finish(mut self) -> Result<Input> {
+        if self.rows.len > 0 || self.batches.is_empty() {
+            let batch = self.rows.finish(&self.schema)?;
+            self.batches.push(batch);
+        }
+        Ok(Input {
+            schema: self.schema,
+            batches: self.batches,
+            records: self.records,
+            message_bytes: self.message_bytes,
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// A finished input table.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// Events in the table (recordsScanned).
+    pub records: u64,
+    /// Bytes of their messages (bytesScanned).
+    pub message_bytes: u64,
+    /// What the table holds in memory, approximately.
+    pub bytes: usize,
+}

@@ -1,0 +1,194 @@
+//! # flowwatch-query
+//!
+//! Runs CloudWatch Logs Insights queries (and, for `queryLanguage = SQL`, DataFusion SQL)
+//! over log events. The Insights front end (`flowwatch-insights`) gives a checked AST; this
+//! crate lowers it to a DataFusion logical plan ([`lower`]) over an input table built from
+//! the events ([`InputBuilder`]) and formats the result as GetQueryResults rows.
+//!
+//! Main types:
+//!
+//! - [`Compiled`]: a query that compiled and lowered once against an empty input, so every
+//!   error a client can fix (`MalformedQueryException`) is found before any event is read;
+//! - [`InputBuilder`] / [`Input`]: the events as Arrow batches — system fields (`@timestamp`,
+//!   `@message`, `@logStream`, `@log`, `@ingestionTime`, `@ptr`) plus the discovered fields
+//!   the query refers to (flow-log names, flattened JSON paths; see [`discover`]) — bounded by
+//!   a byte budget;
+//! - [`run`]: executes a compiled query over an input under a memory limit and returns the
+//!   rows and `recordsMatched`.
+//!
+//! Invariants: a construct not lowered yet fails with [`QueryError::Unsupported`] naming it,
+//! never silently; DataFusion stays inside this crate (callers see rows of text).
+//!
+//! ```
+//! use flowwatch_query::{Compiled, Event, Params, run};
+//!
+//! let query = Compiled::new("filter action = 'REJECT' | stats count(*) as n by srcAddr")?;
+//! let mut input = query.input(1 << 20);
+//! let line = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK";
+//! input.push(&Event { timestamp: 1000, ingestion_time: 1000, seq: 1, log_stream: "s",
+//!     log: "123456789012:g", ptr: "p", message: line })?;
+//! let params = Params { start_ms: 0, end_ms: 2000, now_ms: 2000, default_limit: 10_000 };
+//! let out = tokio::runtime::Runtime::new().unwrap()
+//!     .block_on(run(&query, input.finish()?, params, 64 << 20))?;
+//! assert_eq!(out.rows, vec![vec![("srcAddr".into(), "10.0.0.1".into()), ("n".into(), "1".into())]]);
+//! # Ok::<(), flowwatch_query::QueryError>(())
+//! ```
+
+pub mod discover;
+mod error;
+mod input;
+pub mod lower;
+mod output;
+mod sql;
+mod udf;
+
+use std::sync::Arc;
+
+use datafusion::catalog::MemTable;
+use datafusion::datasource::provider_as_source;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use flowwatch_insights::Query;
+
+pub use error::{QueryError, Result};
+pub use input::{
+    Event, INGESTION_TIME, Input, InputBuilder, LOG, LOG_STREAM, MESSAGE, PTR, SYSTEM_FIELDS,
+    TIMESTAMP, input_schema,
+};
+pub use lower::Params;
+pub use output::{Row, format_double, format_millis};
+pub use sql::run_sql;
+
+/// What a finished query gives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryOutput {
+    /// The rows, each a list of `(field, value)`.
+    pub rows: Vec<Row>,
+    /// Events left after the leading filters (all scanned events when there is none).
+    pub records_matched: u64,
+    /// Events read.
+    pub records_scanned: u64,
+    /// Message bytes read.
+    pub bytes_scanned: u64,
+}
+
+/// A checked and lowered Insights query.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    text: String,
+    query: Query,
+    fields: Vec<String>,
+}
+
+impl Compiled {
+    /// Compiles `text`, and lowers it once against an empty input so that unsupported
+    /// constructs are reported now.
+    pub fn new(text: &str) -> Result<Self> {
+        let query = flowwatch_insights::compile(text)?;
+        let fields = lower::referenced_fields(&query);
+        let compiled = Self {
+            text: text.to_owned(),
+            query,
+            fields,
+        };
+        let empty = compiled.input(0).finish()?;
+        let params = Params {
+            start_ms: 0,
+            end_ms: 0,
+            now_ms: 0,
+            default_limit: 1,
+        };
+        compiled.lower(&empty, params)?;
+        Ok(compiled)
+    }
+
+    /// The discovered fields the input must carry.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// The query text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// An empty input for this query, holding at most `max_bytes`.
+    pub fn input(&self, max_bytes: usize) -> InputBuilder {
+        InputBuilder::new(self.fields.clone(), max_bytes)
+    }
+
+    fn lower(&self, input: &Input, params: Params) -> Result<lower::Lowered> {
+        let table = MemTable::try_new(input.schema.clone(), vec![input.batches.clone()])?;
+        let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?;
+        lower::Lowering::new(&self.text, params, scan).lower_query(&self.query)
+    }
+}
+
+/// A DataFusion session with at most `memory_limit` bytes for operators.
+pub(crate) fn session(memory_limit: usize) -> Result<SessionContext> {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(memory_limit, 1.0)
+        .build_arc()?;
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_information_schema(false);
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+async fn collect(ctx: &SessionContext, plan: LogicalPlan, limit: usize) -> Result<Vec<Row>> {
+    let batches = ctx
+        .execute_logical_plan(plan)
+        .await?
+        .collect()
+        .await
+        .map_err(|e| memory_error(e.into(), limit))?;
+    let mut rows = Vec::new();
+    for batch in &batches {
+        output::append_rows(batch, &mut rows)?;
+    }
+    Ok(rows)
+}
+
+fn memory_error(e: QueryError, limit: usize) -> QueryError {
+    match e {
+        QueryError::MemoryExceeded { .. } => QueryError::MemoryExceeded { limit },
+        other => other,
+    }
+}
+
+/// Runs `query` over `input`, operators using at most `memory_limit` bytes.
+pub async fn run(
+    query: &Compiled,
+    input: Input,
+    params: Params,
+    memory_limit: usize,
+) -> Result<QueryOutput> {
+    let ctx = session(memory_limit)?;
+    let lowered = query.lower(&input, params)?;
+    let records_matched = match lowered.matched {
+        Some(plan) => {
+            let count = LogicalPlanBuilder::from(plan)
+                .aggregate(
+                    Vec::<datafusion::logical_expr::Expr>::new(),
+                    vec![datafusion::functions_aggregate::expr_fn::count(
+                        datafusion::logical_expr::lit(1i64),
+                    )],
+                )?
+                .build()?;
+            let rows = collect(&ctx, count, memory_limit).await?;
+            rows.first()
+                .and_then(|r| r.first())
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0)
+        }
+        None => input.records,
+    };
+    let rows = collect(&ctx, lowered.plan, memory_limit).await?;
+    Ok(QueryOutput {
+        rows,
+        records_matched,
+        records_scanned: input.records,
+        bytes_scanned: input.message_bytes,
+    })
+}
