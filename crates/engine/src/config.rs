@@ -22,6 +22,9 @@ pub struct EngineConfig {
     pub sns_auto_confirm: bool,
     /// How often every alarm is evaluated (CloudWatch: every minute).
     pub alarm_evaluation_interval: Duration,
+    /// Bytes one Logs Insights query may hold: its input table, and separately DataFusion's
+    /// operators (sorts, aggregations). A query past it fails.
+    pub query_memory_limit: usize,
 }
 
 impl EngineConfig {
@@ -34,6 +37,7 @@ impl EngineConfig {
             notifier: NotifierConfig::default(),
             sns_auto_confirm: false,
             alarm_evaluation_interval: Duration::from_secs(60),
+            query_memory_limit: 1 << 30,
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct Engine {
     metric_filters: Arc<MetricFilterObserver>,
     /// Alarms, SNS topics and the notifier.
     monitoring: Arc<Monitoring>,
+    /// Logs Insights queries: status, results, execution slots.
+    queries: Arc<logs::queries::QueryRegistry>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -78,6 +80,9 @@ impl Engine {
             config: Arc::new(config),
             metric_filters,
             monitoring,
+            queries: Arc::new(logs::queries::QueryRegistry::new(
+                logs::queries::MAX_RUNNING,
+            )),
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {

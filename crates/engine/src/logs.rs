@@ -5,11 +5,14 @@
 //! - [`events`]: PutLogEvents, GetLogEvents
 //! - [`filter`]: FilterLogEvents with the filter-pattern language
 //! - [`metric_filters`]: PutMetricFilter, DescribeMetricFilters, DeleteMetricFilter, TestMetricFilter
+//! - [`queries`]: Logs Insights — StartQuery, GetQueryResults, StopQuery, DescribeQueries,
+//!   GetLogRecord, GetLogGroupFields
 //! - [`tags`]: TagResource, UntagResource, ListTagsForResource and the older *LogGroup forms
 
 pub mod events;
 pub mod filter;
 pub mod groups;
 pub mod metric_filters;
+pub mod queries;
 pub mod streams;
 pub mod tags;

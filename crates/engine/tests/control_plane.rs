@@ -124,7 +124,7 @@ async fn tag_limit_leaves_tags_unchanged_and_protection_blocks_deletes() -> anyh
         .await
         .expect_err("51 tags");
     assert_eq!(err.code, ErrorCode::TooManyTagsException);
-    assert_eq!(err.members, vec![("resourceName", arn.clone())]);
+    assert_eq!(err.members, vec![("resourceName", arn.clone().into())]);
     let listed = engine
         .list_tags_for_resource(
             &caller(),

@@ -154,7 +154,7 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     /// Extra modelled members of the error shape (for example `resourceName`).
-    pub members: Vec<(&'static str, String)>,
+    pub members: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -166,7 +166,7 @@ impl ApiError {
         }
     }
 
-    pub fn with_member(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub fn with_member(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
         self.members.push((name, value.into()));
         self
     }

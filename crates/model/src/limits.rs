@@ -42,3 +42,27 @@ pub const MAX_REGEX_METRIC_FILTERS_PER_GROUP: usize = 5;
 pub const MAX_METRIC_DIMENSIONS: usize = 3;
 /// Messages one TestMetricFilter call tests.
 pub const MAX_TEST_MESSAGES: usize = 50;
+
+/// Logs Insights (`spec/insights.md` §7, `spec/logs-api.md` StartQuery).
+pub mod insights {
+    /// Rows a query returns when neither the query nor StartQuery sets a limit.
+    pub const DEFAULT_ROWS: u64 = 10_000;
+    /// Largest StartQuery `limit` (and `limit` command) AWS accepts.
+    pub const MAX_ROWS: u64 = 100_000;
+    /// Most rows one GetQueryResults page holds (`maxItems`).
+    pub const MAX_PAGE_ROWS: usize = 10_000;
+    /// Log groups one query may name.
+    pub const MAX_LOG_GROUPS: usize = 50;
+    /// Queries running or scheduled at once per account (Logs Insights QL).
+    pub const MAX_CONCURRENT: usize = 100;
+    /// Queries running or scheduled at once per account (SQL).
+    pub const MAX_CONCURRENT_SQL: usize = 15;
+    /// Results are kept this long after a query starts.
+    pub const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+    /// Longest query string, in characters.
+    pub const MAX_QUERY_CHARS: usize = 10_000;
+    /// DescribeQueries `maxResults` bound.
+    pub const MAX_DESCRIBE_RESULTS: usize = 1_000;
+    /// GetLogGroupFields looks this far either side of `time`.
+    pub const FIELDS_WINDOW_MS: i64 = 8 * 60 * 1000;
+}

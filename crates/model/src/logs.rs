@@ -2,6 +2,8 @@
 //! in the AWS model. Every input member is optional here so that a missing required member is
 //! answered with AWS's validation error, not a deserialisation failure.
 
+pub mod queries;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};

@@ -300,3 +300,52 @@ fn the_input_is_bounded() {
         Err(QueryError::MemoryExceeded { limit: 1000 })
     ));
 }
+
+#[test]
+fn sql_over_one_table_per_group() {
+    let events = flow_events();
+    let fields: Vec<String> = flowwatch_query::discover::flow_log_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut input = flowwatch_query::InputBuilder::new(fields, 1 << 24);
+    for (i, (stream, ts, message)) in events.iter().enumerate() {
+        input
+            .push(&Event {
+                timestamp: *ts,
+                ingestion_time: *ts,
+                seq: i as u64,
+                log_stream: stream,
+                log: "123456789012:vpc",
+                ptr: "p",
+                message,
+            })
+            .unwrap();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime
+        .block_on(flowwatch_query::run_sql(
+            r#"SELECT "srcAddr", count(*) AS n FROM vpc WHERE action = 'REJECT' GROUP BY "srcAddr" ORDER BY n DESC"#,
+            vec![("vpc".to_owned(), input.finish().unwrap())],
+            64 << 20,
+        ))
+        .unwrap();
+    let pair = |a: &str, b: &str| {
+        vec![
+            ("srcAddr".to_owned(), a.to_owned()),
+            ("n".to_owned(), b.to_owned()),
+        ]
+    };
+    assert_eq!(
+        out.rows,
+        vec![
+            pair("10.0.1.10", "5"),
+            pair("10.0.3.5", "2"),
+            pair("10.0.1.11", "1")
+        ]
+    );
+    assert_eq!(out.records_scanned, 10);
+}

@@ -75,7 +75,7 @@ pub(crate) fn error_response(flavor: Flavor, request_id: &str, error: &ApiError)
     body.insert("__type".into(), error.code.name().into());
     body.insert("message".into(), error.message.clone().into());
     for (name, value) in &error.members {
-        body.insert((*name).into(), value.clone().into());
+        body.insert((*name).into(), value.clone());
     }
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let bytes = serde_json::to_vec(&body).unwrap_or_default();

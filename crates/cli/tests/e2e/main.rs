@@ -12,6 +12,7 @@ mod crash;
 mod filter;
 mod groups;
 mod hostile;
+mod insights;
 mod metric_filters;
 mod metrics;
 mod protocol;

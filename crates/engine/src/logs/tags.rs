@@ -119,7 +119,7 @@ impl Engine {
             .map_err(|e| {
                 if e.code == ErrorCode::TooManyTagsException {
                     ApiError {
-                        members: vec![("resourceName", resource_arn.clone())],
+                        members: vec![("resourceName", resource_arn.clone().into())],
                         ..e
                     }
                 } else {

@@ -1,0 +1,388 @@
+//! Logs Insights through the aws CLI: the three VPC queries of issue #5 verbatim over
+//! flow-log records put with PutLogEvents, a CloudTrail-shaped JSON query, GetLogRecord on
+//! an `@ptr`, DescribeQueries, StopQuery and MalformedQueryException.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{Server, now_ms};
+
+const A: &str = "eni-0e7ae111222111000-all";
+const B: &str = "eni-0bbb222333444555-all";
+
+/// (stream, seconds after the base, srcAddr, dstAddr, srcPort, dstPort, protocol, bytes, action)
+type Flow = (
+    &'static str,
+    i64,
+    &'static str,
+    &'static str,
+    u16,
+    u16,
+    u8,
+    u32,
+    &'static str,
+);
+
+const FLOWS: [Flow; 10] = [
+    (A, 0, "10.0.1.10", "10.0.2.15", 50001, 22, 6, 120, "REJECT"),
+    (A, 30, "10.0.1.10", "10.0.2.15", 50002, 22, 6, 180, "REJECT"),
+    (
+        A,
+        60,
+        "10.0.1.10",
+        "10.0.2.15",
+        50003,
+        443,
+        6,
+        5000,
+        "ACCEPT",
+    ),
+    (A, 120, "10.0.1.11", "10.0.2.15", 50004, 22, 6, 60, "REJECT"),
+    (A, 200, "10.0.1.10", "10.0.2.16", 50005, 22, 6, 60, "REJECT"),
+    (B, 310, "10.0.1.10", "10.0.2.15", 50006, 22, 6, 60, "REJECT"),
+    (
+        B,
+        400,
+        "10.0.3.5",
+        "10.0.2.15",
+        40000,
+        3389,
+        6,
+        240,
+        "REJECT",
+    ),
+    (
+        B,
+        610,
+        "10.0.3.5",
+        "10.0.2.15",
+        40001,
+        3389,
+        6,
+        240,
+        "REJECT",
+    ),
+    (B, 620, "10.0.3.5", "10.0.2.20", 53, 53, 17, 100, "ACCEPT"),
+    (
+        A,
+        900,
+        "10.0.1.10",
+        "10.0.2.15",
+        50007,
+        22,
+        6,
+        300,
+        "REJECT",
+    ),
+];
+
+fn put(server: &Server, group: &str, stream: &str, events: &[(i64, String)]) {
+    server.aws_ok(&[
+        "logs",
+        "create-log-stream",
+        "--log-group-name",
+        group,
+        "--log-stream-name",
+        stream,
+    ]);
+    let events: Vec<Value> = events
+        .iter()
+        .map(|(ts, message)| serde_json::json!({"timestamp": ts, "message": message}))
+        .collect();
+    server.aws_ok(&[
+        "logs",
+        "put-log-events",
+        "--log-group-name",
+        group,
+        "--log-stream-name",
+        stream,
+        "--log-events",
+        &Value::Array(events).to_string(),
+    ]);
+}
+
+/// Runs a query over the last hour and waits for it to complete; returns the
+/// GetQueryResults response.
+fn query(server: &Server, group: &str, text: &str) -> Value {
+    let now = now_ms() / 1000;
+    let started = server.aws_ok(&[
+        "logs",
+        "start-query",
+        "--log-group-name",
+        group,
+        "--start-time",
+        &(now - 3600).to_string(),
+        "--end-time",
+        &(now + 60).to_string(),
+        "--query-string",
+        text,
+    ]);
+    let id = started["queryId"].as_str().expect("queryId").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = server.aws_ok(&["logs", "get-query-results", "--query-id", &id]);
+        match got["status"].as_str() {
+            Some("Complete") => return got,
+            Some("Scheduled" | "Running") if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => panic!("query {text}: status {other:?}: {got}"),
+        }
+    }
+}
+
+/// Rows as `field=value | …`, `@ptr` left out.
+fn rows(results: &Value) -> Vec<String> {
+    results["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["field"] != "@ptr")
+                .map(|f| {
+                    format!(
+                        "{}={}",
+                        f["field"].as_str().unwrap(),
+                        f["value"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect()
+}
+
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string()
+}
+
+#[test]
+fn vpc_flow_log_queries_of_the_issue() {
+    let server = Server::start();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "vpc"]);
+    // On a 5-minute boundary 30 minutes ago, so the bins are known.
+    let base = (now_ms() - 1_800_000) / 300_000 * 300_000;
+    for stream in [A, B] {
+        let events: Vec<(i64, String)> = FLOWS
+            .iter()
+            .filter(|f| f.0 == stream)
+            .map(|&(_, secs, src, dst, sp, dp, proto, bytes, action)| {
+                let eni = stream.trim_end_matches("-all");
+                let start = base / 1000 + secs;
+                (
+                    base + secs * 1000,
+                    format!(
+                        "2 123456789012 {eni} {src} {dst} {sp} {dp} {proto} 1 {bytes} {start} {} {action} OK",
+                        start + 60
+                    ),
+                )
+            })
+            .collect();
+        put(&server, "vpc", stream, &events);
+    }
+
+    let got = query(
+        &server,
+        "vpc",
+        "filter @logStream = 'eni-0e7ae111222111000-all' | filter action='REJECT' | filter srcAddr = '10.0.1.10' | filter dstAddr = '10.0.2.15' | filter dstPort = '22' | stats count(*) as num by srcAddr, dstAddr, dstPort",
+    );
+    assert_eq!(
+        rows(&got),
+        ["srcAddr=10.0.1.10 | dstAddr=10.0.2.15 | dstPort=22 | num=3"]
+    );
+    assert_eq!(got["statistics"]["recordsScanned"], 10.0);
+    assert_eq!(got["statistics"]["recordsMatched"], 3.0);
+
+    let got = query(
+        &server,
+        "vpc",
+        r#"filter action="REJECT" | stats count(*) as numRejections by srcAddr | sort numRejections desc | limit 20"#,
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "srcAddr=10.0.1.10 | numRejections=5",
+            "srcAddr=10.0.3.5 | numRejections=2",
+            "srcAddr=10.0.1.11 | numRejections=1",
+        ]
+    );
+
+    let got = query(
+        &server,
+        "vpc",
+        "stats sum(bytes) as bytesTransferred by bin(5m)",
+    );
+    let expected: Vec<String> = [(0, 5420), (1, 300), (2, 340), (3, 300)]
+        .iter()
+        .map(|(bin, bytes)| {
+            format!(
+                "bin(5m)={} | bytesTransferred={bytes}",
+                utc(base + bin * 300_000)
+            )
+        })
+        .collect();
+    assert_eq!(rows(&got), expected);
+
+    // Raw rows carry @ptr, which GetLogRecord resolves.
+    let got = query(
+        &server,
+        "vpc",
+        "filter protocol = 17 | fields srcAddr, dstPort",
+    );
+    assert_eq!(rows(&got), ["srcAddr=10.0.3.5 | dstPort=53"]);
+    let ptr = got["results"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "@ptr")
+        .expect("@ptr in a raw row")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = server.aws_ok(&["logs", "get-log-record", "--log-record-pointer", &ptr]);
+    assert_eq!(record["logRecord"]["@logStream"], B);
+    assert_eq!(record["logRecord"]["srcAddr"], "10.0.3.5");
+    assert_eq!(record["logRecord"]["protocol"], "17");
+
+    let fields = server.aws_ok(&[
+        "logs",
+        "get-log-group-fields",
+        "--log-group-name",
+        "vpc",
+        "--time",
+        &((base + 300_000) / 1000).to_string(),
+    ]);
+    let names: Vec<&str> = fields["logGroupFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "@timestamp",
+        "@message",
+        "srcAddr",
+        "dstPort",
+        "action",
+        "logStatus",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+
+    let described = server.aws_ok(&["logs", "describe-queries", "--log-group-name", "vpc"]);
+    let queries = described["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 4);
+    assert!(queries.iter().all(|q| q["status"] == "Complete"));
+}
+
+#[test]
+fn cloudtrail_json_and_malformed_queries() {
+    let server = Server::start();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "trail"]);
+    let t = now_ms() - 120_000;
+    let events: Vec<(i64, String)> = [
+        ("ConsoleLogin", "alice"),
+        ("ConsoleLogin", "bob"),
+        ("CreateUser", "alice"),
+        ("ConsoleLogin", "alice"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (name, user))| {
+        (
+            t + i as i64 * 1000,
+            format!(
+                r#"{{"eventVersion":"1.08","eventName":"{name}","userIdentity":{{"type":"IAMUser","userName":"{user}"}},"awsRegion":"us-east-1"}}"#
+            ),
+        )
+    })
+    .collect();
+    put(
+        &server,
+        "trail",
+        "123456789012_CloudTrail_us-east-1",
+        &events,
+    );
+    let got = query(
+        &server,
+        "trail",
+        r#"filter eventName = "ConsoleLogin" | stats count(*) by userIdentity.userName"#,
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "userIdentity.userName=alice | count(*)=2",
+            "userIdentity.userName=bob | count(*)=1",
+        ]
+    );
+
+    let now = (now_ms() / 1000).to_string();
+    let malformed = server.aws(&[
+        "logs",
+        "start-query",
+        "--log-group-name",
+        "trail",
+        "--start-time",
+        "0",
+        "--end-time",
+        &now,
+        "--query-string",
+        "fields @message | unnest x into y",
+    ]);
+    assert!(!malformed.success);
+    assert!(
+        malformed.stderr.contains("(MalformedQueryException)")
+            && malformed.stderr.contains("unnest"),
+        "{}",
+        malformed.stderr
+    );
+    server.aws_err(
+        &[
+            "logs",
+            "start-query",
+            "--log-group-name",
+            "nosuch",
+            "--start-time",
+            "0",
+            "--end-time",
+            &now,
+            "--query-string",
+            "fields @message",
+        ],
+        "ResourceNotFoundException",
+    );
+    server.aws_err(
+        &["logs", "get-query-results", "--query-id", "nosuch"],
+        "ResourceNotFoundException",
+    );
+    // A finished query cannot be stopped.
+    let started = server.aws_ok(&[
+        "logs",
+        "start-query",
+        "--log-group-name",
+        "trail",
+        "--start-time",
+        "0",
+        "--end-time",
+        &now,
+        "--query-string",
+        "stats count(*)",
+    ]);
+    let id = started["queryId"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.aws_ok(&["logs", "get-query-results", "--query-id", id])["status"] != "Complete" {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.aws_err(
+        &["logs", "stop-query", "--query-id", id],
+        "InvalidParameterException",
+    );
+}

@@ -1,0 +1,289 @@
+//! Running one query in the background: read the groups page by page, build the input on
+//! blocking threads, execute on a blocking thread with its own small runtime.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use flowwatch_model::Scope;
+use flowwatch_query::{Compiled, Event, Input, InputBuilder, Params, QueryOutput};
+use flowwatch_storage::{Position, ScanRequest, ScannedEvent};
+
+use super::Target;
+use super::registry::Language;
+use crate::Engine;
+
+/// Events read from storage per page.
+const PAGE_EVENTS: usize = 10_000;
+/// Most distinct discovered fields one SQL table gets (columns).
+const MAX_SQL_FIELDS: usize = 1_000;
+
+/// A group's events with their `@ptr`, its `@log` and its stream names (SQL input).
+type GroupEvents = (
+    Vec<(ScannedEvent, String)>,
+    String,
+    Arc<HashMap<i64, String>>,
+);
+
+/// Everything a background query needs.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub id: String,
+    pub scope: Scope,
+    pub language: Language,
+    pub compiled: Option<Arc<Compiled>>,
+    pub targets: Vec<Target>,
+    pub start_ms: i64,
+    /// Exclusive.
+    pub end_ms: i64,
+    pub now_ms: i64,
+    pub limit: u64,
+}
+
+/// `@ptr`: `group.stream.timestamp.seq`, what GetLogRecord needs to find the event.
+pub(crate) fn encode_ptr(group: i64, stream: i64, p: Position) -> String {
+    format!("{group}.{stream}.{}.{}", p.timestamp, p.seq)
+}
+
+pub(crate) fn decode_ptr(ptr: &str) -> Option<(i64, i64, Position)> {
+    let mut parts = ptr.split('.');
+    let group = parts.next()?.parse().ok()?;
+    let stream = parts.next()?.parse().ok()?;
+    let timestamp = parts.next()?.parse().ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    parts
+        .next()
+        .is_none()
+        .then_some((group, stream, Position { timestamp, seq }))
+}
+
+fn failed(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Engine {
+    pub(crate) async fn run_query(self, job: Job) {
+        let Ok(_slot) = self.queries.slots.acquire().await else {
+            return;
+        };
+        if !self.queries.mark_running(&job.id) {
+            return;
+        }
+        let result = self.execute(&job).await;
+        if let Err(error) = &result {
+            tracing::warn!(query = %job.id, %error, "query failed");
+        }
+        self.queries.finish(&job.id, result, self.now());
+    }
+
+    async fn execute(&self, job: &Job) -> Result<QueryOutput, String> {
+        let memory = self.config().query_memory_limit;
+        match (&job.language, &job.compiled) {
+            (Language::Cwli, Some(compiled)) => {
+                let mut builder = Some(compiled.input(memory));
+                for target in &job.targets {
+                    self.read_group(job, target, &mut builder).await?;
+                }
+                let input = builder
+                    .take()
+                    .ok_or("query stopped")?
+                    .finish()
+                    .map_err(failed)?;
+                let compiled = compiled.clone();
+                let params = Params {
+                    start_ms: job.start_ms,
+                    end_ms: job.end_ms - 1,
+                    now_ms: job.now_ms,
+                    default_limit: job.limit,
+                };
+                blocking_run(move || async move {
+                    flowwatch_query::run(&compiled, input, params, memory).await
+                })
+                .await
+            }
+            _ => {
+                let mut tables = Vec::with_capacity(job.targets.len());
+                for target in &job.targets {
+                    let events = self.collect_group(job, target, memory).await?;
+                    let input = tokio::task::spawn_blocking(move || sql_table(events, memory))
+                        .await
+                        .map_err(failed)??;
+                    tables.push((target.name.clone(), input));
+                }
+                let sql = self
+                    .queries
+                    .get(&job.scope.account, &job.id, job.now_ms)
+                    .map(|q| q.text);
+                let sql = sql.ok_or("query stopped")?;
+                blocking_run(
+                    move || async move { flowwatch_query::run_sql(&sql, tables, memory).await },
+                )
+                .await
+            }
+        }
+    }
+
+    /// Pages through one group, pushing every event into the builder on a blocking thread.
+    async fn read_group(
+        &self,
+        job: &Job,
+        target: &Target,
+        builder: &mut Option<InputBuilder>,
+    ) -> Result<(), String> {
+        let names = Arc::new(self.stream_names(&job.scope, target));
+        let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
+        let mut after = None;
+        loop {
+            let page = self.scan_page(job, target.id, after).await?;
+            if !self.queries.is_active(&job.id) {
+                return Err("query stopped".into());
+            }
+            let full = page.len() >= PAGE_EVENTS;
+            after = page.last().map(|e| e.event.position());
+            let mut b = builder.take().ok_or("query stopped")?;
+            let (names, log, group) = (names.clone(), log.clone(), target.id);
+            b = tokio::task::spawn_blocking(move || {
+                for e in &page {
+                    push(&mut b, group, &names, &log, e)?;
+                }
+                Ok::<_, String>(b)
+            })
+            .await
+            .map_err(failed)??;
+            *builder = Some(b);
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Every event of one group in the range (for SQL, whose columns depend on all of them).
+    async fn collect_group(
+        &self,
+        job: &Job,
+        target: &Target,
+        memory: usize,
+    ) -> Result<GroupEvents, String> {
+        let names = Arc::new(self.stream_names(&job.scope, target));
+        let log = format!("{}:{}", job.scope.account, target.name);
+        let mut events = Vec::new();
+        let mut bytes = 0;
+        let mut after = None;
+        loop {
+            let page = self.scan_page(job, target.id, after).await?;
+            if !self.queries.is_active(&job.id) {
+                return Err("query stopped".into());
+            }
+            let full = page.len() >= PAGE_EVENTS;
+            after = page.last().map(|e| e.event.position());
+            for e in page {
+                bytes += e.event.message.len() + 64;
+                if bytes > memory {
+                    return Err(
+                        flowwatch_query::QueryError::MemoryExceeded { limit: memory }.to_string(),
+                    );
+                }
+                let ptr = encode_ptr(target.id, e.stream_id, e.event.position());
+                events.push((e, ptr));
+            }
+            if !full {
+                return Ok((events, log, names));
+            }
+        }
+    }
+
+    async fn scan_page(
+        &self,
+        job: &Job,
+        group: i64,
+        after: Option<Position>,
+    ) -> Result<Vec<ScannedEvent>, String> {
+        let scan = ScanRequest {
+            start_ms: job.start_ms,
+            end_ms: job.end_ms,
+            streams: None::<BTreeSet<i64>>,
+            after,
+            limit: PAGE_EVENTS,
+            max_bytes: usize::MAX,
+        };
+        self.storage()
+            .scan_group(group, &scan, &|_| true)
+            .await
+            .map_err(failed)
+    }
+
+    fn stream_names(&self, scope: &Scope, target: &Target) -> HashMap<i64, String> {
+        self.storage()
+            .log_streams(scope, &target.name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect()
+    }
+}
+
+fn push(
+    builder: &mut InputBuilder,
+    group: i64,
+    names: &HashMap<i64, String>,
+    log: &str,
+    e: &ScannedEvent,
+) -> Result<(), String> {
+    let ptr = encode_ptr(group, e.stream_id, e.event.position());
+    builder
+        .push(&Event {
+            timestamp: e.event.timestamp,
+            ingestion_time: e.event.ingestion_time,
+            seq: e.event.seq,
+            log_stream: names.get(&e.stream_id).map_or("", String::as_str),
+            log,
+            ptr: &ptr,
+            message: &e.event.message,
+        })
+        .map_err(failed)
+}
+
+/// A SQL table: every discovered field of the group's events becomes a column.
+fn sql_table((events, log, names): GroupEvents, memory: usize) -> Result<Input, String> {
+    let mut fields: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (e, _) in &events {
+        for (name, _) in flowwatch_query::discover::discover(&e.event.message) {
+            if fields.len() < MAX_SQL_FIELDS && seen.insert(name.clone()) {
+                fields.push(name);
+            }
+        }
+    }
+    let mut builder = InputBuilder::new(fields, memory);
+    for (e, ptr) in &events {
+        builder
+            .push(&Event {
+                timestamp: e.event.timestamp,
+                ingestion_time: e.event.ingestion_time,
+                seq: e.event.seq,
+                log_stream: names.get(&e.stream_id).map_or("", String::as_str),
+                log: &log,
+                ptr,
+                message: &e.event.message,
+            })
+            .map_err(failed)?;
+    }
+    builder.finish().map_err(failed)
+}
+
+/// Runs a DataFusion future on a blocking thread with its own current-thread runtime, so
+/// query CPU never occupies the I/O runtime.
+async fn blocking_run<F, Fut>(make: F) -> Result<QueryOutput, String>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = flowwatch_query::Result<QueryOutput>>,
+{
+    tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(failed)?;
+        runtime.block_on(make()).map_err(failed)
+    })
+    .await
+    .map_err(failed)?
+}
