@@ -5,7 +5,7 @@
 
 pub(crate) mod api;
 mod create;
-mod format;
+pub(crate) mod format;
 mod groups;
 pub(crate) mod put;
 mod streams;

@@ -4,6 +4,7 @@ mod capture;
 mod client;
 mod config;
 mod logs;
+mod query;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Turn captured traffic (pcap/pcapng) into VPC flow-log records in a log group.
     Capture(capture::CaptureArgs),
+    /// Run a Logs Insights (or SQL) query on a server and print the rows.
+    Query(query::QueryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +35,6 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Capture(args) => capture::run(args),
+        Command::Query(args) => query::run(args),
     }
 }
