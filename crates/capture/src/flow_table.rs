@@ -253,22 +253,41 @@ impl FlowTable {
     /// Counts one IP packet of interface `iface` with the verdict `action` (ACCEPT unless a
     /// firewall said otherwise).
     pub fn observe(&mut self, iface: usize, pkt: &PacketInfo, action: Action) -> Result<()> {
+        self.observe_flow(iface, pkt, 1, pkt.ts.secs, action)
+    }
+
+    /// Counts a flow someone else already aggregated (a NetFlow or IPFIX record): `packets`
+    /// packets of `pkt`'s 5-tuple totalling `pkt.bytes` bytes, seen from `pkt.ts` to `end_secs`.
+    /// It lands in the window of its start, as a packet would.
+    pub fn observe_flow(
+        &mut self,
+        iface: usize,
+        pkt: &PacketInfo,
+        packets: u64,
+        end_secs: u64,
+        action: Action,
+    ) -> Result<()> {
         self.check(iface)?;
-        if self.config.exclude_unlogged && not_logged(pkt) {
-            self.stats.not_logged += 1;
+        if packets == 0 {
             return Ok(());
         }
-        self.stats.packets += 1;
+        if self.config.exclude_unlogged && not_logged(pkt) {
+            self.stats.not_logged += packets;
+            return Ok(());
+        }
+        self.stats.packets += packets;
         self.stats.bytes += pkt.bytes;
         let interval = self.config.interval;
         let mut secs = pkt.ts.secs;
+        let mut end = end_secs.max(secs);
         let mut window = interval.window_of(secs);
         match self.open_from {
             Some(open) if window < open => {
                 // Received after its window closed: AWS records packets when received.
-                self.stats.late += 1;
+                self.stats.late += packets;
                 window = open;
                 secs = open;
+                end = end.max(open);
             }
             Some(_) => {}
             None => self.open_from = Some(window),
@@ -285,32 +304,32 @@ impl FlowTable {
         let w = self.windows.entry(window).or_default();
         if let Some(&i) = w.index.get(&key) {
             let flow = &mut w.flows[i];
-            flow.packets += 1;
+            flow.packets += packets;
             flow.bytes += pkt.bytes;
             flow.start = flow.start.min(secs);
-            flow.end = flow.end.max(secs);
+            flow.end = flow.end.max(end);
             flow.tcp_flags = flow.tcp_flags.zip(pkt.tcp_flags).map(|(a, b)| a | b);
             return Ok(());
         }
         if self.flows >= self.config.max_flows {
-            self.stats.dropped_packets += 1;
+            self.stats.dropped_packets += packets;
             self.stats.dropped_bytes += pkt.bytes;
-            let span = w.skipped.entry(iface).or_insert(SkipSpan {
-                start: secs,
-                end: secs,
-            });
+            let span = w
+                .skipped
+                .entry(iface)
+                .or_insert(SkipSpan { start: secs, end });
             span.start = span.start.min(secs);
-            span.end = span.end.max(secs);
+            span.end = span.end.max(end);
             return Ok(());
         }
         self.flows += 1;
         w.index.insert(key, w.flows.len());
         w.flows.push(Flow {
             key,
-            packets: 1,
+            packets,
             bytes: pkt.bytes,
             start: secs,
-            end: secs,
+            end,
             tcp_flags: pkt.tcp_flags,
             flow_type: pkt.flow_type,
         });

@@ -11,6 +11,8 @@
 //!   `flow-direction`, `pkt-srcaddr`/`pkt-dstaddr`, `type`, NODATA and SKIPDATA records.
 //! - [`read_capture`] / [`read_capture_file`]: pcap and pcapng files (detected by magic) through
 //!   a table, with [`Progress`] callbacks.
+//! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
+//!   [`FlowTable::observe_flow`] counts like packets.
 //!
 //! ## Invariants
 //!
@@ -59,6 +61,7 @@
 mod error;
 mod flow_table;
 mod identity;
+pub mod netflow;
 pub mod packet;
 mod pcap_file;
 

@@ -1,6 +1,9 @@
 //! `flowwatch capture`: traffic to VPC flow-log records, delivered to a log group like AWS
 //! delivers them (one stream per interface, `<eni>-all`, one event per record whose timestamp
-//! is the record's start).
+//! is the record's start). Sources: a pcap/pcapng file, or NetFlow v5/v9/IPFIX from routers
+//! ([`netflow`]).
+
+mod netflow;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -19,13 +22,22 @@ use crate::logs::api::{InputLogEvent, PutLogEvents, PutLogEventsOutput};
 use crate::logs::put::create;
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["pcap", "netflow"]))]
 pub(crate) struct CaptureArgs {
     #[command(flatten)]
     client: ClientArgs,
     /// A pcap or pcapng capture file (tcpdump -w, Wireshark).
     #[arg(long, value_name = "FILE")]
-    pcap: PathBuf,
-    /// Interface id of the records; default: derived from this host and the file name.
+    pcap: Option<PathBuf>,
+    /// Collect NetFlow v5/v9 and IPFIX on this UDP address (e.g. 0.0.0.0:2055) until
+    /// interrupted; each exporter's input interface becomes an ENI (derived from the exporter
+    /// address and ifIndex).
+    #[arg(long, value_name = "ADDR")]
+    netflow: Option<std::net::SocketAddr>,
+    /// Write the records to standard output (in --log-format) instead of delivering them.
+    #[arg(long)]
+    stdout: bool,
+    /// Interface id of the records (pcap); default: derived from this host and the file name.
     #[arg(long)]
     eni: Option<String>,
     /// Account id of the records.
@@ -58,10 +70,27 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         Some(f) => LogFormat::parse(f).with_context(|| format!("invalid --log-format {f:?}"))?,
         None => LogFormat::default(),
     };
+    let interval = AggregationInterval::from_secs(args.interval)
+        .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
+    if let Some(addr) = args.netflow {
+        let sink = if args.stdout || args.dry_run {
+            netflow::Sink::Stdout
+        } else {
+            netflow::Sink::Server {
+                client: Client::from_args(&args.client)?,
+                group: args.log_group.clone(),
+            }
+        };
+        let account = Token::new(&args.account)
+            .with_context(|| format!("invalid --account {:?}", args.account))?;
+        return netflow::run(addr, interval, account, format, sink);
+    }
+    let Some(pcap) = args.pcap.clone() else {
+        anyhow::bail!("give --pcap FILE or --netflow ADDR");
+    };
     let eni = args.eni.clone().unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-        let name = args
-            .pcap
+        let name = pcap
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -72,8 +101,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         Token::new(&args.account)
             .with_context(|| format!("invalid --account {:?}", args.account))?,
     );
-    options.interval = AggregationInterval::from_secs(args.interval)
-        .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
+    options.interval = interval;
     options.local_addrs = args.local_addrs.clone();
     options.version = format.version();
 
@@ -84,15 +112,15 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message(args.pcap.display().to_string());
+    bar.set_message(pcap.display().to_string());
     let mut on_progress = |p: Progress| {
         if let Some(total) = p.total {
             bar.set_length(total);
         }
         bar.set_position(p.bytes_read);
     };
-    let capture = read_capture_file(&args.pcap, &options, &mut on_progress)
-        .with_context(|| format!("reading {}", args.pcap.display()))?;
+    let capture = read_capture_file(&pcap, &options, &mut on_progress)
+        .with_context(|| format!("reading {}", pcap.display()))?;
     bar.finish_and_clear();
     let mut records = capture.records;
     records.sort_by_key(|r| r.start.unwrap_or(0));
@@ -102,7 +130,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let stats = &capture.stats;
     eprintln!(
         "{}: {} frames, {} packets, {} bytes -> {} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped)",
-        args.pcap.display(),
+        pcap.display(),
         stats.frames,
         stats.packets,
         stats.bytes,
@@ -116,7 +144,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .iter()
         .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
         .collect();
-    if args.dry_run {
+    if args.dry_run || args.stdout {
         for (_, line) in &lines {
             println!("{line}");
         }
@@ -147,7 +175,7 @@ fn rebase(records: &mut [FlowRecord]) {
 }
 
 /// Puts the lines (sorted by time) in batches within PutLogEvents' limits.
-async fn deliver(
+pub(crate) async fn deliver(
     client: &Client,
     group: &str,
     stream: &str,

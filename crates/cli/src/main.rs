@@ -22,7 +22,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// CloudWatch Logs client commands: list groups and streams, tail and put events.
     Logs(logs::LogsArgs),
-    /// Turn captured traffic (pcap/pcapng) into VPC flow-log records in a log group.
+    /// Turn traffic (a pcap/pcapng file, NetFlow/IPFIX from routers) into VPC flow-log records.
     Capture(capture::CaptureArgs),
 }
 

@@ -153,3 +153,152 @@ fn capture_file_to_flow_log_records() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.pcap"));
 }
+
+/// One NetFlow v5 record: (src, dst, sport, dport, protocol, flags, packets, bytes, seconds
+/// before export).
+type V5Record = ([u8; 4], [u8; 4], u16, u16, u8, u8, u32, u32, u32);
+
+/// A NetFlow v5 export packet from a router clock at `now` (Unix seconds).
+fn netflow_v5(now: u32, records: &[V5Record]) -> Vec<u8> {
+    let uptime: u32 = 3_600_000;
+    let mut b = Vec::new();
+    b.extend_from_slice(&5u16.to_be_bytes());
+    b.extend_from_slice(&(records.len() as u16).to_be_bytes());
+    b.extend_from_slice(&uptime.to_be_bytes());
+    b.extend_from_slice(&now.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b.extend_from_slice(&1u32.to_be_bytes());
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    for &(src, dst, sport, dport, proto, flags, packets, bytes, ago) in records {
+        b.extend_from_slice(&src);
+        b.extend_from_slice(&dst);
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&3u16.to_be_bytes()); // input ifIndex
+        b.extend_from_slice(&4u16.to_be_bytes());
+        b.extend_from_slice(&packets.to_be_bytes());
+        b.extend_from_slice(&bytes.to_be_bytes());
+        b.extend_from_slice(&(uptime - ago * 1000).to_be_bytes());
+        b.extend_from_slice(&(uptime - ago * 1000 + 500).to_be_bytes());
+        b.extend_from_slice(&sport.to_be_bytes());
+        b.extend_from_slice(&dport.to_be_bytes());
+        b.extend_from_slice(&[0, flags, proto, 0, 0, 0, 0, 0, 24, 24, 0, 0]);
+    }
+    b
+}
+
+#[test]
+fn netflow_collector_delivers_records_per_exporter_interface() {
+    let server = Server::start();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port")
+        .port();
+    let mut collector = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--netflow", &format!("127.0.0.1:{port}")])
+        .args(["--account", "123456789010", "--interval", "60"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the collector");
+    // Wait until it listens.
+    let stderr = collector.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let first = lines.next().expect("a line").expect("utf-8");
+    assert!(first.contains("collecting NetFlow"), "{first}");
+    std::thread::spawn(move || for _ in lines {});
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as u32;
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("sender");
+    let packet = netflow_v5(
+        now,
+        &[
+            (
+                [198, 51, 100, 7],
+                [10, 0, 1, 5],
+                50_000,
+                22,
+                6,
+                0x02,
+                1,
+                40,
+                10,
+            ),
+            (
+                [198, 51, 100, 7],
+                [10, 0, 1, 5],
+                50_000,
+                22,
+                6,
+                0x02,
+                2,
+                80,
+                10,
+            ),
+            (
+                [10, 0, 1, 5],
+                [93, 184, 216, 34],
+                40_000,
+                443,
+                6,
+                0x1b,
+                5,
+                900,
+                5,
+            ),
+        ],
+    );
+    sender
+        .send_to(&packet, ("127.0.0.1", port))
+        .expect("send NetFlow");
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGTERM closes every open window and delivers it.
+    Command::new("kill")
+        .args(["-TERM", &collector.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = collector.wait().expect("wait");
+    assert!(status.success(), "collector exit: {status}");
+
+    let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "vpc-flow-logs",
+        "--log-stream-name",
+        &format!("{eni}-all"),
+        "--start-from-head",
+    ]);
+    let messages: Vec<&str> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    let fields: Vec<Vec<&str>> = messages.iter().map(|m| m.split(' ').collect()).collect();
+    // The two SSH records of one 5-tuple in one window are one flow-log record.
+    let ssh = fields.iter().find(|f| f[6] == "22").expect("ssh record");
+    assert_eq!(
+        &ssh[..10],
+        [
+            "2",
+            "123456789010",
+            eni.as_str(),
+            "198.51.100.7",
+            "10.0.1.5",
+            "50000",
+            "22",
+            "6",
+            "3",
+            "120"
+        ]
+    );
+    let https = fields.iter().find(|f| f[6] == "443").expect("https record");
+    assert_eq!((https[8], https[9]), ("5", "900"));
+    assert_eq!(ssh[12], "ACCEPT");
+}
