@@ -32,6 +32,13 @@ pub enum ErrorCode {
     InvalidParameterCombinationException,
     InvalidNextToken,
     InternalServiceFault,
+    // The query protocols (awsQuery, ec2Query): the request itself is not an operation call.
+    /// The `Action` parameter names no operation of the service.
+    InvalidAction,
+    /// The request has no `Action` parameter.
+    MissingAction,
+    /// The form's parameter names do not follow the protocol (`X.member.N`, `X.entry.N.key`).
+    InvalidQueryParameter,
 }
 
 impl ErrorCode {
@@ -63,6 +70,9 @@ impl ErrorCode {
             Self::InvalidParameterCombinationException => "InvalidParameterCombinationException",
             Self::InvalidNextToken => "InvalidNextToken",
             Self::InternalServiceFault => "InternalServiceFault",
+            Self::InvalidAction => "InvalidAction",
+            Self::MissingAction => "MissingAction",
+            Self::InvalidQueryParameter => "InvalidQueryParameter",
         }
     }
 
