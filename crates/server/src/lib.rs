@@ -1,15 +1,22 @@
 //! # flowwatch-server
 //!
 //! The HTTP face of flowwatch: one port, every AWS wire protocol flowwatch speaks. A request is
-//! authenticated into a [`Caller`](flowwatch_model::Caller) by [`auth`], routed by protocol and
-//! operation to one [`Engine`] method, and every failure leaves here as the protocol's error
-//! shape with the status [`ErrorCode`] decides. Every response
-//! carries `x-amzn-RequestId`.
+//! routed by protocol to a service and operation (`route`), authenticated into a
+//! [`Caller`](flowwatch_model::Caller) by [`auth`], and run by the service's one JSON dispatch
+//! (`service`); every failure leaves here as the protocol's error shape with the status
+//! [`ErrorCode`] decides. Every response carries `x-amzn-RequestId`.
 //!
 //! | service | protocol | selected by |
 //! |---|---|---|
 //! | CloudWatch Logs | awsJson1.1 | `X-Amz-Target: Logs_20140328.<Op>` |
-//! | CloudWatch (metrics) | awsJson1.0, query-compatible | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
+//! | CloudWatch (metrics, alarms) | awsJson1.0, query-compatible (aws CLI, boto3) | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
+//! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
+//! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
+//!
+//! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
+//! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
+//! and from that JSON with the service's type hints (`hints`): no protocol has
+//! per-operation code.
 //!
 //! ```no_run
 //! # async fn demo(engine: flowwatch_engine::Engine) -> std::io::Result<()> {
@@ -19,16 +26,21 @@
 //! ```
 
 pub mod auth;
+mod cbor;
 mod cloudwatch;
+mod hints;
 mod json;
 mod logs;
+mod query;
+mod route;
+mod service;
 
 use std::future::Future;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Request};
+use axum::http::Request;
 use axum::response::Response;
 use axum::routing::any;
 use flowwatch_engine::Engine;
@@ -61,17 +73,13 @@ pub async fn serve(
 async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
-    let target = header(headers, "x-amz-target")
-        .unwrap_or_default()
-        .to_owned();
+    let head = route::Wire::of_head(&parts);
     // A client that stops sending its body mid-way is answered, not waited for forever.
     let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body)).await;
     let body = match read {
         Ok(Ok(body)) => body,
         Err(_) => {
-            return json::error_response(
-                flavor_of(&target),
+            return head.error(
                 &request_id,
                 &ApiError::new(
                     ErrorCode::SerializationException,
@@ -82,69 +90,42 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
                 ),
             );
         }
-        Ok(Err(error)) => return json::error_response(flavor_of(&target), &request_id, &error),
+        Ok(Err(error)) => return head.error(&request_id, &error),
+    };
+    let call = match route::route(&parts, body) {
+        Ok(call) => call,
+        Err((wire, error)) => return wire.error(&request_id, &error),
     };
     let caller = match auth::resolve_caller(
-        headers,
+        &parts.headers,
         parts.uri.query(),
         &engine.config().account_id,
         &request_id,
     ) {
         Ok(caller) => caller,
-        Err(error) => return json::error_response(flavor_of(&target), &request_id, &error),
+        Err(error) => return call.error(&request_id, &error),
     };
-    if let Some(op) = target.strip_prefix(logs::TARGET_PREFIX) {
-        let span = tracing::info_span!("request", service = "logs", action = op, id = %request_id);
-        // Instrumented, not entered: an entered span must not be held across an await.
-        let result = logs::dispatch(&engine, &caller, op, &body)
-            .instrument(span.clone())
-            .await;
-        return match result {
-            Ok(payload) => json::ok_response(json::LOGS, &request_id, payload),
-            Err(error) => {
-                span.in_scope(|| {
-                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
-                });
-                json::error_response(json::LOGS, &request_id, &error)
-            }
-        };
+    let span = tracing::info_span!(
+        "request",
+        service = call.service.name,
+        action = %call.op,
+        id = %request_id
+    );
+    // Instrumented, not entered: an entered span must not be held across an await.
+    let result = async {
+        let input = call.input_json()?;
+        (call.service.dispatch)(&engine, &caller, &call.op, &input).await
     }
-    if let Some(op) = target.strip_prefix(cloudwatch::TARGET_PREFIX) {
-        let span =
-            tracing::info_span!("request", service = "monitoring", action = op, id = %request_id);
-        let result = cloudwatch::dispatch(&engine, &caller, op, &body)
-            .instrument(span.clone())
-            .await;
-        return match result {
-            Ok(payload) => json::ok_response(json::CLOUDWATCH, &request_id, payload),
-            Err(error) => {
-                span.in_scope(|| {
-                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
-                });
-                json::error_response(json::CLOUDWATCH, &request_id, &error)
-            }
-        };
-    }
-    let error = if target.is_empty() {
-        ApiError::new(
-            ErrorCode::UnknownOperationException,
-            "The request names no operation (X-Amz-Target is missing).",
-        )
-    } else {
-        ApiError::new(
-            ErrorCode::UnknownOperationException,
-            format!("Unknown operation {target}."),
-        )
-    };
-    json::error_response(json::LOGS, &request_id, &error)
-}
-
-/// The JSON flavour errors of a request take, from its target.
-fn flavor_of(target: &str) -> json::Flavor {
-    if target.starts_with(cloudwatch::TARGET_PREFIX) {
-        json::CLOUDWATCH
-    } else {
-        json::LOGS
+    .instrument(span.clone())
+    .await;
+    match result {
+        Ok(output) => call.respond(&request_id, output),
+        Err(error) => {
+            span.in_scope(|| {
+                tracing::debug!(code = %error.code, message = %error.message, "request failed");
+            });
+            call.error(&request_id, &error)
+        }
     }
 }
 
@@ -189,7 +170,3 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
 
 /// How much of an oversized body is read (and dropped) before the connection is given up.
 const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
