@@ -11,14 +11,15 @@ mod form;
 mod xml;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use flowwatch_model::{ApiError, ApiResult, ErrorCode};
 
 use crate::service::{self, Service};
 
-/// Whether a request's head marks it as a query-protocol call.
-pub(crate) fn is_query(headers: &HeaderMap, uri_query: Option<&str>) -> bool {
+/// Whether a request's head marks it as a query-protocol call: a form body, or a query string
+/// with `Action` or `Version`, or any query string on a GET (the only protocol sent as GET).
+pub(crate) fn is_query(method: &Method, headers: &HeaderMap, uri_query: Option<&str>) -> bool {
     let form = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -27,7 +28,10 @@ pub(crate) fn is_query(headers: &HeaderMap, uri_query: Option<&str>) -> bool {
                 .to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         });
-    form || uri_query.is_some_and(|q| has_action(q.as_bytes()))
+    form || uri_query.is_some_and(|q| {
+        (method == Method::GET && !q.is_empty())
+            || form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action" || k == "Version")
+    })
 }
 
 /// Whether a form (a body sent without a content type, say) has an `Action` parameter.
@@ -213,17 +217,22 @@ mod tests {
     #[test]
     fn head_detection() {
         let mut headers = HeaderMap::new();
-        assert!(!is_query(&headers, None));
+        let post = &Method::POST;
+        assert!(!is_query(post, &headers, None));
         assert!(is_query(
+            post,
             &headers,
             Some("Action=ListMetrics&Version=2010-08-01")
         ));
-        assert!(!is_query(&headers, Some("X-Amz-Credential=x")));
+        assert!(is_query(post, &headers, Some("Version=2010-08-01")));
+        assert!(!is_query(post, &headers, Some("X-Amz-Credential=x")));
+        assert!(is_query(&Method::GET, &headers, Some("Namespace=x")));
+        assert!(!is_query(&Method::GET, &headers, Some("")));
         headers.insert(
             "content-type",
             HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),
         );
-        assert!(is_query(&headers, None));
+        assert!(is_query(post, &headers, None));
         assert!(has_action(b"Version=1&Action=X"));
         assert!(!has_action(b"{\"Action\": 1}"));
     }

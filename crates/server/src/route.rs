@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | awsJson 1.0 / 1.1 | `X-Amz-Target: <prefix><Op>` | [`crate::json`] |
 //! | Smithy RPC v2 CBOR | `smithy-protocol: rpc-v2-cbor` or a `/service/<S>/operation/<Op>` path | [`crate::cbor`] |
-//! | awsQuery / ec2Query | a form body, or `Action=` in the query string or the body | [`crate::query`] |
+//! | awsQuery / ec2Query | a form body, `Action=` / `Version=` in the query string, `Action=` in the body, any GET with a query string | [`crate::query`] |
 //!
 //! Anything else is answered as awsJson 1.1 (the Logs protocol) with UnknownOperationException.
 
@@ -42,7 +42,7 @@ impl Wire {
             let service = cbor::route(headers, parts.uri.path()).ok().map(|(s, _)| s);
             return Self::Cbor(service);
         }
-        if query::is_query(headers, parts.uri.query()) {
+        if query::is_query(&parts.method, headers, parts.uri.query()) {
             return Self::Query(None);
         }
         Self::Json(json::LOGS)
@@ -112,7 +112,7 @@ pub(crate) fn route(parts: &Parts, body: bytes::Bytes) -> Result<Call, (Wire, Ap
             Err(error) => Err((Wire::Cbor(None), error)),
         };
     }
-    if query::is_query(headers, parts.uri.query()) || query::has_action(&body) {
+    if query::is_query(&parts.method, headers, parts.uri.query()) || query::has_action(&body) {
         return match query::route(parts.uri.query(), &body) {
             Ok(call) => Ok(Call {
                 service: call.service,
