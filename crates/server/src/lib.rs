@@ -16,7 +16,7 @@
 //! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
 //! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
 //! and from that JSON with the service's type hints (`hints`): no protocol has
-//! per-operation code.
+//! per-operation code. A `Content-Encoding: gzip` body is inflated first, whatever the protocol.
 //!
 //! ```no_run
 //! # async fn demo(engine: flowwatch_engine::Engine) -> std::io::Result<()> {
@@ -28,6 +28,7 @@
 pub mod auth;
 mod cbor;
 mod cloudwatch;
+mod encoding;
 mod hints;
 mod json;
 mod logs;
@@ -91,6 +92,10 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
             );
         }
         Ok(Err(error)) => return head.error(&request_id, &error),
+    };
+    let body = match encoding::decode(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(error) => return head.error(&request_id, &error),
     };
     let call = match route::route(&parts, body) {
         Ok(call) => call,
