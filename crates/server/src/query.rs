@@ -8,6 +8,7 @@
 //! XML response ([`xml`]). Errors are XML with the awsQuery code (`ErrorCode::query_code`).
 
 mod form;
+mod scalar;
 mod xml;
 
 use axum::body::Body;

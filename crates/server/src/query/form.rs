@@ -10,9 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use flowwatch_model::{ApiError, ErrorCode};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::hints::{Hints, Kind};
 use crate::service::Dialect;
@@ -222,7 +221,7 @@ fn index<'r>(
 
 fn convert(node: Node) -> Result<Value, ApiError> {
     Ok(match node {
-        Node::Leaf(text, kind) => scalar(&text, kind)?,
+        Node::Leaf(text, kind) => super::scalar::from_text(&text, kind)?,
         Node::Struct(members) => Value::Object(
             members
                 .into_iter()
@@ -245,71 +244,6 @@ fn convert(node: Node) -> Result<Value, ApiError> {
             }
             Value::Object(map)
         }
-    })
-}
-
-fn invalid(text: &str, what: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidParameterValueException,
-        format!("The value '{text}' is not a valid {what}."),
-    )
-}
-
-/// A leaf's text as the JSON type its kind calls for.
-fn scalar(text: &str, kind: Kind) -> Result<Value, ApiError> {
-    Ok(match kind {
-        Kind::Integer => Value::from(
-            text.trim()
-                .parse::<i64>()
-                .map_err(|_| invalid(text, "integer"))?,
-        ),
-        Kind::Double => {
-            let f = match text.trim() {
-                "NaN" => f64::NAN,
-                "Infinity" => f64::INFINITY,
-                "-Infinity" => f64::NEG_INFINITY,
-                t if t
-                    .bytes()
-                    .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') =>
-                {
-                    return Err(invalid(text, "number"));
-                }
-                t => t.parse::<f64>().map_err(|_| invalid(text, "number"))?,
-            };
-            crate::json::float(f)
-        }
-        Kind::Boolean => match text.trim() {
-            t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
-            t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
-            _ => return Err(invalid(text, "boolean (true or false)")),
-        },
-        Kind::Timestamp => epoch_seconds(text.trim()).ok_or_else(|| {
-            invalid(
-                text,
-                "timestamp (ISO 8601, for example 2024-01-01T00:00:00Z)",
-            )
-        })?,
-        Kind::Plain | Kind::List(_) | Kind::Map { .. } => Value::String(text.to_owned()),
-    })
-}
-
-/// ISO 8601 (with an offset, or UTC when it has none; a date alone is its midnight) or epoch
-/// seconds, as epoch seconds.
-fn epoch_seconds(text: &str) -> Option<Value> {
-    let millis = if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        t.timestamp_millis()
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
-        t.and_utc().timestamp_millis()
-    } else if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis()
-    } else {
-        let s: f64 = text.parse().ok().filter(|s: &f64| s.is_finite())?;
-        return Number::from_f64(s).map(Value::Number);
-    };
-    Some(if millis % 1000 == 0 {
-        Value::from(millis / 1000)
-    } else {
-        Number::from_f64(millis as f64 / 1000.0).map(Value::Number)?
     })
 }
 
@@ -526,19 +460,5 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidQueryParameter);
-    }
-
-    #[test]
-    fn timestamps_in_every_spelling() {
-        for (text, want) in [
-            ("2024-01-01T00:00:00Z", json!(1704067200)),
-            ("2024-01-01T00:00:00.250Z", json!(1704067200.25)),
-            ("2024-01-01T02:00:00+02:00", json!(1704067200)),
-            ("2024-01-01T00:00:00", json!(1704067200)),
-            ("2024-01-01", json!(1704067200)),
-            ("1704067200", json!(1704067200.0)),
-        ] {
-            assert_eq!(epoch_seconds(text), Some(want), "{text}");
-        }
     }
 }
