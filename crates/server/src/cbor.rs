@@ -24,9 +24,14 @@ use crate::service::{self, Service};
 pub(crate) const PROTOCOL: &str = "rpc-v2-cbor";
 const CONTENT_TYPE: &str = "application/cbor";
 
+/// Whether a request carries the `smithy-protocol` header (whatever its value).
+pub(crate) fn has_protocol_header(headers: &HeaderMap) -> bool {
+    headers.contains_key("smithy-protocol")
+}
+
 /// Whether a request is meant as RPC v2 CBOR: the header or the path says so.
 pub(crate) fn is_cbor(headers: &HeaderMap, path: &str) -> bool {
-    headers.contains_key("smithy-protocol") || split_path(path).is_some()
+    has_protocol_header(headers) || split_path(path).is_some()
 }
 
 /// `(service shape, operation)` of `[prefix]/service/<shape>/operation/<op>`.

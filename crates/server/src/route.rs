@@ -57,7 +57,12 @@ impl Wire {
     }
 }
 
+/// The awsJson target, unless the request says it is CBOR (`smithy-protocol` wins: a CBOR
+/// request that also carries X-Amz-Target is refused as CBOR, as the protocol requires).
 fn target(parts: &Parts) -> Option<&str> {
+    if cbor::has_protocol_header(&parts.headers) {
+        return None;
+    }
     parts
         .headers
         .get("x-amz-target")

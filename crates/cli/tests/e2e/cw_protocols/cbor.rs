@@ -6,7 +6,7 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Datapoint, Dimension, DimensionFilter, Statistic};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-use super::{NAMESPACE, publish};
+use super::{AUTH, NAMESPACE, publish};
 use crate::support::Server;
 
 fn cloudwatch(server: &Server) -> aws_sdk_cloudwatch::Client {
@@ -184,5 +184,54 @@ async fn rust_sdk_reads_metrics_over_cbor() -> anyhow::Result<()> {
         .expect_err("no namespace")
         .into_service_error();
     assert!(err.is_missing_required_parameter_exception(), "{err:?}");
+
+    // The protocol's own rules, as raw requests: CBOR errors, whatever went wrong.
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.endpoint);
+    for (request, code) in [
+        (
+            http.post(url(
+                "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+            ))
+            .header("smithy-protocol", "rpc-v2-cbor")
+            .header("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"),
+            "SerializationException",
+        ),
+        (
+            http.post(url(
+                "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+            )),
+            "SerializationException",
+        ),
+        (
+            http.post(url("/service/NoSuchService/operation/ListMetrics"))
+                .header("smithy-protocol", "rpc-v2-cbor"),
+            "UnknownOperationException",
+        ),
+        (
+            http.post(url(
+                "/service/GraniteServiceVersion20100801/operation/NoSuchOp",
+            ))
+            .header("smithy-protocol", "rpc-v2-cbor"),
+            "UnknownOperationException",
+        ),
+    ] {
+        let answer = request.header("authorization", AUTH).send().await?;
+        assert_eq!(answer.status().as_u16(), 400);
+        assert_eq!(answer.headers()["smithy-protocol"], "rpc-v2-cbor");
+        assert_eq!(answer.headers()["content-type"], "application/cbor");
+        let query_error = answer.headers()["x-amzn-query-error"].to_str()?.to_owned();
+        assert_eq!(query_error, format!("{code};Sender"));
+        let body = answer.bytes().await?;
+        let mut d = minicbor::Decoder::new(&body);
+        let mut type_ = None;
+        for _ in 0..d.map()?.unwrap_or(0) {
+            match d.str()? {
+                "__type" => type_ = Some(d.str()?.to_owned()),
+                _ => d.skip()?,
+            }
+        }
+        assert!(type_.is_some_and(|t| t.ends_with(&format!("#{code}"))));
+    }
     Ok(())
 }
