@@ -46,9 +46,13 @@ pub enum ErrorCode {
     Throttled,
     InternalError,
     AuthorizationError,
-    // awsQuery.
+    // The query protocols (awsQuery, ec2Query): the request itself is not an operation call.
+    /// The `Action` parameter names no operation of the service.
     InvalidAction,
+    /// The request has no `Action` parameter.
     MissingAction,
+    /// The form's parameter names do not follow the protocol (`X.member.N`, `X.entry.N.key`).
+    InvalidQueryParameter,
 }
 
 impl ErrorCode {
@@ -92,6 +96,7 @@ impl ErrorCode {
             Self::AuthorizationError => "AuthorizationError",
             Self::InvalidAction => "InvalidAction",
             Self::MissingAction => "MissingAction",
+            Self::InvalidQueryParameter => "InvalidQueryParameter",
         }
     }
 

@@ -9,6 +9,7 @@ mod boto3;
 mod capture;
 mod client;
 mod crash;
+mod cw_protocols;
 mod filter;
 mod groups;
 mod hostile;
