@@ -19,6 +19,11 @@ use serde::Deserialize;
 /// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
+/// auth = "on"                # "off": accept any well-formed signature as the root (development)
+///
+/// [root]                     # the root access key (default: created in data_dir/root-credentials)
+/// access_key_id = "AKIAEXAMPLE"
+/// secret_access_key = "secret"
 ///
 /// [smtp]                     # where email and email-json subscriptions are delivered
 /// host = "127.0.0.1"
@@ -50,6 +55,24 @@ pub(crate) struct FileConfig {
     pub(crate) sns_auto_confirm: Option<bool>,
     pub(crate) smtp: Option<SmtpFileConfig>,
     pub(crate) s3: Option<S3Config>,
+    pub(crate) auth: Option<AuthMode>,
+    pub(crate) root: Option<RootFileConfig>,
+}
+
+/// Whether requests' signatures are verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AuthMode {
+    On,
+    Off,
+}
+
+/// The root access key in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RootFileConfig {
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

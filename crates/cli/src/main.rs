@@ -4,6 +4,7 @@ mod capture;
 mod client;
 mod config;
 mod logs;
+mod root_key;
 mod serve;
 
 use clap::{Parser, Subcommand};

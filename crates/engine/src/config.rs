@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use flowwatch_model::{Clock, SystemClock};
 use flowwatch_monitor::notify::NotifierConfig;
+use flowwatch_security::SecretKey;
 use flowwatch_storage::StorageConfig;
 
 /// How the engine runs.
@@ -22,6 +23,25 @@ pub struct EngineConfig {
     pub sns_auto_confirm: bool,
     /// How often every alarm is evaluated (CloudWatch: every minute).
     pub alarm_evaluation_interval: Duration,
+    /// Request authentication (SigV4 verification, the root credentials).
+    pub auth: AuthConfig,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    /// Verify every request's SigV4 signature (`flowwatch serve --auth off` turns it off for
+    /// development: any well-formed signature then acts as the account root).
+    pub verify: bool,
+    /// The account root's access key: always allowed everything.
+    pub root: Option<RootCredentials>,
+}
+
+/// The root user's long-term access key.
+#[derive(Debug, Clone)]
+pub struct RootCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretKey,
 }
 
 impl EngineConfig {
@@ -34,6 +54,7 @@ impl EngineConfig {
             notifier: NotifierConfig::default(),
             sns_auto_confirm: false,
             alarm_evaluation_interval: Duration::from_secs(60),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod alarms;
+pub mod auth;
 pub mod cloudwatch;
 mod config;
 mod error;
@@ -39,7 +40,7 @@ use flowwatch_storage::{IngestObserver, Storage};
 use crate::monitoring::Monitoring;
 use crate::state::Persisted;
 
-pub use config::EngineConfig;
+pub use config::{AuthConfig, EngineConfig, RootCredentials};
 pub use error::{EngineError, storage_error};
 pub(crate) use metric_data::is_internal_group;
 

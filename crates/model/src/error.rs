@@ -24,6 +24,12 @@ pub enum ErrorCode {
     MissingAuthenticationToken,
     IncompleteSignature,
     InvalidSignatureException,
+    /// The request's timestamp is more than five minutes from the server's clock, or a
+    /// presigned request has expired: InvalidSignatureException on the JSON protocols,
+    /// RequestExpired on the query protocols.
+    RequestExpired,
+    /// Temporary credentials past their expiry (query code `ExpiredToken`).
+    ExpiredTokenException,
     RequestEntityTooLargeException,
     InternalFailure,
     // CloudWatch (query-compatible: see `query_code`).
@@ -53,6 +59,14 @@ pub enum ErrorCode {
     MissingAction,
     /// The form's parameter names do not follow the protocol (`X.member.N`, `X.entry.N.key`).
     InvalidQueryParameter,
+    // IAM and STS (awsQuery).
+    NoSuchEntity,
+    EntityAlreadyExists,
+    DeleteConflict,
+    MalformedPolicyDocument,
+    InvalidInput,
+    /// IAM's quota errors (query code `LimitExceeded`, 409).
+    IamLimitExceeded,
 }
 
 impl ErrorCode {
@@ -76,7 +90,8 @@ impl ErrorCode {
             Self::SerializationException => "SerializationException",
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::IncompleteSignature => "IncompleteSignature",
-            Self::InvalidSignatureException => "InvalidSignatureException",
+            Self::InvalidSignatureException | Self::RequestExpired => "InvalidSignatureException",
+            Self::ExpiredTokenException => "ExpiredTokenException",
             Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
             Self::InternalFailure => "InternalFailure",
             Self::InvalidParameterValueException => "InvalidParameterValueException",
@@ -97,6 +112,12 @@ impl ErrorCode {
             Self::InvalidAction => "InvalidAction",
             Self::MissingAction => "MissingAction",
             Self::InvalidQueryParameter => "InvalidQueryParameter",
+            Self::NoSuchEntity => "NoSuchEntity",
+            Self::EntityAlreadyExists => "EntityAlreadyExists",
+            Self::DeleteConflict => "DeleteConflict",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::InvalidInput => "InvalidInput",
+            Self::IamLimitExceeded => "LimitExceeded",
         }
     }
 
@@ -110,6 +131,11 @@ impl ErrorCode {
             Self::InternalServiceFault => "InternalServiceError",
             Self::InvalidFormatFault => "InvalidFormat",
             Self::LimitExceededFault => "LimitExceeded",
+            Self::UnrecognizedClientException => "InvalidClientTokenId",
+            Self::InvalidSignatureException => "SignatureDoesNotMatch",
+            Self::RequestExpired => "RequestExpired",
+            Self::ExpiredTokenException => "ExpiredToken",
+            Self::AccessDeniedException => "AccessDenied",
             other => other.name(),
         }
     }
@@ -122,7 +148,8 @@ impl ErrorCode {
             | Self::AuthorizationError
             | Self::TopicLimitExceeded
             | Self::SubscriptionLimitExceeded => 403,
-            Self::ResourceNotFound | Self::NotFound => 404,
+            Self::ResourceNotFound | Self::NotFound | Self::NoSuchEntity => 404,
+            Self::EntityAlreadyExists | Self::DeleteConflict | Self::IamLimitExceeded => 409,
             Self::RequestEntityTooLargeException => 413,
             Self::Throttled => 429,
             Self::ServiceUnavailableException
@@ -130,6 +157,19 @@ impl ErrorCode {
             | Self::InternalServiceFault
             | Self::InternalError => 500,
             _ => 400,
+        }
+    }
+
+    /// HTTP status for the query protocols (awsQuery, ec2Query), where the authentication and
+    /// authorization errors are 403 (`InvalidClientTokenId`, `SignatureDoesNotMatch`,
+    /// `AccessDenied`, `ExpiredToken`).
+    pub fn query_status(self) -> u16 {
+        match self {
+            Self::UnrecognizedClientException
+            | Self::InvalidSignatureException
+            | Self::ExpiredTokenException
+            | Self::AccessDeniedException => 403,
+            other => other.http_status(),
         }
     }
 

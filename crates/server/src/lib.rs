@@ -2,7 +2,7 @@
 //!
 //! The HTTP face of flowwatch: one port, every AWS wire protocol flowwatch speaks. A request is
 //! routed by protocol to a service and operation (`route`), authenticated into a
-//! [`Caller`](flowwatch_model::Caller) by [`auth`], and run by the service's one JSON dispatch
+//! [`Caller`](flowwatch_model::Caller) by `auth` (SigV4 verified with `flowwatch_security`), and run by the service's one JSON dispatch
 //! (`service`); every failure leaves here as the protocol's error shape with the status
 //! [`ErrorCode`] decides. Every response carries `x-amzn-RequestId`.
 //!
@@ -25,7 +25,7 @@
 //! # }
 //! ```
 
-pub mod auth;
+mod auth;
 mod cbor;
 mod cloudwatch;
 mod encoding;
@@ -129,6 +129,8 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         }
         Ok(Err(error)) => return head.error(&request_id, &error),
     };
+    // The signature covers the body as sent.
+    let raw_body = body.clone();
     let body = match encoding::decode(&parts.headers, body).await {
         Ok(body) => body,
         Err(error) => return head.error(&request_id, &error),
@@ -137,18 +139,15 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Ok(call) => call,
         Err((wire, error)) => return wire.error(&request_id, &error),
     };
-    let caller = match auth::resolve_caller(
-        &parts.headers,
-        parts.uri.query(),
-        &engine.config().account_id,
-        &request_id,
-    ) {
-        Ok(caller) => caller,
-        Err(error) => match link_caller(&call, &request_id) {
-            Some(caller) => caller,
-            None => return call.error(&request_id, &error),
-        },
-    };
+    let caller =
+        match auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id) {
+            Ok(caller) => caller,
+            Err(error) => match link_caller(&call, &request_id) {
+                // Only a request with no signature at all is a link being followed.
+                Some(caller) if error.code == ErrorCode::MissingAuthenticationToken => caller,
+                _ => return call.error(&request_id, &error),
+            },
+        };
     let span = tracing::info_span!(
         "request",
         service = call.service.name,

@@ -203,7 +203,7 @@ pub(crate) fn error_response(
         }
         _ => error,
     };
-    let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = StatusCode::from_u16(error.code.query_status()).unwrap_or(StatusCode::BAD_REQUEST);
     response(
         request_id,
         status,

@@ -10,7 +10,6 @@ use aws_sdk_cloudwatchlogs::types::{InputLogEvent, MetricTransformation};
 
 use crate::support::{Server, now_ms};
 
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=abcd";
 const NAMESPACE: &str = "VPC/Proto";
 
 /// The data every test reads: a metric filter turns flow records into `Bytes` by `Action`.

@@ -6,8 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::Server;
-
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=abcd";
+use crate::support::SignExt;
 
 const LOGS_OPS: [&str; 22] = [
     "CreateLogGroup",
@@ -136,8 +135,8 @@ async fn hostile_requests_get_aws_errors_never_5xx() {
     ] {
         http.post(&server.endpoint)
             .header("x-amz-target", format!("Logs_20140328.{}", op.0))
-            .header("authorization", AUTH)
             .body(op.1.to_string())
+            .signed()
             .send()
             .await
             .expect("setup");
@@ -153,8 +152,8 @@ async fn hostile_requests_get_aws_errors_never_5xx() {
             .post(&server.endpoint)
             .header("content-type", "application/x-amz-json-1.1")
             .header("x-amz-target", &op)
-            .header("authorization", AUTH)
             .body(body.clone())
+            .signed()
             .send()
             .await
             .unwrap_or_else(|e| panic!("{op} with {body:.200}: no answer: {e}"));
@@ -180,8 +179,8 @@ async fn hostile_requests_get_aws_errors_never_5xx() {
     let ok = http
         .post(&server.endpoint)
         .header("x-amz-target", "Logs_20140328.DescribeLogGroups")
-        .header("authorization", AUTH)
         .body("{}")
+        .signed()
         .send()
         .await
         .expect("alive");
@@ -346,8 +345,8 @@ async fn hostile_cbor_and_forms_get_aws_errors_never_5xx() {
             ))
             .header("smithy-protocol", "rpc-v2-cbor")
             .header("content-type", "application/cbor")
-            .header("authorization", AUTH)
             .body(body.clone())
+            .signed()
             .send()
             .await
             .unwrap_or_else(|e| panic!("{op} with {body:02x?}: no answer: {e}"));
@@ -395,7 +394,7 @@ async fn hostile_cbor_and_forms_get_aws_errors_never_5xx() {
             http.get(format!("{}/?{form}", server.endpoint))
         };
         let response = request
-            .header("authorization", AUTH)
+            .signed()
             .send()
             .await
             .unwrap_or_else(|e| panic!("{form:.200}: no answer: {e}"));
@@ -433,7 +432,7 @@ async fn hostile_cbor_and_forms_get_aws_errors_never_5xx() {
             "{}/?Action=ListMetrics&Version=2010-08-01",
             server.endpoint
         ))
-        .header("authorization", AUTH)
+        .signed()
         .send()
         .await
         .expect("alive");

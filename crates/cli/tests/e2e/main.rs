@@ -4,6 +4,7 @@
 mod support;
 
 mod alarms;
+mod auth;
 mod aws_cli;
 mod boto3;
 mod capture;

@@ -6,8 +6,9 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Datapoint, Dimension, DimensionFilter, Statistic};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-use super::{AUTH, NAMESPACE, publish};
+use super::{NAMESPACE, publish};
 use crate::support::Server;
+use crate::support::SignExt;
 
 fn cloudwatch(server: &Server) -> aws_sdk_cloudwatch::Client {
     let http = aws_smithy_http_client::Builder::new()
@@ -216,7 +217,7 @@ async fn rust_sdk_reads_metrics_over_cbor() -> anyhow::Result<()> {
             "UnknownOperationException",
         ),
     ] {
-        let answer = request.header("authorization", AUTH).send().await?;
+        let answer = request.signed().send().await?;
         assert_eq!(answer.status().as_u16(), 400);
         assert_eq!(answer.headers()["smithy-protocol"], "rpc-v2-cbor");
         assert_eq!(answer.headers()["content-type"], "application/cbor");

@@ -1,7 +1,8 @@
 //! Gzipped request bodies (`Content-Encoding: gzip`) in each of CloudWatch's protocols.
 
-use super::{AUTH, NAMESPACE, form_urlencoded, publish, texts};
+use super::{NAMESPACE, form_urlencoded, publish, texts};
 use crate::support::Server;
+use crate::support::SignExt;
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -18,9 +19,9 @@ async fn gzipped_bodies_in_every_protocol() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let send = |request: reqwest::RequestBuilder, body: Vec<u8>| {
         request
-            .header("authorization", AUTH)
             .header("content-encoding", "gzip")
             .body(gzip(&body))
+            .signed()
             .send()
     };
 
@@ -82,8 +83,8 @@ async fn gzipped_bodies_in_every_protocol() -> anyhow::Result<()> {
         .post(&server.endpoint)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("content-encoding", "gzip")
-        .header("authorization", AUTH)
         .body("Action=ListMetrics&Version=2010-08-01")
+        .signed()
         .send()
         .await?;
     assert_eq!(answer.status().as_u16(), 400);

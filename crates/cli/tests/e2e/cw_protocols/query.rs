@@ -1,8 +1,9 @@
 //! CloudWatch over awsQuery: raw forms (POST and GET) with their XML parsed, and boto3 forced
 //! onto the query protocol.
 
-use super::{AUTH, NAMESPACE, form_urlencoded, publish, texts};
+use super::{NAMESPACE, form_urlencoded, publish, texts};
 use crate::support::Server;
+use crate::support::SignExt;
 
 const XMLNS: &str = "http://monitoring.amazonaws.com/doc/2010-08-01/";
 
@@ -20,11 +21,7 @@ async fn query(server: &Server, form: &[(&str, &str)], get: bool) -> (u16, Strin
             )
             .body(encoded)
     };
-    let response = request
-        .header("authorization", AUTH)
-        .send()
-        .await
-        .expect("send");
+    let response = request.signed().send().await.expect("send");
     let status = response.status().as_u16();
     assert!(response.headers().contains_key("x-amzn-requestid"));
     assert_eq!(response.headers()["content-type"], "text/xml");
