@@ -302,3 +302,58 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
     assert_eq!((https[8], https[9]), ("5", "900"));
     assert_eq!(ssh[12], "ACCEPT");
 }
+
+#[test]
+fn generate_delivers_synthetic_flow_logs_per_interface() {
+    let server = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "generate",
+            "--count",
+            "300",
+            "--interfaces",
+            "3",
+            "--seed",
+            "9",
+        ])
+        .args(["--log-group", "synthetic"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .output()
+        .expect("flowwatch generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams = server.aws_ok(&[
+        "logs",
+        "describe-log-streams",
+        "--log-group-name",
+        "synthetic",
+    ]);
+    let names: Vec<&str> = streams["logStreams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .map(|s| s["logStreamName"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("eni-") && n.ends_with("-all"))
+    );
+    // Every record is there, and the scanners' rejected SSH attempts are findable.
+    let all = server.aws_ok(&["logs", "filter-log-events", "--log-group-name", "synthetic"]);
+    assert_eq!(all["events"].as_array().map(Vec::len), Some(300));
+    let ssh = server.aws_ok(&[
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "synthetic",
+        "--filter-pattern",
+        "[version, account, eni, source, destination, srcport, destport=\"22\", protocol=\"6\", packets, bytes, windowstart, windowend, action=\"REJECT\", flowlogstatus]",
+    ]);
+    assert!(!ssh["events"].as_array().expect("events").is_empty());
+}
