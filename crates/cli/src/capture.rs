@@ -55,6 +55,11 @@ pub(crate) struct CaptureArgs {
     /// This host's addresses (primary first), for flow-direction and srcaddr/dstaddr.
     #[arg(long = "local-addr")]
     local_addrs: Vec<IpAddr>,
+    /// Security-group rules (TOML, see docs/capture.md) deciding ACCEPT or REJECT of the
+    /// capture's packets: an evaluation of the rules, not an observed verdict. Needs
+    /// --local-addr to tell inbound from outbound.
+    #[arg(long, value_name = "FILE", requires = "local_addrs")]
+    rules: Option<PathBuf>,
     /// Shift record times so the capture ends now (CloudWatch Logs rejects events older than
     /// 14 days, so old captures need this to be delivered).
     #[arg(long)]
@@ -103,6 +108,14 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     );
     options.interval = interval;
     options.local_addrs = args.local_addrs.clone();
+    if let Some(path) = &args.rules {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the rules file {}", path.display()))?;
+        options.rules = Some(
+            flowwatch_capture::SecurityGroup::parse(&text)
+                .with_context(|| format!("in {}", path.display()))?,
+        );
+    }
     options.version = format.version();
 
     let bar = ProgressBar::new(0);
