@@ -10,8 +10,10 @@
 //!   each sample, outside the timed part, so every sample measures WAL + memory + observer only.
 //!   In `100_filters` the group has the 100 metric filters of [`vpc_filters`]: the filters run
 //!   on the WAL thread, before the writers are answered, so their cost adds to ingest.
-//! - `observer/100_filters`: the observer alone, `on_durable` on one in-memory batch of the same
-//!   lines (what the WAL thread spends on the filters per event).
+//! - `ingest/100_alert_filters`: the same with 100 alerting-style filters that each match few
+//!   events ([`alert_filters`]), to separate the cost of matching from that of publishing.
+//! - `observer/...`: the observer alone, `on_durable` on one in-memory batch of the same lines
+//!   (what the WAL thread spends on the filters per event), for both filter sets.
 //!
 //! Results and the machine they were measured on: `docs/benchmarks.md`.
 
@@ -290,6 +292,137 @@ fn vpc_filters() -> Vec<MetricFilter> {
     out
 }
 
+/// 100 alerting-style filters: each matches few events (rejected connections to one watched
+/// port, counted, summed, by source, short, from internal sources; privileged source ports;
+/// no-data records, ICMP and UDP rejects, very large flows, a regex and a term), so that
+/// together they publish about one sample per 3 events.
+fn alert_filters() -> Vec<MetricFilter> {
+    let mut out = Vec::new();
+    for port in PORTS {
+        let dp = format!(" = {port}");
+        let reject = flow_pattern(&[("destport", &dp), ("action", " = REJECT")]);
+        out.extend([
+            filter(
+                &format!("Rejected{port}"),
+                flow_pattern(&[
+                    ("destport", &format!("=\"{port}\"")),
+                    ("protocol", "=\"6\""),
+                    ("action", "=\"REJECT\""),
+                ]),
+                "1",
+                Some(0.0),
+                &[],
+            ),
+            filter(
+                &format!("RejectedPackets{port}"),
+                reject.clone(),
+                "$packets",
+                None,
+                &[],
+            ),
+            filter(
+                &format!("Rejected{port}BySource"),
+                reject,
+                "1",
+                None,
+                &[("Source", "$source")],
+            ),
+            filter(
+                &format!("ShortRejected{port}"),
+                flow_pattern(&[
+                    ("destport", &dp),
+                    ("packets", " < 3"),
+                    ("action", " = REJECT"),
+                ]),
+                "1",
+                None,
+                &[],
+            ),
+            filter(
+                &format!("InternalRejected{port}"),
+                flow_pattern(&[
+                    ("source", " = 10.0.*"),
+                    ("destport", &dp),
+                    ("action", " = REJECT"),
+                ]),
+                "1",
+                None,
+                &[],
+            ),
+            filter(
+                &format!("PrivilegedSource{port}"),
+                format!(
+                    "[version, account, eni, source, destination, srcport < 1024, destport = {port}, ..., action, status]"
+                ),
+                "1",
+                None,
+                &[],
+            ),
+        ]);
+    }
+    out.extend([
+        filter("NoData", "NODATA".into(), "1", None, &[]),
+        filter("SkipData", "SKIPDATA".into(), "1", None, &[]),
+        filter(
+            "IcmpRejects",
+            flow_pattern(&[("protocol", " = 1"), ("action", " = REJECT")]),
+            "1",
+            None,
+            &[],
+        ),
+        filter(
+            "UdpRejects",
+            flow_pattern(&[("protocol", " = 17"), ("action", " = REJECT")]),
+            "1",
+            Some(0.0),
+            &[],
+        ),
+        filter(
+            "HugeFlows",
+            flow_pattern(&[("bytes", " > 2500000")]),
+            "$bytes",
+            None,
+            &[],
+        ),
+        filter(
+            "TestNetRejects",
+            flow_pattern(&[("source", " = %^203\\.5[1-7]\\.%"), ("action", " = REJECT")]),
+            "1",
+            None,
+            &[],
+        ),
+        filter(
+            "EniRejects",
+            format!("REJECT eni-0{:016x}", 0x0a1b_2c3d_0003_u64),
+            "1",
+            None,
+            &[],
+        ),
+        filter(
+            "Rejects",
+            flow_pattern(&[("action", " = REJECT")]),
+            "1",
+            Some(0.0),
+            &[],
+        ),
+        filter(
+            "RejectsByEni",
+            flow_pattern(&[("action", " = REJECT"), ("protocol", " = 6")]),
+            "1",
+            None,
+            &[("Eni", "$eni")],
+        ),
+        filter(
+            "SshAccepted",
+            flow_pattern(&[("destport", " = 22"), ("action", " = ACCEPT")]),
+            "1",
+            None,
+            &[],
+        ),
+    ]);
+    out
+}
+
 /// A storage with one flow-log group of [`WRITERS`] streams, the observer attached, and the
 /// group's filters set.
 struct Rig {
@@ -396,7 +529,11 @@ impl Rig {
 fn ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Elements((WRITERS * BATCH) as u64));
-    for (id, filters) in [("no_filters", Vec::new()), ("100_filters", vpc_filters())] {
+    for (id, filters) in [
+        ("no_filters", Vec::new()),
+        ("100_filters", vpc_filters()),
+        ("100_alert_filters", alert_filters()),
+    ] {
         let rig = Rig::new(filters);
         group.bench_function(id, |b| b.iter_custom(|iters| rig.run(iters)));
         eprintln!("{id}: {:?}", rig.observer.counters());
@@ -406,12 +543,6 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn observer(c: &mut Criterion) {
-    let filters = vpc_filters();
-    assert_eq!(filters.len(), 100);
-    let observer = MetricFilterObserver::default();
-    observer
-        .set_filters(1, &scope(), filters)
-        .expect("filters compile");
     let lines = flow_lines(10);
     let now = SystemClock.now_millis();
     let events: Vec<EventRef<'_>> = lines
@@ -433,9 +564,24 @@ fn observer(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("observer");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("100_filters", |b| b.iter(|| observer.on_durable(&batch)));
+    for (id, filters) in [
+        ("100_filters", vpc_filters()),
+        ("100_alert_filters", alert_filters()),
+    ] {
+        assert_eq!(filters.len(), 100);
+        let observer = MetricFilterObserver::default();
+        observer
+            .set_filters(1, &scope(), filters)
+            .expect("filters compile");
+        observer.on_durable(&batch);
+        let per_batch = observer.counters().published;
+        group.bench_function(id, |b| b.iter(|| observer.on_durable(&batch)));
+        eprintln!(
+            "observer/{id}: {:.2} samples published per event",
+            per_batch as f64 / BATCH as f64
+        );
+    }
     group.finish();
-    eprintln!("observer: {:?}", observer.counters());
 }
 
 fn config() -> Criterion {
