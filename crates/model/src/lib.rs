@@ -19,6 +19,7 @@ pub mod arn;
 pub mod caller;
 pub mod clock;
 pub mod cloudwatch;
+pub mod ec2;
 pub mod error;
 pub mod limits;
 pub mod logs;

@@ -28,6 +28,7 @@
 pub mod auth;
 mod cbor;
 mod cloudwatch;
+mod ec2;
 mod encoding;
 mod hints;
 mod json;
