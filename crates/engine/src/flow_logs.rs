@@ -3,6 +3,7 @@
 //! is and how CreateFlowLogs' parameters are checked is in [`resource`]; DescribeFlowLogs'
 //! filters in [`describe`].
 
+mod delivery;
 mod describe;
 mod inventory;
 pub(crate) mod resource;
@@ -17,6 +18,7 @@ use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+pub use delivery::full_format;
 pub use inventory::{Interface, Inventory, InventoryError};
 use resource::{FlowLog, MAX_RESOURCE_IDS, ResourceType, invalid, missing};
 
@@ -269,7 +271,6 @@ impl Engine {
 
     /// The flow logs covering interface `eni`: on the interface itself, or on its VPC or
     /// subnet as the inventory places it.
-    #[expect(dead_code, reason = "record routing (PutFlowRecords) is the next step")]
     pub(crate) async fn flow_logs_covering(&self, eni: &str) -> Vec<FlowLog> {
         let place = self
             .config

@@ -21,6 +21,7 @@ pub mod clock;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod error;
+pub mod flow_records;
 pub mod limits;
 pub mod logs;
 pub mod names;

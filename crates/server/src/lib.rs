@@ -30,6 +30,7 @@ mod cbor;
 mod cloudwatch;
 mod ec2;
 mod encoding;
+mod flowwatch;
 mod hints;
 mod json;
 mod logs;

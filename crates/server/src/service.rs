@@ -150,8 +150,24 @@ pub(crate) static EC2: Service = Service {
     no_output: &[],
 };
 
+/// flowwatch's own operations for capture processes (PutFlowRecords).
+pub(crate) static FLOWWATCH: Service = Service {
+    name: "flowwatch",
+    dispatch: |engine, caller, op, body| {
+        Box::pin(crate::flowwatch::dispatch(engine, caller, op, body))
+    },
+    json: Some(JsonBinding {
+        target_prefix: crate::flowwatch::TARGET_PREFIX,
+        flavor: json::LOGS,
+    }),
+    cbor: None,
+    query: None,
+    hints: Hints(&[]),
+    no_output: &[],
+};
+
 /// Every service, in routing order.
-pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2];
+pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2, &FLOWWATCH];
 
 /// The service whose awsJson target prefix starts `target`, and the operation after it.
 pub(crate) fn by_json_target(target: &str) -> Option<(&'static Service, &str)> {

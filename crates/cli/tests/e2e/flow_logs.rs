@@ -666,3 +666,104 @@ az-id = "use1-az1"
         .unwrap();
     assert!(!status.success());
 }
+
+#[test]
+fn capture_records_reach_the_flow_logs_covering_the_interface() {
+    let tmp = tempfile::tempdir().unwrap();
+    let eni = "eni-0a1b2c3d4e5f67890";
+    let inventory = tmp.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        format!("[[interface]]\neni = \"{eni}\"\nvpc-id = \"{VPC}\"\n"),
+    )
+    .unwrap();
+    let server = Server::start_in(
+        &tmp.path().join("data"),
+        &["--inventory", inventory.to_str().unwrap()],
+    );
+    let cwl = |kind: &str, id: &str, traffic: &str, group: &str, format: Option<&str>| {
+        let mut args = vec![
+            "ec2",
+            "create-flow-logs",
+            "--resource-type",
+            kind,
+            "--resource-ids",
+            id,
+            "--traffic-type",
+            traffic,
+            "--log-group-name",
+            group,
+            "--deliver-logs-permission-arn",
+            ROLE,
+        ];
+        if let Some(f) = format {
+            args.extend_from_slice(&["--log-format", f]);
+        }
+        ids(&server.aws_ok(&args))
+    };
+    let all = cwl("NetworkInterface", eni, "ALL", "flows", None);
+    let reject = cwl("NetworkInterface", eni, "REJECT", "flows", None);
+    let custom = cwl(
+        "VPC",
+        VPC,
+        "ACCEPT",
+        "flows-custom",
+        Some("${interface-id} ${srcaddr} ${dstport} ${action} ${flow-direction}"),
+    );
+
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    let out = std::process::Command::new(crate::support::binary())
+        .args(["capture", "--flow-logs", "--pcap"])
+        .arg(&pcap)
+        .args(["--eni", eni, "--rebase-time", "--local-addr", "10.0.1.5"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(crate::support::aws_env())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "capture failed: {stderr}");
+    for id in [&all[0], &reject[0], &custom[0]] {
+        assert!(stderr.contains(id.as_str()), "{id} missing: {stderr}");
+    }
+
+    let events = |group: &str| {
+        let got = server.aws_ok(&[
+            "logs",
+            "get-log-events",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            &format!("{eni}-all"),
+            "--start-from-head",
+        ]);
+        got["events"].as_array().unwrap().clone()
+    };
+    // ALL and REJECT share the stream; the capture has only accepted traffic.
+    let flows = events("flows");
+    assert_eq!(flows.len(), 6, "{flows:?}");
+    for e in &flows {
+        let line = e["message"].as_str().unwrap();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 14, "{line}");
+        assert_eq!(fields[0], "2");
+        assert_eq!(fields[2], eni);
+        assert_eq!(fields[12], "ACCEPT");
+        let start: i64 = fields[10].parse().unwrap();
+        assert_eq!(e["timestamp"].as_i64().unwrap(), start * 1000);
+    }
+    // The VPC's flow log covers the interface through the inventory, in its own format.
+    let custom_events = events("flows-custom");
+    assert_eq!(custom_events.len(), 6);
+    let ssh: Vec<&str> = custom_events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .filter(|m| m.contains(" 22 "))
+        .collect();
+    assert_eq!(ssh.len(), 5);
+    assert_eq!(ssh[0], format!("{eni} 198.51.100.7 22 ACCEPT ingress"));
+    let described = server.aws_ok(&["ec2", "describe-flow-logs"]);
+    for fl in described["FlowLogs"].as_array().unwrap() {
+        assert_eq!(fl["DeliverLogsStatus"], "SUCCESS");
+    }
+}
