@@ -34,6 +34,9 @@ pub(crate) struct ServeArgs {
     /// Seconds between two evaluations of every alarm (CloudWatch: 60).
     #[arg(long, env = "FLOWWATCH_ALARM_EVALUATION_SECS")]
     alarm_evaluation_secs: Option<u64>,
+    /// Network interfaces flow logs cover (TOML, see docs/inventory.md).
+    #[arg(long, env = "FLOWWATCH_INVENTORY")]
+    inventory: Option<PathBuf>,
     /// Log filter, e.g. `info` or `flowwatch=debug`.
     #[arg(long, env = "FLOWWATCH_LOG", default_value = "info")]
     log: String,
@@ -77,6 +80,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.alarm_evaluation_interval = Duration::from_secs(secs);
     }
     config.sns_auto_confirm = file.sns_auto_confirm.unwrap_or(false);
+    if let Some(path) = args.inventory.as_ref().or(file.inventory.as_ref()) {
+        config.inventory = Some(std::sync::Arc::new(crate::config::load_inventory(path)?));
+    }
     let smtp = &mut config.notifier.smtp;
     if let Some(f) = &file.smtp {
         if let Some(h) = &f.host {

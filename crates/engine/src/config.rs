@@ -22,6 +22,9 @@ pub struct EngineConfig {
     pub sns_auto_confirm: bool,
     /// How often every alarm is evaluated (CloudWatch: every minute).
     pub alarm_evaluation_interval: Duration,
+    /// The network interfaces flow logs on VPCs and subnets cover; without one, CreateFlowLogs
+    /// takes any well-formed resource id and only interface flow logs match records.
+    pub inventory: Option<Arc<crate::flow_logs::Inventory>>,
 }
 
 impl EngineConfig {
@@ -34,6 +37,7 @@ impl EngineConfig {
             notifier: NotifierConfig::default(),
             sns_auto_confirm: false,
             alarm_evaluation_interval: Duration::from_secs(60),
+            inventory: None,
         }
     }
 }

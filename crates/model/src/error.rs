@@ -53,6 +53,25 @@ pub enum ErrorCode {
     MissingAction,
     /// The form's parameter names do not follow the protocol (`X.member.N`, `X.entry.N.key`).
     InvalidQueryParameter,
+    // EC2 (ec2Query).
+    /// DryRun=true on a request that would have succeeded: 412.
+    DryRunOperation,
+    /// A flow-log id that names no flow log (`InvalidFlowLogId.NotFound`).
+    InvalidFlowLogIdNotFound,
+    /// A flow log with the same configuration exists.
+    FlowLogAlreadyExists,
+    /// More flow logs on one resource than the quota allows.
+    FlowLogsLimitExceeded,
+    /// A ClientToken reused with different parameters.
+    IdempotentParameterMismatch,
+    /// A request flowwatch understands but does not serve (Transit Gateway flow logs, Firehose).
+    UnsupportedOperation,
+    /// `InvalidVpcID.NotFound`: a VPC the inventory does not list.
+    InvalidVpcIdNotFound,
+    /// `InvalidSubnetID.NotFound`.
+    InvalidSubnetIdNotFound,
+    /// `InvalidNetworkInterfaceID.NotFound`.
+    InvalidNetworkInterfaceIdNotFound,
 }
 
 impl ErrorCode {
@@ -97,6 +116,15 @@ impl ErrorCode {
             Self::InvalidAction => "InvalidAction",
             Self::MissingAction => "MissingAction",
             Self::InvalidQueryParameter => "InvalidQueryParameter",
+            Self::DryRunOperation => "DryRunOperation",
+            Self::InvalidFlowLogIdNotFound => "InvalidFlowLogId.NotFound",
+            Self::FlowLogAlreadyExists => "FlowLogAlreadyExists",
+            Self::FlowLogsLimitExceeded => "FlowLogsLimitExceeded",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            Self::UnsupportedOperation => "UnsupportedOperation",
+            Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
+            Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
+            Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
         }
     }
 
@@ -124,6 +152,7 @@ impl ErrorCode {
             | Self::SubscriptionLimitExceeded => 403,
             Self::ResourceNotFound | Self::NotFound => 404,
             Self::RequestEntityTooLargeException => 413,
+            Self::DryRunOperation => 412,
             Self::Throttled => 429,
             Self::ServiceUnavailableException
             | Self::InternalFailure

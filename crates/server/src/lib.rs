@@ -28,7 +28,9 @@
 pub mod auth;
 mod cbor;
 mod cloudwatch;
+mod ec2;
 mod encoding;
+mod flowwatch;
 mod hints;
 mod json;
 mod logs;

@@ -28,7 +28,7 @@ fn tcp_frame(
     out
 }
 
-fn write_pcap(path: &std::path::Path) {
+pub(crate) fn write_pcap(path: &std::path::Path) {
     let file = std::fs::File::create(path).expect("pcap file");
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
