@@ -12,6 +12,7 @@ use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, 
 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
+use crate::rules::{SecurityGroup, Verdicts};
 
 /// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
 /// of one-minute windows).
@@ -185,6 +186,9 @@ pub struct FlowTable {
     /// Start of the oldest window not yet closed; `None` before the first packet or advance.
     open_from: Option<u64>,
     stats: Stats,
+    /// Per interface, the security group deciding ACCEPT/REJECT of decoded frames (`None`:
+    /// every frame is ACCEPT).
+    verdicts: Vec<Option<Verdicts>>,
 }
 
 impl FlowTable {
@@ -194,6 +198,7 @@ impl FlowTable {
             return Err(CaptureError::ZeroMaxFlows);
         }
         Ok(Self {
+            verdicts: vec![None; interfaces.len()],
             config,
             interfaces,
             windows: BTreeMap::new(),
@@ -201,6 +206,14 @@ impl FlowTable {
             open_from: None,
             stats: Stats::default(),
         })
+    }
+
+    /// Judges the frames of interface `iface` by a security group's rules (an evaluation, not an
+    /// observed verdict: see [`crate::rules`]); the interface's `local_addrs` give direction.
+    pub fn set_rules(&mut self, iface: usize, group: SecurityGroup) -> Result<()> {
+        self.check(iface)?;
+        self.verdicts[iface] = Some(Verdicts::new(group));
+        Ok(())
     }
 
     pub fn stats(&self) -> &Stats {
@@ -232,7 +245,13 @@ impl FlowTable {
         self.check(iface)?;
         self.stats.frames += 1;
         match packet::decode(link, ts, frame) {
-            Ok(info) => self.observe(iface, &info, Action::Accept),
+            Ok(info) => {
+                let local = &self.interfaces[iface].local_addrs;
+                let action = self.verdicts[iface]
+                    .as_mut()
+                    .map_or(Action::Accept, |v| v.verdict(local, &info));
+                self.observe(iface, &info, action)
+            }
             Err(Skipped::NotIp) => {
                 self.stats.not_ip += 1;
                 Ok(())

@@ -64,6 +64,7 @@ mod identity;
 pub mod netflow;
 pub mod packet;
 mod pcap_file;
+pub mod rules;
 
 pub use error::{CaptureError, Result};
 pub use flow_table::{
@@ -72,3 +73,4 @@ pub use flow_table::{
 pub use identity::derive_eni;
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
 pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};
+pub use rules::{RulesError, SecurityGroup};

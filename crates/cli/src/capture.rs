@@ -55,6 +55,11 @@ pub(crate) struct CaptureArgs {
     /// This host's addresses (primary first), for flow-direction and srcaddr/dstaddr.
     #[arg(long = "local-addr")]
     local_addrs: Vec<IpAddr>,
+    /// Security-group rules (TOML, see docs/capture.md) deciding ACCEPT or REJECT of the
+    /// capture's packets: an evaluation of the rules, not an observed verdict. Needs
+    /// --local-addr to tell inbound from outbound.
+    #[arg(long, value_name = "FILE", requires = "local_addrs")]
+    rules: Option<PathBuf>,
     /// Shift record times so the capture ends now (CloudWatch Logs rejects events older than
     /// 14 days, so old captures need this to be delivered).
     #[arg(long)]
@@ -62,6 +67,10 @@ pub(crate) struct CaptureArgs {
     /// Print the records instead of delivering them.
     #[arg(long)]
     dry_run: bool,
+    /// Send the records to the server's flow logs (PutFlowRecords: each flow log covering the
+    /// interface keeps, formats and delivers them) instead of to --log-group.
+    #[arg(long, conflicts_with_all = ["log_group", "log_format", "netflow"])]
+    flow_logs: bool,
 }
 
 /// Runs `flowwatch capture`.
@@ -103,7 +112,19 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     );
     options.interval = interval;
     options.local_addrs = args.local_addrs.clone();
-    options.version = format.version();
+    if let Some(path) = &args.rules {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the rules file {}", path.display()))?;
+        options.rules = Some(
+            flowwatch_capture::SecurityGroup::parse(&text)
+                .with_context(|| format!("in {}", path.display()))?,
+        );
+    }
+    options.version = if args.flow_logs {
+        flowwatch_engine::flow_logs::full_format().version()
+    } else {
+        format.version()
+    };
 
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -150,6 +171,14 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if args.flow_logs && !(args.dry_run || args.stdout) {
+        let client = Client::from_args(&args.client)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        return runtime.block_on(put_flow_records(&client, &eni, &records));
+    }
     let stream = format!("{eni}-all");
     let client = Client::from_args(&args.client)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -157,6 +186,41 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(deliver(&client, &args.log_group, &stream, &lines))
+}
+
+/// Records per PutFlowRecords call.
+const FLOW_RECORDS_BATCH: usize = 1000;
+
+/// Sends the records (every VPC field) to the server's flow logs.
+async fn put_flow_records(
+    client: &Client,
+    eni: &str,
+    records: &[FlowRecord],
+) -> anyhow::Result<()> {
+    use flowwatch_model::flow_records::{PutFlowRecordsInput, PutFlowRecordsOutput};
+    let format = flowwatch_engine::flow_logs::full_format();
+    let mut delivered = 0;
+    let mut flow_logs = Vec::new();
+    for batch in records.chunks(FLOW_RECORDS_BATCH) {
+        let input = PutFlowRecordsInput {
+            interface_id: Some(eni.to_owned()),
+            format: Some(format.to_string()),
+            records: Some(batch.iter().map(|r| format.encode(r)).collect()),
+        };
+        let out: PutFlowRecordsOutput = client.call_flowwatch("PutFlowRecords", &input).await?;
+        delivered += out.delivered;
+        flow_logs = out.flow_log_ids;
+    }
+    if flow_logs.is_empty() {
+        eprintln!("warning: no flow log covers {eni}; the records were dropped");
+    } else {
+        eprintln!(
+            "sent {} records of {eni} to flow logs {} ({delivered} deliveries)",
+            records.len(),
+            flow_logs.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Shifts every record so the last one ends now.

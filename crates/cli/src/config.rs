@@ -24,6 +24,7 @@ use serde::Deserialize;
 /// [root]                     # the root access key (default: created in data_dir/root-credentials)
 /// access_key_id = "AKIAEXAMPLE"
 /// secret_access_key = "secret"
+/// inventory = "inventory.toml"  # network interfaces for flow logs (docs/inventory.md)
 ///
 /// [smtp]                     # where email and email-json subscriptions are delivered
 /// host = "127.0.0.1"
@@ -53,6 +54,7 @@ pub(crate) struct FileConfig {
     pub(crate) public_url: Option<String>,
     pub(crate) alarm_evaluation_secs: Option<u64>,
     pub(crate) sns_auto_confirm: Option<bool>,
+    pub(crate) inventory: Option<PathBuf>,
     pub(crate) smtp: Option<SmtpFileConfig>,
     pub(crate) s3: Option<S3Config>,
     pub(crate) auth: Option<AuthMode>,
@@ -98,6 +100,20 @@ pub(crate) struct S3Config {
     pub(crate) secret_access_key: Option<String>,
     #[serde(default)]
     pub(crate) allow_http: bool,
+}
+
+/// Reads and checks an inventory file (TOML, `docs/inventory.md`).
+pub(crate) fn load_inventory(
+    path: &Path,
+) -> anyhow::Result<flowwatch_engine::flow_logs::Inventory> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading inventory {}", path.display()))?;
+    let inventory: flowwatch_engine::flow_logs::Inventory =
+        toml::from_str(&text).with_context(|| format!("parsing inventory {}", path.display()))?;
+    inventory
+        .validate()
+        .with_context(|| format!("checking inventory {}", path.display()))?;
+    Ok(inventory)
 }
 
 impl FileConfig {

@@ -3,6 +3,7 @@
 mod capture;
 mod client;
 mod config;
+mod generate;
 mod logs;
 mod root_key;
 mod serve;
@@ -25,6 +26,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Turn traffic (a pcap/pcapng file, NetFlow/IPFIX from routers) into VPC flow-log records.
     Capture(capture::CaptureArgs),
+    /// Generate realistic synthetic VPC flow logs (seeded, deterministic) into a server or a file.
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Capture(args) => capture::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }

@@ -45,6 +45,9 @@ pub(crate) struct ServeArgs {
     /// The root user's secret access key.
     #[arg(long, env = "FLOWWATCH_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
     root_secret_access_key: Option<String>,
+    /// Network interfaces flow logs cover (TOML, see docs/inventory.md).
+    #[arg(long, env = "FLOWWATCH_INVENTORY")]
+    inventory: Option<PathBuf>,
     /// Log filter, e.g. `info` or `flowwatch=debug`.
     #[arg(long, env = "FLOWWATCH_LOG", default_value = "info")]
     log: String,
@@ -105,6 +108,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         pair => pair,
     };
     config.auth.root = Some(crate::root_key::resolve(&data_dir, given)?);
+    if let Some(path) = args.inventory.as_ref().or(file.inventory.as_ref()) {
+        config.inventory = Some(std::sync::Arc::new(crate::config::load_inventory(path)?));
+    }
     let smtp = &mut config.notifier.smtp;
     if let Some(f) = &file.smtp {
         if let Some(h) = &f.host {

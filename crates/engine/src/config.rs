@@ -23,6 +23,9 @@ pub struct EngineConfig {
     pub sns_auto_confirm: bool,
     /// How often every alarm is evaluated (CloudWatch: every minute).
     pub alarm_evaluation_interval: Duration,
+    /// The network interfaces flow logs on VPCs and subnets cover; without one, CreateFlowLogs
+    /// takes any well-formed resource id and only interface flow logs match records.
+    pub inventory: Option<Arc<crate::flow_logs::Inventory>>,
     /// Request authentication (SigV4 verification, the root credentials).
     pub auth: AuthConfig,
 }
@@ -54,6 +57,7 @@ impl EngineConfig {
             notifier: NotifierConfig::default(),
             sns_auto_confirm: false,
             alarm_evaluation_interval: Duration::from_secs(60),
+            inventory: None,
             auth: AuthConfig::default(),
         }
     }

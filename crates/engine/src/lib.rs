@@ -20,6 +20,7 @@ pub mod auth;
 pub mod cloudwatch;
 mod config;
 mod error;
+pub mod flow_logs;
 pub mod logs;
 pub mod metric_data;
 mod metric_math;
@@ -54,6 +55,8 @@ pub struct Engine {
     metric_filters: Arc<MetricFilterObserver>,
     /// Alarms, SNS topics and the notifier.
     monitoring: Arc<Monitoring>,
+    /// VPC flow logs (EC2 resources).
+    flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -73,12 +76,14 @@ impl Engine {
             notifier: Notifier::new(config.notifier.clone(), clock.clone())?,
             failed_deliveries: Default::default(),
         });
+        let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
         let engine = Self {
             storage,
             clock,
             config: Arc::new(config),
             metric_filters,
             monitoring,
+            flow_logs,
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {

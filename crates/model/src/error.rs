@@ -67,6 +67,25 @@ pub enum ErrorCode {
     InvalidInput,
     /// IAM's quota errors (query code `LimitExceeded`, 409).
     IamLimitExceeded,
+    // EC2 (ec2Query).
+    /// DryRun=true on a request that would have succeeded: 412.
+    DryRunOperation,
+    /// A flow-log id that names no flow log (`InvalidFlowLogId.NotFound`).
+    InvalidFlowLogIdNotFound,
+    /// A flow log with the same configuration exists.
+    FlowLogAlreadyExists,
+    /// More flow logs on one resource than the quota allows.
+    FlowLogsLimitExceeded,
+    /// A ClientToken reused with different parameters.
+    IdempotentParameterMismatch,
+    /// A request flowwatch understands but does not serve (Transit Gateway flow logs, Firehose).
+    UnsupportedOperation,
+    /// `InvalidVpcID.NotFound`: a VPC the inventory does not list.
+    InvalidVpcIdNotFound,
+    /// `InvalidSubnetID.NotFound`.
+    InvalidSubnetIdNotFound,
+    /// `InvalidNetworkInterfaceID.NotFound`.
+    InvalidNetworkInterfaceIdNotFound,
 }
 
 impl ErrorCode {
@@ -118,6 +137,15 @@ impl ErrorCode {
             Self::MalformedPolicyDocument => "MalformedPolicyDocument",
             Self::InvalidInput => "InvalidInput",
             Self::IamLimitExceeded => "LimitExceeded",
+            Self::DryRunOperation => "DryRunOperation",
+            Self::InvalidFlowLogIdNotFound => "InvalidFlowLogId.NotFound",
+            Self::FlowLogAlreadyExists => "FlowLogAlreadyExists",
+            Self::FlowLogsLimitExceeded => "FlowLogsLimitExceeded",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            Self::UnsupportedOperation => "UnsupportedOperation",
+            Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
+            Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
+            Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
         }
     }
 
@@ -151,6 +179,7 @@ impl ErrorCode {
             Self::ResourceNotFound | Self::NotFound | Self::NoSuchEntity => 404,
             Self::EntityAlreadyExists | Self::DeleteConflict | Self::IamLimitExceeded => 409,
             Self::RequestEntityTooLargeException => 413,
+            Self::DryRunOperation => 412,
             Self::Throttled => 429,
             Self::ServiceUnavailableException
             | Self::InternalFailure

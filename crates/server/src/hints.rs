@@ -20,6 +20,7 @@
 //! map member. Scoped entries win over unscoped ones; a member in no entry is [`Kind::Plain`].
 
 pub(crate) mod cloudwatch;
+pub(crate) mod ec2;
 pub(crate) mod sns;
 
 /// How a member's value is put on a wire that needs more than JSON says.
@@ -129,7 +130,7 @@ mod tests {
 
     #[test]
     fn every_table_is_unambiguous() {
-        for table in [cloudwatch::HINTS, sns::HINTS] {
+        for table in [cloudwatch::HINTS, sns::HINTS, ec2::HINTS] {
             for (i, a) in table.0.iter().enumerate() {
                 for b in &table.0[i + 1..] {
                     assert!(

@@ -28,7 +28,9 @@
 mod auth;
 mod cbor;
 mod cloudwatch;
+mod ec2;
 mod encoding;
+mod flowwatch;
 mod hints;
 mod json;
 mod logs;

@@ -135,13 +135,39 @@ pub(crate) static SNS: Service = Service {
     ],
 };
 
-// EC2 is registered the same way: `version: "2016-11-15"`,
-// `xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/"`, `dialect: Dialect::Ec2`, a `hints::ec2`
-// table (its lists are `X.N` on input and `<item>` on output; the member names in its JSON are
-// the ones its XML uses).
+/// EC2 (ec2Query only): the flow-log operations.
+pub(crate) static EC2: Service = Service {
+    name: "ec2",
+    dispatch: |engine, caller, op, body| Box::pin(crate::ec2::dispatch(engine, caller, op, body)),
+    json: None,
+    cbor: None,
+    query: Some(QueryBinding {
+        version: "2016-11-15",
+        xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/",
+        dialect: Dialect::Ec2,
+    }),
+    hints: hints::ec2::HINTS,
+    no_output: &[],
+};
+
+/// flowwatch's own operations for capture processes (PutFlowRecords).
+pub(crate) static FLOWWATCH: Service = Service {
+    name: "flowwatch",
+    dispatch: |engine, caller, op, body| {
+        Box::pin(crate::flowwatch::dispatch(engine, caller, op, body))
+    },
+    json: Some(JsonBinding {
+        target_prefix: crate::flowwatch::TARGET_PREFIX,
+        flavor: json::LOGS,
+    }),
+    cbor: None,
+    query: None,
+    hints: Hints(&[]),
+    no_output: &[],
+};
 
 /// Every service, in routing order.
-pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS];
+pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2, &FLOWWATCH];
 
 /// The service whose awsJson target prefix starts `target`, and the operation after it.
 pub(crate) fn by_json_target(target: &str) -> Option<(&'static Service, &str)> {
@@ -211,6 +237,7 @@ mod tests {
             Some("monitoring")
         );
         assert!(by_query_version("2011-01-01").is_none());
+        assert_eq!(by_query_version("2016-11-15").map(|s| s.name), Some("ec2"));
         assert_eq!(query_binding(None).version, "2010-08-01");
     }
 }

@@ -28,7 +28,7 @@ fn tcp_frame(
     out
 }
 
-fn write_pcap(path: &std::path::Path) {
+pub(crate) fn write_pcap(path: &std::path::Path) {
     let file = std::fs::File::create(path).expect("pcap file");
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
@@ -301,4 +301,116 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
     let https = fields.iter().find(|f| f[6] == "443").expect("https record");
     assert_eq!((https[8], https[9]), ("5", "900"));
     assert_eq!(ssh[12], "ACCEPT");
+}
+
+#[test]
+fn generate_delivers_synthetic_flow_logs_per_interface() {
+    let server = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "generate",
+            "--count",
+            "300",
+            "--interfaces",
+            "3",
+            "--seed",
+            "9",
+        ])
+        .args(["--log-group", "synthetic"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .output()
+        .expect("flowwatch generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams = server.aws_ok(&[
+        "logs",
+        "describe-log-streams",
+        "--log-group-name",
+        "synthetic",
+    ]);
+    let names: Vec<&str> = streams["logStreams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .map(|s| s["logStreamName"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("eni-") && n.ends_with("-all"))
+    );
+    // Every record is there, and the scanners' rejected SSH attempts are findable.
+    let all = server.aws_ok(&["logs", "filter-log-events", "--log-group-name", "synthetic"]);
+    assert_eq!(all["events"].as_array().map(Vec::len), Some(300));
+    let ssh = server.aws_ok(&[
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "synthetic",
+        "--filter-pattern",
+        "[version, account, eni, source, destination, srcport, destport=\"22\", protocol=\"6\", packets, bytes, windowstart, windowend, action=\"REJECT\", flowlogstatus]",
+    ]);
+    assert!(!ssh["events"].as_array().expect("events").is_empty());
+}
+
+#[test]
+fn security_group_rules_decide_accept_and_reject() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pcap = tmp.path().join("trace.pcap");
+    write_pcap(&pcap);
+    let rules = tmp.path().join("sg.toml");
+    std::fs::write(
+        &rules,
+        "[[inbound]]\nprotocol = \"tcp\"\nports = \"443\"\n\n[[inbound]]\nprotocol = \"tcp\"\nports = \"22\"\nsource = \"10.0.0.0/16\"\n",
+    )
+    .expect("rules file");
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "capture",
+            "--stdout",
+            "--interval",
+            "60",
+            "--local-addr",
+            "10.0.1.5",
+        ])
+        .args(["--eni", "eni-0a1b2c3d4e5f67890", "--rules"])
+        .arg(&rules)
+        .arg("--pcap")
+        .arg(&pcap)
+        .output()
+        .expect("flowwatch capture");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(' ').collect()).collect();
+    // SSH from the internet is not allowed in: five REJECT records.
+    let ssh: Vec<&Vec<&str>> = lines.iter().filter(|f| f[6] == "22").collect();
+    assert_eq!(ssh.len(), 5, "{stdout}");
+    assert!(ssh.iter().all(|f| f[12] == "REJECT"), "{stdout}");
+    // Outbound HTTPS is allowed (a new group allows all outbound).
+    let https: Vec<&Vec<&str>> = lines.iter().filter(|f| f[6] == "443").collect();
+    assert!(
+        !https.is_empty() && https.iter().all(|f| f[12] == "ACCEPT"),
+        "{stdout}"
+    );
+
+    // A bad rules file is an error that names the problem.
+    std::fs::write(&rules, "[[inbound]]\nprotocol = \"tcpp\"\n").expect("rules file");
+    let bad = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--stdout", "--local-addr", "10.0.1.5", "--rules"])
+        .arg(&rules)
+        .arg("--pcap")
+        .arg(&pcap)
+        .output()
+        .expect("flowwatch capture");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("protocol \"tcpp\""));
 }

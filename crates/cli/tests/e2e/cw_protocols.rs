@@ -109,7 +109,8 @@ pub(super) fn texts(xml: &str, path: &str) -> Vec<String> {
             }
             Event::GeneralRef(r) => {
                 if let Some(c) = current.as_mut() {
-                    let named = match r.as_ref() {
+                    let name: &[u8] = &r;
+                    let named = match name {
                         b"amp" => Some('&'),
                         b"lt" => Some('<'),
                         b"gt" => Some('>'),

@@ -12,6 +12,7 @@ mod client;
 mod crash;
 mod cw_protocols;
 mod filter;
+mod flow_logs;
 mod groups;
 mod hostile;
 mod metric_filters;

@@ -152,7 +152,7 @@ impl Server {
 
 /// The `flowwatch` binary under test: `FLOWWATCH_BIN` when set (an installed build, or a copy
 /// taken when several worktrees share one target directory), else the one cargo built.
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     std::env::var_os("FLOWWATCH_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_flowwatch")))
