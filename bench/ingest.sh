@@ -84,7 +84,8 @@ echo "== building release binaries (cargo build --release -p flowwatch-cli -p fl
 
 echo "== flowwatch: $CLIENTS clients, ${DURATION}s, ${EVENT_BYTES}-byte events, fsync on" >&2
 PORT="$(free_port)"
-"$BIN/flowwatch" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log warn >"$WORK/flowwatch.log" 2>&1 &
+# --auth off: ingest-bench sends a fixed, unverifiable signature (docs/benchmarks.md).
+"$BIN/flowwatch" serve --auth off --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log warn >"$WORK/flowwatch.log" 2>&1 &
 SERVER_PID=$!
 wait_port "$PORT" 60
 run_bench flowwatch "$PORT" --duration "$DURATION"

@@ -12,6 +12,7 @@ use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, 
 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
+use crate::rules::{SecurityGroup, Verdicts};
 
 /// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
 /// of one-minute windows).
@@ -185,6 +186,9 @@ pub struct FlowTable {
     /// Start of the oldest window not yet closed; `None` before the first packet or advance.
     open_from: Option<u64>,
     stats: Stats,
+    /// Per interface, the security group deciding ACCEPT/REJECT of decoded frames (`None`:
+    /// every frame is ACCEPT).
+    verdicts: Vec<Option<Verdicts>>,
 }
 
 impl FlowTable {
@@ -194,6 +198,7 @@ impl FlowTable {
             return Err(CaptureError::ZeroMaxFlows);
         }
         Ok(Self {
+            verdicts: vec![None; interfaces.len()],
             config,
             interfaces,
             windows: BTreeMap::new(),
@@ -201,6 +206,14 @@ impl FlowTable {
             open_from: None,
             stats: Stats::default(),
         })
+    }
+
+    /// Judges the frames of interface `iface` by a security group's rules (an evaluation, not an
+    /// observed verdict: see [`crate::rules`]); the interface's `local_addrs` give direction.
+    pub fn set_rules(&mut self, iface: usize, group: SecurityGroup) -> Result<()> {
+        self.check(iface)?;
+        self.verdicts[iface] = Some(Verdicts::new(group));
+        Ok(())
     }
 
     pub fn stats(&self) -> &Stats {
@@ -232,7 +245,13 @@ impl FlowTable {
         self.check(iface)?;
         self.stats.frames += 1;
         match packet::decode(link, ts, frame) {
-            Ok(info) => self.observe(iface, &info, Action::Accept),
+            Ok(info) => {
+                let local = &self.interfaces[iface].local_addrs;
+                let action = self.verdicts[iface]
+                    .as_mut()
+                    .map_or(Action::Accept, |v| v.verdict(local, &info));
+                self.observe(iface, &info, action)
+            }
             Err(Skipped::NotIp) => {
                 self.stats.not_ip += 1;
                 Ok(())
@@ -253,22 +272,41 @@ impl FlowTable {
     /// Counts one IP packet of interface `iface` with the verdict `action` (ACCEPT unless a
     /// firewall said otherwise).
     pub fn observe(&mut self, iface: usize, pkt: &PacketInfo, action: Action) -> Result<()> {
+        self.observe_flow(iface, pkt, 1, pkt.ts.secs, action)
+    }
+
+    /// Counts a flow someone else already aggregated (a NetFlow or IPFIX record): `packets`
+    /// packets of `pkt`'s 5-tuple totalling `pkt.bytes` bytes, seen from `pkt.ts` to `end_secs`.
+    /// It lands in the window of its start, as a packet would.
+    pub fn observe_flow(
+        &mut self,
+        iface: usize,
+        pkt: &PacketInfo,
+        packets: u64,
+        end_secs: u64,
+        action: Action,
+    ) -> Result<()> {
         self.check(iface)?;
-        if self.config.exclude_unlogged && not_logged(pkt) {
-            self.stats.not_logged += 1;
+        if packets == 0 {
             return Ok(());
         }
-        self.stats.packets += 1;
+        if self.config.exclude_unlogged && not_logged(pkt) {
+            self.stats.not_logged += packets;
+            return Ok(());
+        }
+        self.stats.packets += packets;
         self.stats.bytes += pkt.bytes;
         let interval = self.config.interval;
         let mut secs = pkt.ts.secs;
+        let mut end = end_secs.max(secs);
         let mut window = interval.window_of(secs);
         match self.open_from {
             Some(open) if window < open => {
                 // Received after its window closed: AWS records packets when received.
-                self.stats.late += 1;
+                self.stats.late += packets;
                 window = open;
                 secs = open;
+                end = end.max(open);
             }
             Some(_) => {}
             None => self.open_from = Some(window),
@@ -285,32 +323,32 @@ impl FlowTable {
         let w = self.windows.entry(window).or_default();
         if let Some(&i) = w.index.get(&key) {
             let flow = &mut w.flows[i];
-            flow.packets += 1;
+            flow.packets += packets;
             flow.bytes += pkt.bytes;
             flow.start = flow.start.min(secs);
-            flow.end = flow.end.max(secs);
+            flow.end = flow.end.max(end);
             flow.tcp_flags = flow.tcp_flags.zip(pkt.tcp_flags).map(|(a, b)| a | b);
             return Ok(());
         }
         if self.flows >= self.config.max_flows {
-            self.stats.dropped_packets += 1;
+            self.stats.dropped_packets += packets;
             self.stats.dropped_bytes += pkt.bytes;
-            let span = w.skipped.entry(iface).or_insert(SkipSpan {
-                start: secs,
-                end: secs,
-            });
+            let span = w
+                .skipped
+                .entry(iface)
+                .or_insert(SkipSpan { start: secs, end });
             span.start = span.start.min(secs);
-            span.end = span.end.max(secs);
+            span.end = span.end.max(end);
             return Ok(());
         }
         self.flows += 1;
         w.index.insert(key, w.flows.len());
         w.flows.push(Flow {
             key,
-            packets: 1,
+            packets,
             bytes: pkt.bytes,
             start: secs,
-            end: secs,
+            end,
             tcp_flags: pkt.tcp_flags,
             flow_type: pkt.flow_type,
         });

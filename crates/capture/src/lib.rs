@@ -11,6 +11,8 @@
 //!   `flow-direction`, `pkt-srcaddr`/`pkt-dstaddr`, `type`, NODATA and SKIPDATA records.
 //! - [`read_capture`] / [`read_capture_file`]: pcap and pcapng files (detected by magic) through
 //!   a table, with [`Progress`] callbacks.
+//! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
+//!   [`FlowTable::observe_flow`] counts like packets.
 //!
 //! ## Invariants
 //!
@@ -59,8 +61,10 @@
 mod error;
 mod flow_table;
 mod identity;
+pub mod netflow;
 pub mod packet;
 mod pcap_file;
+pub mod rules;
 
 pub use error::{CaptureError, Result};
 pub use flow_table::{
@@ -69,3 +73,4 @@ pub use flow_table::{
 pub use identity::derive_eni;
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
 pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};
+pub use rules::{RulesError, SecurityGroup};

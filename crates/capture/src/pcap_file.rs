@@ -25,6 +25,7 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 use crate::error::{CaptureError, Result};
 use crate::flow_table::{AggregationInterval, FlowTable, Interface, Stats, TableConfig};
 use crate::packet::{LinkType, Timestamp};
+use crate::rules::SecurityGroup;
 
 /// How often [`Progress`] is reported, in bytes read.
 const PROGRESS_STEP: u64 = 1 << 20;
@@ -47,6 +48,8 @@ pub struct Options {
     pub version: u8,
     /// See [`TableConfig::exclude_unlogged`].
     pub exclude_unlogged: bool,
+    /// Security-group rules deciding ACCEPT/REJECT (needs `local_addrs`); `None`: all ACCEPT.
+    pub rules: Option<SecurityGroup>,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
             max_flows: table.max_flows,
             version: table.version,
             exclude_unlogged: table.exclude_unlogged,
+            rules: None,
         }
     }
 
@@ -80,7 +84,11 @@ impl Options {
             local_addrs: self.local_addrs.clone(),
             nodata: self.nodata,
         };
-        FlowTable::new(config, vec![interface])
+        let mut table = FlowTable::new(config, vec![interface])?;
+        if let Some(group) = &self.rules {
+            table.set_rules(0, group.clone())?;
+        }
+        Ok(table)
     }
 }
 

@@ -1,6 +1,9 @@
 //! `flowwatch capture`: traffic to VPC flow-log records, delivered to a log group like AWS
 //! delivers them (one stream per interface, `<eni>-all`, one event per record whose timestamp
-//! is the record's start).
+//! is the record's start). Sources: a pcap/pcapng file, or NetFlow v5/v9/IPFIX from routers
+//! ([`netflow`]).
+
+mod netflow;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -19,13 +22,22 @@ use crate::logs::api::{InputLogEvent, PutLogEvents, PutLogEventsOutput};
 use crate::logs::put::create;
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["pcap", "netflow"]))]
 pub(crate) struct CaptureArgs {
     #[command(flatten)]
     client: ClientArgs,
     /// A pcap or pcapng capture file (tcpdump -w, Wireshark).
     #[arg(long, value_name = "FILE")]
-    pcap: PathBuf,
-    /// Interface id of the records; default: derived from this host and the file name.
+    pcap: Option<PathBuf>,
+    /// Collect NetFlow v5/v9 and IPFIX on this UDP address (e.g. 0.0.0.0:2055) until
+    /// interrupted; each exporter's input interface becomes an ENI (derived from the exporter
+    /// address and ifIndex).
+    #[arg(long, value_name = "ADDR")]
+    netflow: Option<std::net::SocketAddr>,
+    /// Write the records to standard output (in --log-format) instead of delivering them.
+    #[arg(long)]
+    stdout: bool,
+    /// Interface id of the records (pcap); default: derived from this host and the file name.
     #[arg(long)]
     eni: Option<String>,
     /// Account id of the records.
@@ -43,6 +55,11 @@ pub(crate) struct CaptureArgs {
     /// This host's addresses (primary first), for flow-direction and srcaddr/dstaddr.
     #[arg(long = "local-addr")]
     local_addrs: Vec<IpAddr>,
+    /// Security-group rules (TOML, see docs/capture.md) deciding ACCEPT or REJECT of the
+    /// capture's packets: an evaluation of the rules, not an observed verdict. Needs
+    /// --local-addr to tell inbound from outbound.
+    #[arg(long, value_name = "FILE", requires = "local_addrs")]
+    rules: Option<PathBuf>,
     /// Shift record times so the capture ends now (CloudWatch Logs rejects events older than
     /// 14 days, so old captures need this to be delivered).
     #[arg(long)]
@@ -50,6 +67,10 @@ pub(crate) struct CaptureArgs {
     /// Print the records instead of delivering them.
     #[arg(long)]
     dry_run: bool,
+    /// Send the records to the server's flow logs (PutFlowRecords: each flow log covering the
+    /// interface keeps, formats and delivers them) instead of to --log-group.
+    #[arg(long, conflicts_with_all = ["log_group", "log_format", "netflow"])]
+    flow_logs: bool,
 }
 
 /// Runs `flowwatch capture`.
@@ -58,10 +79,27 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         Some(f) => LogFormat::parse(f).with_context(|| format!("invalid --log-format {f:?}"))?,
         None => LogFormat::default(),
     };
+    let interval = AggregationInterval::from_secs(args.interval)
+        .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
+    if let Some(addr) = args.netflow {
+        let sink = if args.stdout || args.dry_run {
+            netflow::Sink::Stdout
+        } else {
+            netflow::Sink::Server {
+                client: Client::from_args(&args.client)?,
+                group: args.log_group.clone(),
+            }
+        };
+        let account = Token::new(&args.account)
+            .with_context(|| format!("invalid --account {:?}", args.account))?;
+        return netflow::run(addr, interval, account, format, sink);
+    }
+    let Some(pcap) = args.pcap.clone() else {
+        anyhow::bail!("give --pcap FILE or --netflow ADDR");
+    };
     let eni = args.eni.clone().unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-        let name = args
-            .pcap
+        let name = pcap
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -72,10 +110,21 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         Token::new(&args.account)
             .with_context(|| format!("invalid --account {:?}", args.account))?,
     );
-    options.interval = AggregationInterval::from_secs(args.interval)
-        .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
+    options.interval = interval;
     options.local_addrs = args.local_addrs.clone();
-    options.version = format.version();
+    if let Some(path) = &args.rules {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the rules file {}", path.display()))?;
+        options.rules = Some(
+            flowwatch_capture::SecurityGroup::parse(&text)
+                .with_context(|| format!("in {}", path.display()))?,
+        );
+    }
+    options.version = if args.flow_logs {
+        flowwatch_engine::flow_logs::full_format().version()
+    } else {
+        format.version()
+    };
 
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -84,15 +133,15 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_message(args.pcap.display().to_string());
+    bar.set_message(pcap.display().to_string());
     let mut on_progress = |p: Progress| {
         if let Some(total) = p.total {
             bar.set_length(total);
         }
         bar.set_position(p.bytes_read);
     };
-    let capture = read_capture_file(&args.pcap, &options, &mut on_progress)
-        .with_context(|| format!("reading {}", args.pcap.display()))?;
+    let capture = read_capture_file(&pcap, &options, &mut on_progress)
+        .with_context(|| format!("reading {}", pcap.display()))?;
     bar.finish_and_clear();
     let mut records = capture.records;
     records.sort_by_key(|r| r.start.unwrap_or(0));
@@ -102,7 +151,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let stats = &capture.stats;
     eprintln!(
         "{}: {} frames, {} packets, {} bytes -> {} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped)",
-        args.pcap.display(),
+        pcap.display(),
         stats.frames,
         stats.packets,
         stats.bytes,
@@ -116,11 +165,19 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .iter()
         .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
         .collect();
-    if args.dry_run {
+    if args.dry_run || args.stdout {
         for (_, line) in &lines {
             println!("{line}");
         }
         return Ok(());
+    }
+    if args.flow_logs && !(args.dry_run || args.stdout) {
+        let client = Client::from_args(&args.client)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        return runtime.block_on(put_flow_records(&client, &eni, &records));
     }
     let stream = format!("{eni}-all");
     let client = Client::from_args(&args.client)?;
@@ -129,6 +186,41 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(deliver(&client, &args.log_group, &stream, &lines))
+}
+
+/// Records per PutFlowRecords call.
+const FLOW_RECORDS_BATCH: usize = 1000;
+
+/// Sends the records (every VPC field) to the server's flow logs.
+async fn put_flow_records(
+    client: &Client,
+    eni: &str,
+    records: &[FlowRecord],
+) -> anyhow::Result<()> {
+    use flowwatch_model::flow_records::{PutFlowRecordsInput, PutFlowRecordsOutput};
+    let format = flowwatch_engine::flow_logs::full_format();
+    let mut delivered = 0;
+    let mut flow_logs = Vec::new();
+    for batch in records.chunks(FLOW_RECORDS_BATCH) {
+        let input = PutFlowRecordsInput {
+            interface_id: Some(eni.to_owned()),
+            format: Some(format.to_string()),
+            records: Some(batch.iter().map(|r| format.encode(r)).collect()),
+        };
+        let out: PutFlowRecordsOutput = client.call_flowwatch("PutFlowRecords", &input).await?;
+        delivered += out.delivered;
+        flow_logs = out.flow_log_ids;
+    }
+    if flow_logs.is_empty() {
+        eprintln!("warning: no flow log covers {eni}; the records were dropped");
+    } else {
+        eprintln!(
+            "sent {} records of {eni} to flow logs {} ({delivered} deliveries)",
+            records.len(),
+            flow_logs.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Shifts every record so the last one ends now.
@@ -147,7 +239,7 @@ fn rebase(records: &mut [FlowRecord]) {
 }
 
 /// Puts the lines (sorted by time) in batches within PutLogEvents' limits.
-async fn deliver(
+pub(crate) async fn deliver(
     client: &Client,
     group: &str,
     stream: &str,

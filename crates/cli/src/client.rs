@@ -106,7 +106,14 @@ impl Client {
             operation: operation.to_owned(),
             reason: e.to_string(),
         })?;
-        let bytes = self.send(operation, body).await?;
+        let bytes = self
+            .send(
+                &format!("{TARGET_PREFIX}{operation}"),
+                sign::LOGS,
+                operation,
+                body,
+            )
+            .await?;
         // Operations without output answer with an empty body; treat it as `{}`.
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
@@ -119,15 +126,47 @@ impl Client {
         })
     }
 
-    /// Sends one signed request and returns the body of a 2xx answer.
-    async fn send(&self, operation: &str, body: Vec<u8>) -> Result<bytes::Bytes, ClientError> {
-        let target = format!("{TARGET_PREFIX}{operation}");
-        let headers = [
-            ("content-type", CONTENT_TYPE),
-            ("x-amz-target", target.as_str()),
-        ];
+    /// Calls flowwatch's own operation `operation` (`X-Amz-Target: Flowwatch_20261123.<Op>`).
+    pub(crate) async fn call_flowwatch<Req, Resp>(
+        &self,
+        operation: &str,
+        request: &Req,
+    ) -> Result<Resp, ClientError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode {
+            operation: operation.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let bytes = self
+            .send(
+                &format!("Flowwatch_20261123.{operation}"),
+                sign::FLOWWATCH,
+                operation,
+                body,
+            )
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            operation: operation.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Sends one signed request with `X-Amz-Target: target` and returns the body of a 2xx
+    /// answer.
+    async fn send(
+        &self,
+        target: &str,
+        service: &str,
+        operation: &str,
+        body: Vec<u8>,
+    ) -> Result<bytes::Bytes, ClientError> {
+        let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", target)];
         let signed = sign::sign_request(
             &self.credentials,
+            service,
             &self.region,
             &self.endpoint,
             &headers,

@@ -19,6 +19,12 @@ use serde::Deserialize;
 /// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
+/// auth = "on"                # "off": accept any well-formed signature as the root (development)
+///
+/// [root]                     # the root access key (default: created in data_dir/root-credentials)
+/// access_key_id = "AKIAEXAMPLE"
+/// secret_access_key = "secret"
+/// inventory = "inventory.toml"  # network interfaces for flow logs (docs/inventory.md)
 ///
 /// [smtp]                     # where email and email-json subscriptions are delivered
 /// host = "127.0.0.1"
@@ -48,8 +54,27 @@ pub(crate) struct FileConfig {
     pub(crate) public_url: Option<String>,
     pub(crate) alarm_evaluation_secs: Option<u64>,
     pub(crate) sns_auto_confirm: Option<bool>,
+    pub(crate) inventory: Option<PathBuf>,
     pub(crate) smtp: Option<SmtpFileConfig>,
     pub(crate) s3: Option<S3Config>,
+    pub(crate) auth: Option<AuthMode>,
+    pub(crate) root: Option<RootFileConfig>,
+}
+
+/// Whether requests' signatures are verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AuthMode {
+    On,
+    Off,
+}
+
+/// The root access key in the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RootFileConfig {
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +100,20 @@ pub(crate) struct S3Config {
     pub(crate) secret_access_key: Option<String>,
     #[serde(default)]
     pub(crate) allow_http: bool,
+}
+
+/// Reads and checks an inventory file (TOML, `docs/inventory.md`).
+pub(crate) fn load_inventory(
+    path: &Path,
+) -> anyhow::Result<flowwatch_engine::flow_logs::Inventory> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading inventory {}", path.display()))?;
+    let inventory: flowwatch_engine::flow_logs::Inventory =
+        toml::from_str(&text).with_context(|| format!("parsing inventory {}", path.display()))?;
+    inventory
+        .validate()
+        .with_context(|| format!("checking inventory {}", path.display()))?;
+    Ok(inventory)
 }
 
 impl FileConfig {

@@ -3,8 +3,10 @@
 mod capture;
 mod client;
 mod config;
+mod generate;
 mod logs;
 mod query;
+mod root_key;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -23,10 +25,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// CloudWatch Logs client commands: list groups and streams, tail and put events.
     Logs(logs::LogsArgs),
-    /// Turn captured traffic (pcap/pcapng) into VPC flow-log records in a log group.
+    /// Turn traffic (a pcap/pcapng file, NetFlow/IPFIX from routers) into VPC flow-log records.
     Capture(capture::CaptureArgs),
     /// Run a Logs Insights (or SQL) query on a server and print the rows.
     Query(query::QueryArgs),
+    /// Generate realistic synthetic VPC flow logs (seeded, deterministic) into a server or a file.
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         Command::Logs(args) => logs::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Query(args) => query::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }

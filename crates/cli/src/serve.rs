@@ -9,7 +9,7 @@ use clap::Args;
 use flowwatch_engine::{Engine, EngineConfig};
 use flowwatch_storage::ObjectStoreConfig;
 
-use crate::config::FileConfig;
+use crate::config::{AuthMode, FileConfig};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -34,6 +34,20 @@ pub(crate) struct ServeArgs {
     /// Seconds between two evaluations of every alarm (CloudWatch: 60).
     #[arg(long, env = "FLOWWATCH_ALARM_EVALUATION_SECS")]
     alarm_evaluation_secs: Option<u64>,
+    /// Verify every request's SigV4 signature (`off`: development only, any well-formed
+    /// signature acts as the account root).
+    #[arg(long, env = "FLOWWATCH_AUTH", value_enum)]
+    auth: Option<AuthMode>,
+    /// The root user's access key id (with FLOWWATCH_ROOT_SECRET_ACCESS_KEY; default: created
+    /// on first start in the data directory's `root-credentials`).
+    #[arg(long, env = "FLOWWATCH_ROOT_ACCESS_KEY_ID")]
+    root_access_key_id: Option<String>,
+    /// The root user's secret access key.
+    #[arg(long, env = "FLOWWATCH_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
+    root_secret_access_key: Option<String>,
+    /// Network interfaces flow logs cover (TOML, see docs/inventory.md).
+    #[arg(long, env = "FLOWWATCH_INVENTORY")]
+    inventory: Option<PathBuf>,
     /// Log filter, e.g. `info` or `flowwatch=debug`.
     #[arg(long, env = "FLOWWATCH_LOG", default_value = "info")]
     log: String,
@@ -77,6 +91,26 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         config.alarm_evaluation_interval = Duration::from_secs(secs);
     }
     config.sns_auto_confirm = file.sns_auto_confirm.unwrap_or(false);
+    let auth = args.auth.or(file.auth).unwrap_or(AuthMode::On);
+    config.auth.verify = auth == AuthMode::On;
+    if auth == AuthMode::Off {
+        eprintln!(
+            "flowwatch: WARNING: --auth off: signatures are not verified and every request acts \
+             as the account root. Use only for development, never on a shared network."
+        );
+    }
+    let file_root = file.root.as_ref();
+    let given = match (args.root_access_key_id, args.root_secret_access_key) {
+        (None, None) => (
+            file_root.and_then(|r| r.access_key_id.clone()),
+            file_root.and_then(|r| r.secret_access_key.clone()),
+        ),
+        pair => pair,
+    };
+    config.auth.root = Some(crate::root_key::resolve(&data_dir, given)?);
+    if let Some(path) = args.inventory.as_ref().or(file.inventory.as_ref()) {
+        config.inventory = Some(std::sync::Arc::new(crate::config::load_inventory(path)?));
+    }
     let smtp = &mut config.notifier.smtp;
     if let Some(f) = &file.smtp {
         if let Some(h) = &f.host {
@@ -156,7 +190,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use flowwatch_model::{Clock, SystemClock};
 use flowwatch_monitor::notify::NotifierConfig;
+use flowwatch_security::SecretKey;
 use flowwatch_storage::StorageConfig;
 
 /// How the engine runs.
@@ -25,6 +26,28 @@ pub struct EngineConfig {
     /// Bytes one Logs Insights query may hold: its input table, and separately DataFusion's
     /// operators (sorts, aggregations). A query past it fails.
     pub query_memory_limit: usize,
+    /// The network interfaces flow logs on VPCs and subnets cover; without one, CreateFlowLogs
+    /// takes any well-formed resource id and only interface flow logs match records.
+    pub inventory: Option<Arc<crate::flow_logs::Inventory>>,
+    /// Request authentication (SigV4 verification, the root credentials).
+    pub auth: AuthConfig,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    /// Verify every request's SigV4 signature (`flowwatch serve --auth off` turns it off for
+    /// development: any well-formed signature then acts as the account root).
+    pub verify: bool,
+    /// The account root's access key: always allowed everything.
+    pub root: Option<RootCredentials>,
+}
+
+/// The root user's long-term access key.
+#[derive(Debug, Clone)]
+pub struct RootCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretKey,
 }
 
 impl EngineConfig {
@@ -38,6 +61,8 @@ impl EngineConfig {
             sns_auto_confirm: false,
             alarm_evaluation_interval: Duration::from_secs(60),
             query_memory_limit: 1 << 30,
+            inventory: None,
+            auth: AuthConfig::default(),
         }
     }
 }

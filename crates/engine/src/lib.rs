@@ -16,9 +16,11 @@
 //! ```
 
 pub mod alarms;
+pub mod auth;
 pub mod cloudwatch;
 mod config;
 mod error;
+pub mod flow_logs;
 pub mod logs;
 pub mod metric_data;
 mod metric_math;
@@ -39,7 +41,7 @@ use flowwatch_storage::{IngestObserver, Storage};
 use crate::monitoring::Monitoring;
 use crate::state::Persisted;
 
-pub use config::EngineConfig;
+pub use config::{AuthConfig, EngineConfig, RootCredentials};
 pub use error::{EngineError, storage_error};
 pub(crate) use metric_data::is_internal_group;
 
@@ -55,6 +57,8 @@ pub struct Engine {
     monitoring: Arc<Monitoring>,
     /// Logs Insights queries: status, results, execution slots.
     queries: Arc<logs::queries::QueryRegistry>,
+    /// VPC flow logs (EC2 resources).
+    flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -74,6 +78,7 @@ impl Engine {
             notifier: Notifier::new(config.notifier.clone(), clock.clone())?,
             failed_deliveries: Default::default(),
         });
+        let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
         let engine = Self {
             storage,
             clock,
@@ -83,6 +88,7 @@ impl Engine {
             queries: Arc::new(logs::queries::QueryRegistry::new(
                 logs::queries::MAX_RUNNING,
             )),
+            flow_logs,
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {

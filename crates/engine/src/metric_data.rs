@@ -24,6 +24,7 @@ use flowwatch_monitor::{MetricKey, Statistic};
 use flowwatch_storage::{EventRef, NewLogGroup, StorageError, StreamKey};
 
 use crate::cloudwatch::{dimensions, invalid, millis, missing, monitor_error};
+use crate::logs::metric_filters::STANDARD_UNITS;
 use crate::metric_math::{self, Series};
 use crate::{Engine, storage_error, token};
 
@@ -41,36 +42,6 @@ const MAX_DATAPOINTS: usize = 100_800;
 /// PutMetricData accepts timestamps up to two weeks old and two hours ahead.
 const MAX_AGE_MS: i64 = 14 * 24 * 3600 * 1000;
 const MAX_AHEAD_MS: i64 = 2 * 3600 * 1000;
-
-const UNITS: [&str; 27] = [
-    "Seconds",
-    "Microseconds",
-    "Milliseconds",
-    "Bytes",
-    "Kilobytes",
-    "Megabytes",
-    "Gigabytes",
-    "Terabytes",
-    "Bits",
-    "Kilobits",
-    "Megabits",
-    "Gigabits",
-    "Terabits",
-    "Percent",
-    "Count",
-    "Bytes/Second",
-    "Kilobytes/Second",
-    "Megabytes/Second",
-    "Gigabytes/Second",
-    "Terabytes/Second",
-    "Bits/Second",
-    "Kilobits/Second",
-    "Megabits/Second",
-    "Gigabits/Second",
-    "Terabits/Second",
-    "Count/Second",
-    "None",
-];
 
 /// Whether a log group is flowwatch's own (hidden from the Logs API).
 pub(crate) fn is_internal_group(name: &str) -> bool {
@@ -105,7 +76,7 @@ fn record(namespace: &str, i: usize, d: MetricDatum, now: i64) -> ApiResult<Metr
     }
     let dims = dimensions(d.dimensions)?;
     let unit = d.unit.unwrap_or_else(|| "None".to_owned());
-    if !UNITS.contains(&unit.as_str()) {
+    if !STANDARD_UNITS.contains(&unit.as_str()) {
         return Err(invalid(format!(
             "The value {unit} for parameter MetricData.member.{n}.Unit is not valid."
         )));

@@ -24,6 +24,12 @@ pub enum ErrorCode {
     MissingAuthenticationToken,
     IncompleteSignature,
     InvalidSignatureException,
+    /// The request's timestamp is more than five minutes from the server's clock, or a
+    /// presigned request has expired: InvalidSignatureException on the JSON protocols,
+    /// RequestExpired on the query protocols.
+    RequestExpired,
+    /// Temporary credentials past their expiry (query code `ExpiredToken`).
+    ExpiredTokenException,
     RequestEntityTooLargeException,
     InternalFailure,
     // CloudWatch (query-compatible: see `query_code`).
@@ -46,9 +52,40 @@ pub enum ErrorCode {
     Throttled,
     InternalError,
     AuthorizationError,
-    // awsQuery.
+    // The query protocols (awsQuery, ec2Query): the request itself is not an operation call.
+    /// The `Action` parameter names no operation of the service.
     InvalidAction,
+    /// The request has no `Action` parameter.
     MissingAction,
+    /// The form's parameter names do not follow the protocol (`X.member.N`, `X.entry.N.key`).
+    InvalidQueryParameter,
+    // IAM and STS (awsQuery).
+    NoSuchEntity,
+    EntityAlreadyExists,
+    DeleteConflict,
+    MalformedPolicyDocument,
+    InvalidInput,
+    /// IAM's quota errors (query code `LimitExceeded`, 409).
+    IamLimitExceeded,
+    // EC2 (ec2Query).
+    /// DryRun=true on a request that would have succeeded: 412.
+    DryRunOperation,
+    /// A flow-log id that names no flow log (`InvalidFlowLogId.NotFound`).
+    InvalidFlowLogIdNotFound,
+    /// A flow log with the same configuration exists.
+    FlowLogAlreadyExists,
+    /// More flow logs on one resource than the quota allows.
+    FlowLogsLimitExceeded,
+    /// A ClientToken reused with different parameters.
+    IdempotentParameterMismatch,
+    /// A request flowwatch understands but does not serve (Transit Gateway flow logs, Firehose).
+    UnsupportedOperation,
+    /// `InvalidVpcID.NotFound`: a VPC the inventory does not list.
+    InvalidVpcIdNotFound,
+    /// `InvalidSubnetID.NotFound`.
+    InvalidSubnetIdNotFound,
+    /// `InvalidNetworkInterfaceID.NotFound`.
+    InvalidNetworkInterfaceIdNotFound,
 }
 
 impl ErrorCode {
@@ -72,7 +109,8 @@ impl ErrorCode {
             Self::SerializationException => "SerializationException",
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::IncompleteSignature => "IncompleteSignature",
-            Self::InvalidSignatureException => "InvalidSignatureException",
+            Self::InvalidSignatureException | Self::RequestExpired => "InvalidSignatureException",
+            Self::ExpiredTokenException => "ExpiredTokenException",
             Self::RequestEntityTooLargeException => "RequestEntityTooLargeException",
             Self::InternalFailure => "InternalFailure",
             Self::InvalidParameterValueException => "InvalidParameterValueException",
@@ -92,6 +130,22 @@ impl ErrorCode {
             Self::AuthorizationError => "AuthorizationError",
             Self::InvalidAction => "InvalidAction",
             Self::MissingAction => "MissingAction",
+            Self::InvalidQueryParameter => "InvalidQueryParameter",
+            Self::NoSuchEntity => "NoSuchEntity",
+            Self::EntityAlreadyExists => "EntityAlreadyExists",
+            Self::DeleteConflict => "DeleteConflict",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::InvalidInput => "InvalidInput",
+            Self::IamLimitExceeded => "LimitExceeded",
+            Self::DryRunOperation => "DryRunOperation",
+            Self::InvalidFlowLogIdNotFound => "InvalidFlowLogId.NotFound",
+            Self::FlowLogAlreadyExists => "FlowLogAlreadyExists",
+            Self::FlowLogsLimitExceeded => "FlowLogsLimitExceeded",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            Self::UnsupportedOperation => "UnsupportedOperation",
+            Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
+            Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
+            Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
         }
     }
 
@@ -105,6 +159,11 @@ impl ErrorCode {
             Self::InternalServiceFault => "InternalServiceError",
             Self::InvalidFormatFault => "InvalidFormat",
             Self::LimitExceededFault => "LimitExceeded",
+            Self::UnrecognizedClientException => "InvalidClientTokenId",
+            Self::InvalidSignatureException => "SignatureDoesNotMatch",
+            Self::RequestExpired => "RequestExpired",
+            Self::ExpiredTokenException => "ExpiredToken",
+            Self::AccessDeniedException => "AccessDenied",
             other => other.name(),
         }
     }
@@ -117,14 +176,29 @@ impl ErrorCode {
             | Self::AuthorizationError
             | Self::TopicLimitExceeded
             | Self::SubscriptionLimitExceeded => 403,
-            Self::ResourceNotFound | Self::NotFound => 404,
+            Self::ResourceNotFound | Self::NotFound | Self::NoSuchEntity => 404,
+            Self::EntityAlreadyExists | Self::DeleteConflict | Self::IamLimitExceeded => 409,
             Self::RequestEntityTooLargeException => 413,
+            Self::DryRunOperation => 412,
             Self::Throttled => 429,
             Self::ServiceUnavailableException
             | Self::InternalFailure
             | Self::InternalServiceFault
             | Self::InternalError => 500,
             _ => 400,
+        }
+    }
+
+    /// HTTP status for the query protocols (awsQuery, ec2Query), where the authentication and
+    /// authorization errors are 403 (`InvalidClientTokenId`, `SignatureDoesNotMatch`,
+    /// `AccessDenied`, `ExpiredToken`).
+    pub fn query_status(self) -> u16 {
+        match self {
+            Self::UnrecognizedClientException
+            | Self::InvalidSignatureException
+            | Self::ExpiredTokenException
+            | Self::AccessDeniedException => 403,
+            other => other.http_status(),
         }
     }
 

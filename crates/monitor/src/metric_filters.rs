@@ -28,6 +28,7 @@
 //! open minutes), then the store ([`MetricStore::to_bytes`]).
 
 mod compiled;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -36,11 +37,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use flowwatch_model::Scope;
 use flowwatch_model::logs::MetricFilter;
+use flowwatch_pattern::{PatternSet, SetScratch};
 use flowwatch_storage::{DurableBatch, IngestObserver};
 use serde::{Deserialize, Serialize};
 
 pub use compiled::CompiledFilter;
 use compiled::Outcome;
+use state::{FilterState, publish_defaults};
 
 use crate::error::{MonitorError, Result};
 use crate::metric_data::MetricDatumRecord;
@@ -85,17 +88,22 @@ pub struct Counters {
 }
 
 #[derive(Debug)]
-struct FilterState {
-    filter: CompiledFilter,
-    /// Open minutes (of event timestamps) → whether an event matched in it. Only for filters
-    /// with a default value.
-    open: BTreeMap<i64, bool>,
-}
-
-#[derive(Debug)]
 struct Group {
     scope: Scope,
     filters: Vec<FilterState>,
+    /// The filters' patterns, in the same order, matched together.
+    set: PatternSet,
+}
+
+impl Group {
+    fn new(scope: Scope, filters: Vec<FilterState>) -> Self {
+        let set = PatternSet::new(filters.iter().map(|f| f.filter.pattern().clone()).collect());
+        Self {
+            scope,
+            filters,
+            set,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -106,6 +114,8 @@ struct State {
     watermark_ms: i64,
     store: MetricStore,
     counters: Counters,
+    /// Buffers reused by every batch's matching.
+    scratch: SetScratch,
 }
 
 /// Applies the metric filters of every log group to durable batches; owns the metric store the
@@ -151,6 +161,7 @@ impl MetricFilterObserver {
                 watermark_ms: i64::MIN,
                 store,
                 counters: Counters::default(),
+                scratch: SetScratch::default(),
             }),
         }
     }
@@ -188,16 +199,11 @@ impl MetricFilterObserver {
                     .find(|o| o.filter.definition == filter.definition)
                     .map(|o| std::mem::take(&mut o.open))
                     .unwrap_or_default();
-                FilterState { filter, open }
+                FilterState::new(filter, open)
             })
             .collect();
-        st.groups.insert(
-            group_id,
-            Group {
-                scope: scope.clone(),
-                filters,
-            },
-        );
+        st.groups
+            .insert(group_id, Group::new(scope.clone(), filters));
         Ok(())
     }
 
@@ -259,6 +265,8 @@ impl MetricFilterObserver {
         }
     }
 
+    /// Applies the group's filters to a batch, event by event: the group's [`PatternSet`] says
+    /// which filters an event matches, and only those extract values and publish.
     fn apply(&self, st: &mut State, batch: &DurableBatch<'_>) {
         self.advance(st, batch.ingestion_time);
         let State {
@@ -267,6 +275,7 @@ impl MetricFilterObserver {
             store,
             counters,
             watermark_ms,
+            scratch,
         } = st;
         if let Some(scope) = metric_data_groups.get(&batch.key.group_id) {
             for event in batch.events {
@@ -285,42 +294,63 @@ impl MetricFilterObserver {
             }
             return;
         }
-        let Some(group) = groups.get_mut(&batch.key.group_id) else {
+        let Some(Group {
+            scope,
+            filters,
+            set,
+        }) = groups.get_mut(&batch.key.group_id)
+        else {
             return;
         };
         let first_open = watermark_ms.saturating_sub(MINUTE_MS).saturating_add(1);
-        for f in &mut group.filters {
-            if !f.filter.applies_at(batch.ingestion_time) {
-                continue;
+        let max_open = self.config.max_open_minutes;
+        let applies = |f: &FilterState| f.filter.applies_at(batch.ingestion_time);
+        for f in filters.iter_mut() {
+            if f.keys.is_full() {
+                f.keys.clear();
             }
-            for event in batch.events {
-                let outcome = f.filter.apply(&group.scope, event.message);
-                let matched = !matches!(outcome, Outcome::NoMatch);
-                if f.filter.default_value.is_some() {
-                    let minute = minute_of(event.timestamp);
-                    if minute >= first_open {
-                        *f.open.entry(minute).or_insert(false) |= matched;
-                        if f.open.len() > self.config.max_open_minutes
-                            && let Some(oldest) = f.open.pop_first()
-                        {
-                            publish_defaults(store, counters, &f.filter, [oldest]);
+        }
+        let mut last_minute = None;
+        for event in batch.events {
+            let minute = minute_of(event.timestamp);
+            // Every event opens its minute for the filters with a default value; consecutive
+            // events mostly share a minute, so this is done once per run of them.
+            if last_minute != Some(minute) {
+                last_minute = Some(minute);
+                if minute >= first_open {
+                    for f in filters.iter_mut() {
+                        if f.filter.default_value.is_some() && applies(f) {
+                            f.open_minute(minute, false, max_open, store, counters);
                         }
                     }
                 }
-                match outcome {
-                    Outcome::NoMatch => {}
+            }
+            set.matching(event.message, scratch);
+            let found: &SetScratch = scratch;
+            for &i in found.matched() {
+                let f = &mut filters[i];
+                if !applies(f) {
+                    continue;
+                }
+                if f.filter.default_value.is_some() && minute >= first_open {
+                    f.open_minute(minute, true, max_open, store, counters);
+                }
+                let matched = set.matched_event(i, event.message, found);
+                match f.filter.evaluate(scope, &matched, &mut f.keys) {
                     Outcome::NonNumeric => counters.non_numeric += 1,
                     Outcome::Unresolved => counters.unresolved_dimensions += 1,
-                    Outcome::Publish(key, value) => {
-                        let key = key.as_ref().or(f.filter.fixed_key.as_ref());
-                        let Some(key) = key else { continue };
-                        match store.put(key, event.timestamp, value, 1.0, &f.filter.unit) {
+                    Outcome::Publish(slot, value) => f.pending.push((slot, event.timestamp, value)),
+                    Outcome::PublishKey(key, value) => {
+                        match store.put(&key, event.timestamp, value, 1.0, &f.filter.unit) {
                             Ok(()) => counters.published += 1,
                             Err(_) => counters.refused += 1,
                         }
                     }
                 }
             }
+        }
+        for f in filters.iter_mut() {
+            f.publish_pending(store, counters);
         }
     }
 
@@ -382,12 +412,12 @@ impl MetricFilterObserver {
             };
             let mut filters = Vec::new();
             for f in g.filters {
-                filters.push(FilterState {
-                    filter: CompiledFilter::compile(&scope, f.definition)?,
-                    open: f.open.into_iter().collect(),
-                });
+                filters.push(FilterState::new(
+                    CompiledFilter::compile(&scope, f.definition)?,
+                    f.open.into_iter().collect(),
+                ));
             }
-            groups.insert(g.group_id, Group { scope, filters });
+            groups.insert(g.group_id, Group::new(scope, filters));
         }
         let metric_data_groups = header
             .metric_data_groups
@@ -400,6 +430,7 @@ impl MetricFilterObserver {
             watermark_ms: header.watermark_ms,
             store,
             counters: header.counters,
+            scratch: SetScratch::default(),
         })
     }
 }
@@ -407,27 +438,6 @@ impl MetricFilterObserver {
 impl Default for MetricFilterObserver {
     fn default() -> Self {
         Self::new(ObserverConfig::default())
-    }
-}
-
-/// Publishes the default value of `filter` for each closed minute in which nothing matched.
-fn publish_defaults(
-    store: &mut MetricStore,
-    counters: &mut Counters,
-    filter: &CompiledFilter,
-    closed: impl IntoIterator<Item = (i64, bool)>,
-) {
-    let (Some(default), Some(key)) = (filter.default_value, filter.fixed_key.as_ref()) else {
-        return;
-    };
-    for (minute, matched) in closed {
-        if matched {
-            continue;
-        }
-        match store.put(key, minute, default, 1.0, &filter.unit) {
-            Ok(()) => counters.defaults += 1,
-            Err(_) => counters.refused += 1,
-        }
     }
 }
 

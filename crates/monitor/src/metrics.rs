@@ -230,6 +230,86 @@ impl MetricStore {
         Ok(())
     }
 
+    /// Adds samples `(timestamp, value)` of one metric, each counted once, as [`put`] would one
+    /// by one but looking the metric up once. Returns how many were accepted (including those
+    /// too old to keep, as `put` accepts them) and how many refused (an invalid value, or a new
+    /// metric past the limit).
+    ///
+    /// [`put`]: MetricStore::put
+    pub fn put_values(
+        &mut self,
+        key: &MetricKey,
+        unit: &str,
+        samples: impl IntoIterator<Item = (i64, f64)>,
+    ) -> (u64, u64) {
+        let Self {
+            config,
+            series,
+            horizon_ms,
+            expired_samples,
+        } = self;
+        let (mut accepted, mut refused) = (0, 0);
+        let mut samples = samples.into_iter();
+        // Whether a sample is kept: (kept, refused, expired).
+        let horizon = *horizon_ms;
+        let keep = |value: f64, minute: i64| {
+            if !value.is_finite() || value.abs() > MAX_ABS_VALUE {
+                (false, 1, 0)
+            } else if minute < horizon {
+                (false, 0, 1)
+            } else {
+                (true, 0, 0)
+            }
+        };
+        // The metric is looked up (or created) for the first sample that is kept.
+        let minutes = loop {
+            let Some((timestamp_ms, value)) = samples.next() else {
+                return (accepted, refused);
+            };
+            let minute = minute_of(timestamp_ms);
+            let (kept, bad, old) = keep(value, minute);
+            refused += bad;
+            accepted += old;
+            *expired_samples += old;
+            if !kept {
+                continue;
+            }
+            if !series.contains_key(key) {
+                if series.len() >= config.max_metrics {
+                    refused += 1;
+                    continue;
+                }
+                series.insert(key.clone(), Series::default());
+            }
+            let s = series.get_mut(key).expect("inserted above");
+            if !s.units.contains_key(unit) {
+                s.units.insert(unit.to_owned(), BTreeMap::new());
+            }
+            let minutes = s.units.get_mut(unit).expect("inserted above");
+            minutes
+                .entry(minute)
+                .or_insert_with(Bucket::empty)
+                .add(value, 1.0);
+            accepted += 1;
+            break minutes;
+        };
+        for (timestamp_ms, value) in samples {
+            let minute = minute_of(timestamp_ms);
+            let (kept, bad, old) = keep(value, minute);
+            refused += bad;
+            accepted += old;
+            *expired_samples += old;
+            if kept {
+                minutes
+                    .entry(minute)
+                    .or_insert_with(Bucket::empty)
+                    .add(value, 1.0);
+                accepted += 1;
+            }
+        }
+        (accepted, refused)
+    }
+
     /// Adds a statistic set (PutMetricData's `StatisticValues`).
     pub fn put_statistic_set(
         &mut self,

@@ -257,7 +257,7 @@ async fn http_endpoint_receives_the_exact_notification() {
     assert_eq!(
         json["UnsubscribeURL"],
         format!(
-            "http://sns.test:4580/?Action=Unsubscribe&SubscriptionArn={}",
+            "http://sns.test:4580/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={}",
             sub.subscription_arn
         )
     );
@@ -307,7 +307,7 @@ async fn pending_subscription_gets_confirmation_then_notifications_once_confirme
     assert_eq!(
         json["SubscribeURL"],
         format!(
-            "http://sns.test:4580/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
+            "http://sns.test:4580/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={topic_arn}&Token={token}"
         )
     );
     set.confirm_subscription(&topic_arn, token).unwrap();
@@ -460,7 +460,7 @@ async fn smtp_server_receives_the_email() {
     let body = body.replace("\r\n", "\n");
     assert!(body.starts_with("CPU is high\nat 99%\n\n--\n"), "{body}");
     let unsubscribe = format!(
-        "http://sns.test:4580/?Action=Unsubscribe&SubscriptionArn={}",
+        "http://sns.test:4580/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={}",
         sub.subscription_arn
     );
     assert!(body.contains(&unsubscribe), "{body}");

@@ -105,12 +105,7 @@ impl<'a> Extracted<'a> {
                 .iter()
                 .find(|f| f.position == *n)
                 .map(|f| Cow::Borrowed(f.value)),
-            (Inner::Json(event), ValueRef::Json(selector)) => match selector.get(event)? {
-                Json::String(s) => Some(Cow::Borrowed(s.as_str())),
-                Json::Number(n) => Some(Cow::Owned(n.to_string())),
-                Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-                _ => None,
-            },
+            (Inner::Json(event), ValueRef::Json(selector)) => json_text(selector.get(event)?),
             _ => None,
         }
     }
@@ -123,6 +118,17 @@ impl<'a> Extracted<'a> {
             return n.as_f64();
         }
         parse_number(&self.resolve(reference)?)
+    }
+}
+
+/// A selected JSON value as text: strings as they are, numbers and booleans rendered; `null`,
+/// arrays and objects resolve to nothing.
+pub(crate) fn json_text(value: &Json) -> Option<Cow<'_, str>> {
+    match value {
+        Json::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Json::Number(n) => Some(Cow::Owned(n.to_string())),
+        Json::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
     }
 }
 

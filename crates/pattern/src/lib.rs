@@ -13,14 +13,18 @@
 //!   TestMetricFilter's `extractedValues` and the lookup of a [`ValueRef`] (`$name`, `$3`,
 //!   `$.path`) for metric values and dimensions.
 //! - `Display` prints a pattern that parses back to an equal AST.
+//! - [`PatternSet`] matches many patterns (a log group's metric filters) against each event at
+//!   once: one tokenisation and at most one JSON parse per event, and an index on exact field
+//!   values so that an event is only checked against the patterns it could match.
 //!
 //! Invariants:
 //! - a parsed pattern is at most [`MAX_PATTERN_LEN`] characters long and holds at most
 //!   [`MAX_REGEX_TERMS`] regexes, each already validated and compiled;
 //! - matching never panics, whatever the message;
 //! - matching term, regex and space-delimited patterns does not allocate (regexes use the
-//!   `regex` crate's internal cache). JSON patterns parse each message into a
-//!   [`serde_json::Value`], and [`FilterPattern::extract`] allocates its result.
+//!   `regex` crate's internal cache), nor does [`PatternSet::matching`] once its
+//!   [`SetScratch`] has grown. JSON patterns parse each message into a [`serde_json::Value`],
+//!   and [`FilterPattern::extract`] allocates its result.
 //!
 //! Where the spec leaves room, this crate decides (and its tests pin down):
 //! - a `%regex%` in a term pattern must be the whole pattern; a space is allowed in a regex;
@@ -66,6 +70,7 @@ mod json;
 mod json_eval;
 mod lexer;
 mod regex;
+mod set;
 mod term;
 mod tokens;
 mod value;
@@ -77,6 +82,7 @@ pub use error::PatternError;
 pub use extract::{Extracted, ExtractedField, FieldKey, ValueRef};
 pub use json::{Condition, JsonExpr, JsonPattern, Selector, Step, Test};
 pub use regex::PatternRegex;
+pub use set::{MatchedEvent, PatternSet, SetScratch};
 pub use term::{Term, TermMode, TermPattern};
 pub use value::{CmpOp, Number, Value};
 

@@ -1,6 +1,8 @@
 //! Tokenising an event for space-delimited patterns (spec §5.1) and lining the tokens up with
-//! the field specs. Both are allocation-free: the event is scanned twice (count, then match)
-//! instead of collecting tokens.
+//! the field specs. Both are allocation-free: a pattern without `...` scans the event once; one
+//! with `...` scans it twice (count, then match) instead of collecting tokens. A
+//! [`crate::PatternSet`] tokenises an event once into [`Span`]s and checks each pattern's
+//! conditioned fields by index ([`Layout`]).
 
 use crate::delimited::{DelimitedPattern, FieldSpec};
 use crate::value::compare_text;
@@ -26,6 +28,36 @@ pub(crate) struct Tokens<'m> {
 impl<'m> Tokens<'m> {
     pub(crate) fn new(message: &'m str) -> Self {
         Self { message, pos: 0 }
+    }
+}
+
+/// A token as byte offsets into its message, so that the tokens of an event can be kept in a
+/// reused buffer without borrowing the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: usize,
+    end: usize,
+    /// Enclosed in `[]` or `""` (the value is the text inside).
+    enclosed: bool,
+}
+
+impl Span {
+    pub(crate) fn value<'m>(&self, message: &'m str) -> &'m str {
+        if self.enclosed {
+            &message[self.start + 1..self.end - 1]
+        } else {
+            &message[self.start..self.end]
+        }
+    }
+}
+
+impl Token<'_> {
+    pub(crate) fn span(&self) -> Span {
+        Span {
+            start: self.start,
+            end: self.end,
+            enclosed: self.value.len() + 2 == self.end - self.start,
+        }
     }
 }
 
@@ -91,7 +123,6 @@ impl DelimitedPattern {
         mut visit: impl FnMut(Slot<'p>, usize, &'m str),
     ) -> bool {
         let specs = &self.specs;
-        let count = Tokens::new(message).count();
         if specs.is_empty() {
             for (i, tok) in Tokens::new(message).enumerate() {
                 visit(Slot::Unnamed, i + 1, tok.value);
@@ -102,6 +133,12 @@ impl DelimitedPattern {
         let (prefix, suffix) = match ellipsis {
             Some(e) => (e, specs.len() - e - 1),
             None => (specs.len(), 0),
+        };
+        // Only `...` needs the number of tokens up front (to place the suffix); without it, too
+        // few tokens shows as a last field that absorbed nothing.
+        let count = match ellipsis {
+            Some(_) => Tokens::new(message).count(),
+            None => usize::MAX,
         };
         if count < prefix + suffix {
             return false;
@@ -129,7 +166,7 @@ impl DelimitedPattern {
             }
         }
         match absorbed {
-            None => true,
+            None => ellipsis.is_some(),
             Some((pos, first, last)) => {
                 let value = if first == last {
                     first.value
@@ -152,15 +189,134 @@ fn check<'p, 'm>(
         visit(Slot::Unnamed, position, value);
         return true;
     };
-    let ok = any_of.is_empty()
-        || any_of
-            .iter()
-            .any(|group| group.iter().all(|t| compare_text(t.op, &t.value, value)));
+    let ok = holds(any_of, value);
     if ok {
         let slot = name.as_deref().map_or(Slot::Unnamed, Slot::Named);
         visit(slot, position, value);
     }
     ok
+}
+
+/// Whether a field value satisfies a spec's conditions (none, or every test of one group).
+fn holds(any_of: &[Vec<crate::delimited::FieldTest>], value: &str) -> bool {
+    any_of.is_empty()
+        || any_of
+            .iter()
+            .any(|group| group.iter().all(|t| compare_text(t.op, &t.value, value)))
+}
+
+/// Where a field spec finds its value among the `n` tokens of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Place {
+    /// Token `i` (0-based).
+    Index(usize),
+    /// Token `n - d`: a spec after `...`.
+    FromEnd(usize),
+    /// Tokens `i..`: the last spec of a pattern without `...` absorbs the rest of the line.
+    Rest(usize),
+}
+
+impl Place {
+    /// The value at this place, if the event has enough tokens for it.
+    pub(crate) fn value<'m>(self, message: &'m str, spans: &[Span]) -> Option<&'m str> {
+        match self {
+            Self::Index(i) => spans.get(i).map(|s| s.value(message)),
+            Self::FromEnd(d) => spans.len().checked_sub(d).map(|i| spans[i].value(message)),
+            Self::Rest(i) => {
+                let first = spans.get(i)?;
+                let last = spans.last()?;
+                Some(if spans.len() == i + 1 {
+                    first.value(message)
+                } else {
+                    &message[first.start..last.end]
+                })
+            }
+        }
+    }
+}
+
+/// A space-delimited pattern seen as checks by index: how many tokens an event needs, and where
+/// the value of each spec with conditions is. Matching an already tokenised event with it is
+/// the same as [`DelimitedPattern::walk`] without the visits.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layout {
+    pub(crate) min_tokens: usize,
+    /// (place, index of the spec) for each spec with conditions, in spec order.
+    pub(crate) checks: Vec<(Place, usize)>,
+}
+
+impl DelimitedPattern {
+    pub(crate) fn layout(&self) -> Layout {
+        let specs = &self.specs;
+        let ellipsis = specs.iter().position(|s| *s == FieldSpec::Ellipsis);
+        let min_tokens = specs.len() - usize::from(ellipsis.is_some());
+        let checks = specs
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, spec)| matches!(spec, FieldSpec::Field { any_of, .. } if !any_of.is_empty()),
+            )
+            .map(|(j, _)| {
+                let place = match ellipsis {
+                    Some(e) if j > e => Place::FromEnd(specs.len() - j),
+                    Some(_) => Place::Index(j),
+                    None if j + 1 == specs.len() => Place::Rest(j),
+                    None => Place::Index(j),
+                };
+                (place, j)
+            })
+            .collect();
+        Layout { min_tokens, checks }
+    }
+
+    /// Where the value of the field named `name` is.
+    pub(crate) fn place_of_field(&self, name: &str) -> Option<Place> {
+        let j = self
+            .specs
+            .iter()
+            .position(|s| matches!(s, FieldSpec::Field { name: Some(n), .. } if n == name))?;
+        let ellipsis = self.specs.iter().position(|s| *s == FieldSpec::Ellipsis);
+        Some(match ellipsis {
+            Some(e) if j > e => Place::FromEnd(self.specs.len() - j),
+            Some(_) => Place::Index(j),
+            None if j + 1 == self.specs.len() => Place::Rest(j),
+            None => Place::Index(j),
+        })
+    }
+
+    /// Where the value extracted at 1-based token `position` is: every token has one when the
+    /// pattern has `...` (or no specs); without, the last field's value (at its first token)
+    /// covers the rest of the line and the tokens after its first have none.
+    pub(crate) fn place_of_position(&self, position: usize) -> Option<Place> {
+        let i = position.checked_sub(1)?;
+        let ellipsis = self.specs.is_empty() || self.specs.contains(&FieldSpec::Ellipsis);
+        let last = self.specs.len().saturating_sub(1);
+        match i {
+            _ if ellipsis => Some(Place::Index(i)),
+            i if i < last => Some(Place::Index(i)),
+            i if i == last => Some(Place::Rest(i)),
+            _ => None,
+        }
+    }
+
+    /// Whether the event `message`, already split into `spans`, matches (see [`Layout`]).
+    pub(crate) fn matches_spans(&self, layout: &Layout, message: &str, spans: &[Span]) -> bool {
+        spans.len() >= layout.min_tokens
+            && layout.checks.iter().all(|&(place, j)| {
+                let FieldSpec::Field { any_of, .. } = &self.specs[j] else {
+                    return true;
+                };
+                place
+                    .value(message, spans)
+                    .is_some_and(|value| holds(any_of, value))
+            })
+    }
+}
+
+/// Splits `message` into `spans` (cleared first).
+pub(crate) fn split_into(message: &str, spans: &mut Vec<Span>) {
+    spans.clear();
+    spans.extend(Tokens::new(message).map(|t| t.span()));
 }
 
 #[cfg(test)]

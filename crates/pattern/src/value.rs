@@ -78,6 +78,18 @@ impl Number {
 /// allocating.
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let b = text.as_bytes();
+    // Fast path for the common case, a plain integer (ports, counts, timestamps): below 10^15
+    // it is exact in an f64, so this gives what the general parse gives.
+    if let Some(digits) = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).or(Some(b))
+        && !digits.is_empty()
+        && digits.len() <= 15
+        && digits.iter().all(u8::is_ascii_digit)
+    {
+        let n = digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64;
+        return Some(if b[0] == b'-' { -n } else { n });
+    }
     let mut i = 0;
     if matches!(b.first(), Some(b'+' | b'-')) {
         i += 1;
@@ -158,6 +170,9 @@ fn is_bare_text(text: &str) -> bool {
 /// Whether `text` matches `glob`, where `*` matches any run of characters (possibly empty)
 /// and everything else matches itself; anchored at both ends.
 pub(crate) fn glob_match(glob: &str, text: &str) -> bool {
+    if !glob.contains('*') {
+        return glob == text;
+    }
     let mut parts = glob.split('*');
     let first = parts.next().unwrap_or("");
     let Some(mut rest) = text.strip_prefix(first) else {
@@ -224,6 +239,33 @@ mod tests {
         assert!(!glob_match("a*a", "a"));
         assert!(glob_match("abc", "abc"));
         assert!(!glob_match("abc", "abcd"));
+    }
+
+    #[test]
+    fn integers_take_a_fast_path_with_the_same_result() {
+        for text in [
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-22",
+            "+443",
+            "0443",
+            "999999999999999",
+            "-999999999999999",
+            "1000000000000000",
+            "12345678901234567890",
+            "9007199254740993",
+        ] {
+            assert_eq!(
+                parse_number(text).map(f64::to_bits),
+                text.parse::<f64>().ok().map(f64::to_bits),
+                "{text}"
+            );
+        }
+        for bad in ["-", "+", "--1", "+-1", "1-", "1 ", " 1"] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
     }
 
     #[test]

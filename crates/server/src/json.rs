@@ -42,6 +42,17 @@ pub(crate) fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> ApiResult<T> {
     })
 }
 
+/// A double as awsJson carries it: the non-finite ones are the strings `NaN`, `Infinity` and
+/// `-Infinity`.
+pub(crate) fn float(f: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => serde_json::Value::Number(n),
+        None if f.is_nan() => "NaN".into(),
+        None if f > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
+    }
+}
+
 /// Serialises an output shape; `()` becomes `{}`.
 pub(crate) fn encode<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
     let mut out = serde_json::to_vec(value)

@@ -1,15 +1,22 @@
 //! # flowwatch-server
 //!
 //! The HTTP face of flowwatch: one port, every AWS wire protocol flowwatch speaks. A request is
-//! authenticated into a [`Caller`](flowwatch_model::Caller) by [`auth`], routed by protocol and
-//! operation to one [`Engine`] method, and every failure leaves here as the protocol's error
-//! shape with the status [`ErrorCode`] decides. Every response
-//! carries `x-amzn-RequestId`.
+//! routed by protocol to a service and operation (`route`), authenticated into a
+//! [`Caller`](flowwatch_model::Caller) by `auth` (SigV4 verified with `flowwatch_security`), and run by the service's one JSON dispatch
+//! (`service`); every failure leaves here as the protocol's error shape with the status
+//! [`ErrorCode`] decides. Every response carries `x-amzn-RequestId`.
 //!
 //! | service | protocol | selected by |
 //! |---|---|---|
 //! | CloudWatch Logs | awsJson1.1 | `X-Amz-Target: Logs_20140328.<Op>` |
-//! | CloudWatch (metrics) | awsJson1.0, query-compatible | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
+//! | CloudWatch (metrics, alarms) | awsJson1.0, query-compatible (aws CLI, boto3) | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
+//! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
+//! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
+//!
+//! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
+//! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
+//! and from that JSON with the service's type hints (`hints`): no protocol has
+//! per-operation code. A `Content-Encoding: gzip` body is inflated first, whatever the protocol.
 //!
 //! ```no_run
 //! # async fn demo(engine: flowwatch_engine::Engine) -> std::io::Result<()> {
@@ -18,11 +25,18 @@
 //! # }
 //! ```
 
-pub mod auth;
+mod auth;
+mod cbor;
 mod cloudwatch;
+mod ec2;
+mod encoding;
+mod flowwatch;
+mod hints;
 mod json;
 mod logs;
-#[expect(dead_code, reason = "served once the awsQuery codec lands")]
+mod query;
+mod route;
+mod service;
 mod sns;
 
 use std::future::Future;
@@ -30,7 +44,7 @@ use std::future::Future;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Request};
+use axum::http::Request;
 use axum::response::Response;
 use axum::routing::any;
 use flowwatch_engine::Engine;
@@ -60,20 +74,51 @@ pub async fn serve(
         .await
 }
 
+/// The links in SNS messages (`SubscribeURL`, `UnsubscribeURL`) work without credentials, as
+/// in SNS: an unsigned ConfirmSubscription or Unsubscribe acts in the account and region its
+/// topic or subscription ARN names.
+fn link_caller(call: &route::Call, request_id: &str) -> Option<flowwatch_model::Caller> {
+    if call.service.name != "sns" {
+        return None;
+    }
+    let member = match call.op.as_str() {
+        "ConfirmSubscription" => "TopicArn",
+        "Unsubscribe" => "SubscriptionArn",
+        _ => return None,
+    };
+    let input: serde_json::Value = serde_json::from_slice(&call.input_json().ok()?).ok()?;
+    let arn = input.get(member)?.as_str()?;
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("sns"), Some(region), Some(account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    Some(flowwatch_model::Caller {
+        scope: flowwatch_model::Scope {
+            account: account.to_owned(),
+            region: region.to_owned(),
+        },
+        access_key_id: String::new(),
+        principal_arn: "anonymous".to_owned(),
+        request_id: request_id.to_owned(),
+    })
+}
+
 async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
-    let headers = &parts.headers;
-    let target = header(headers, "x-amz-target")
-        .unwrap_or_default()
-        .to_owned();
+    let head = route::Wire::of_head(&parts);
     // A client that stops sending its body mid-way is answered, not waited for forever.
     let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body)).await;
     let body = match read {
         Ok(Ok(body)) => body,
         Err(_) => {
-            return json::error_response(
-                flavor_of(&target),
+            return head.error(
                 &request_id,
                 &ApiError::new(
                     ErrorCode::SerializationException,
@@ -84,69 +129,48 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
                 ),
             );
         }
-        Ok(Err(error)) => return json::error_response(flavor_of(&target), &request_id, &error),
+        Ok(Err(error)) => return head.error(&request_id, &error),
     };
-    let caller = match auth::resolve_caller(
-        headers,
-        parts.uri.query(),
-        &engine.config().account_id,
-        &request_id,
-    ) {
-        Ok(caller) => caller,
-        Err(error) => return json::error_response(flavor_of(&target), &request_id, &error),
+    // The signature covers the body as sent.
+    let raw_body = body.clone();
+    let body = match encoding::decode(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(error) => return head.error(&request_id, &error),
     };
-    if let Some(op) = target.strip_prefix(logs::TARGET_PREFIX) {
-        let span = tracing::info_span!("request", service = "logs", action = op, id = %request_id);
-        // Instrumented, not entered: an entered span must not be held across an await.
-        let result = logs::dispatch(&engine, &caller, op, &body)
-            .instrument(span.clone())
-            .await;
-        return match result {
-            Ok(payload) => json::ok_response(json::LOGS, &request_id, payload),
-            Err(error) => {
-                span.in_scope(|| {
-                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
-                });
-                json::error_response(json::LOGS, &request_id, &error)
-            }
+    let call = match route::route(&parts, body) {
+        Ok(call) => call,
+        Err((wire, error)) => return wire.error(&request_id, &error),
+    };
+    let caller =
+        match auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id) {
+            Ok(caller) => caller,
+            Err(error) => match link_caller(&call, &request_id) {
+                // Only a request with no signature at all is a link being followed.
+                Some(caller) if error.code == ErrorCode::MissingAuthenticationToken => caller,
+                _ => return call.error(&request_id, &error),
+            },
         };
+    let span = tracing::info_span!(
+        "request",
+        service = call.service.name,
+        action = %call.op,
+        id = %request_id
+    );
+    // Instrumented, not entered: an entered span must not be held across an await.
+    let result = async {
+        let input = call.input_json()?;
+        (call.service.dispatch)(&engine, &caller, &call.op, &input).await
     }
-    if let Some(op) = target.strip_prefix(cloudwatch::TARGET_PREFIX) {
-        let span =
-            tracing::info_span!("request", service = "monitoring", action = op, id = %request_id);
-        let result = cloudwatch::dispatch(&engine, &caller, op, &body)
-            .instrument(span.clone())
-            .await;
-        return match result {
-            Ok(payload) => json::ok_response(json::CLOUDWATCH, &request_id, payload),
-            Err(error) => {
-                span.in_scope(|| {
-                    tracing::debug!(code = %error.code, message = %error.message, "request failed");
-                });
-                json::error_response(json::CLOUDWATCH, &request_id, &error)
-            }
-        };
-    }
-    let error = if target.is_empty() {
-        ApiError::new(
-            ErrorCode::UnknownOperationException,
-            "The request names no operation (X-Amz-Target is missing).",
-        )
-    } else {
-        ApiError::new(
-            ErrorCode::UnknownOperationException,
-            format!("Unknown operation {target}."),
-        )
-    };
-    json::error_response(json::LOGS, &request_id, &error)
-}
-
-/// The JSON flavour errors of a request take, from its target.
-fn flavor_of(target: &str) -> json::Flavor {
-    if target.starts_with(cloudwatch::TARGET_PREFIX) {
-        json::CLOUDWATCH
-    } else {
-        json::LOGS
+    .instrument(span.clone())
+    .await;
+    match result {
+        Ok(output) => call.respond(&request_id, output),
+        Err(error) => {
+            span.in_scope(|| {
+                tracing::debug!(code = %error.code, message = %error.message, "request failed");
+            });
+            call.error(&request_id, &error)
+        }
     }
 }
 
@@ -191,7 +215,3 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
 
 /// How much of an oversized body is read (and dropped) before the connection is given up.
 const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}

@@ -44,7 +44,7 @@ impl<T, K: Ord, F: Fn(&T) -> K> Nearest<T, K, F> {
 
     fn push(&mut self, item: T) {
         self.items.push(item);
-        if self.items.len() >= 2 * self.limit {
+        if self.items.len() >= self.limit.saturating_mul(2) {
             self.trim();
         }
     }

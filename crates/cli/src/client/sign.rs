@@ -6,7 +6,9 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 
 /// The SigV4 service name of CloudWatch Logs.
-const SERVICE: &str = "logs";
+pub(crate) const LOGS: &str = "logs";
+/// The SigV4 service name of flowwatch's own operations (PutFlowRecords).
+pub(crate) const FLOWWATCH: &str = "flowwatch";
 /// Access key used when `AWS_ACCESS_KEY_ID` is not set (flowwatch accepts any key for now).
 pub(crate) const DEFAULT_ACCESS_KEY_ID: &str = "AKIAFLOWWATCHLOCAL";
 /// Secret key used when `AWS_SECRET_ACCESS_KEY` is not set.
@@ -29,10 +31,17 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// From `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, falling back to
-    /// fixed local values.
+    /// From `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; without them,
+    /// the root key a local server wrote in its data directory (`$FLOWWATCH_DATA_DIR`, default
+    /// `./flowwatch-data`, file `root-credentials`); else fixed local values (accepted only by a
+    /// server run with `--auth off`).
     pub(crate) fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if var("AWS_ACCESS_KEY_ID").is_none()
+            && let Some(root) = Self::local_root()
+        {
+            return root;
+        }
         Self {
             access_key_id: var("AWS_ACCESS_KEY_ID")
                 .unwrap_or_else(|| DEFAULT_ACCESS_KEY_ID.to_owned()),
@@ -43,10 +52,31 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// The root key in a local data directory's `root-credentials` (credentials-file format).
+    fn local_root() -> Option<Self> {
+        let dir = std::env::var("FLOWWATCH_DATA_DIR").unwrap_or_else(|_| "flowwatch-data".into());
+        let text =
+            std::fs::read_to_string(std::path::Path::new(&dir).join("root-credentials")).ok()?;
+        let value = |key: &str| {
+            text.lines().find_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().to_owned())
+            })
+        };
+        Some(Self {
+            access_key_id: value("aws_access_key_id")?,
+            secret_access_key: value("aws_secret_access_key")?,
+            session_token: None,
+        })
+    }
+}
+
 /// Signs a `POST url` with `headers` and `body`; returns the headers to add (`authorization`,
 /// `x-amz-date`, and `x-amz-security-token` with a session token).
 pub(crate) fn sign_request(
     credentials: &Credentials,
+    service: &str,
     region: &str,
     url: &str,
     headers: &[(&str, &str)],
@@ -63,7 +93,7 @@ pub(crate) fn sign_request(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(SERVICE)
+        .name(service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
@@ -98,6 +128,7 @@ mod tests {
         };
         let headers = sign_request(
             &credentials,
+            LOGS,
             "eu-west-1",
             "http://127.0.0.1:4580/",
             &[("x-amz-target", "Logs_20140328.DescribeLogGroups")],

@@ -28,7 +28,7 @@ fn tcp_frame(
     out
 }
 
-fn write_pcap(path: &std::path::Path) {
+pub(crate) fn write_pcap(path: &std::path::Path) {
     let file = std::fs::File::create(path).expect("pcap file");
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
@@ -152,4 +152,265 @@ fn capture_file_to_flow_log_records() {
         .expect("bad run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.pcap"));
+}
+
+/// One NetFlow v5 record: (src, dst, sport, dport, protocol, flags, packets, bytes, seconds
+/// before export).
+type V5Record = ([u8; 4], [u8; 4], u16, u16, u8, u8, u32, u32, u32);
+
+/// A NetFlow v5 export packet from a router clock at `now` (Unix seconds).
+fn netflow_v5(now: u32, records: &[V5Record]) -> Vec<u8> {
+    let uptime: u32 = 3_600_000;
+    let mut b = Vec::new();
+    b.extend_from_slice(&5u16.to_be_bytes());
+    b.extend_from_slice(&(records.len() as u16).to_be_bytes());
+    b.extend_from_slice(&uptime.to_be_bytes());
+    b.extend_from_slice(&now.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b.extend_from_slice(&1u32.to_be_bytes());
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    for &(src, dst, sport, dport, proto, flags, packets, bytes, ago) in records {
+        b.extend_from_slice(&src);
+        b.extend_from_slice(&dst);
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&3u16.to_be_bytes()); // input ifIndex
+        b.extend_from_slice(&4u16.to_be_bytes());
+        b.extend_from_slice(&packets.to_be_bytes());
+        b.extend_from_slice(&bytes.to_be_bytes());
+        b.extend_from_slice(&(uptime - ago * 1000).to_be_bytes());
+        b.extend_from_slice(&(uptime - ago * 1000 + 500).to_be_bytes());
+        b.extend_from_slice(&sport.to_be_bytes());
+        b.extend_from_slice(&dport.to_be_bytes());
+        b.extend_from_slice(&[0, flags, proto, 0, 0, 0, 0, 0, 24, 24, 0, 0]);
+    }
+    b
+}
+
+#[test]
+fn netflow_collector_delivers_records_per_exporter_interface() {
+    let server = Server::start();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port")
+        .port();
+    let mut collector = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--netflow", &format!("127.0.0.1:{port}")])
+        .args(["--account", "123456789010", "--interval", "60"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the collector");
+    // Wait until it listens.
+    let stderr = collector.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let first = lines.next().expect("a line").expect("utf-8");
+    assert!(first.contains("collecting NetFlow"), "{first}");
+    std::thread::spawn(move || for _ in lines {});
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as u32;
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("sender");
+    let packet = netflow_v5(
+        now,
+        &[
+            (
+                [198, 51, 100, 7],
+                [10, 0, 1, 5],
+                50_000,
+                22,
+                6,
+                0x02,
+                1,
+                40,
+                10,
+            ),
+            (
+                [198, 51, 100, 7],
+                [10, 0, 1, 5],
+                50_000,
+                22,
+                6,
+                0x02,
+                2,
+                80,
+                10,
+            ),
+            (
+                [10, 0, 1, 5],
+                [93, 184, 216, 34],
+                40_000,
+                443,
+                6,
+                0x1b,
+                5,
+                900,
+                5,
+            ),
+        ],
+    );
+    sender
+        .send_to(&packet, ("127.0.0.1", port))
+        .expect("send NetFlow");
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGTERM closes every open window and delivers it.
+    Command::new("kill")
+        .args(["-TERM", &collector.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = collector.wait().expect("wait");
+    assert!(status.success(), "collector exit: {status}");
+
+    let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "vpc-flow-logs",
+        "--log-stream-name",
+        &format!("{eni}-all"),
+        "--start-from-head",
+    ]);
+    let messages: Vec<&str> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    let fields: Vec<Vec<&str>> = messages.iter().map(|m| m.split(' ').collect()).collect();
+    // The two SSH records of one 5-tuple in one window are one flow-log record.
+    let ssh = fields.iter().find(|f| f[6] == "22").expect("ssh record");
+    assert_eq!(
+        &ssh[..10],
+        [
+            "2",
+            "123456789010",
+            eni.as_str(),
+            "198.51.100.7",
+            "10.0.1.5",
+            "50000",
+            "22",
+            "6",
+            "3",
+            "120"
+        ]
+    );
+    let https = fields.iter().find(|f| f[6] == "443").expect("https record");
+    assert_eq!((https[8], https[9]), ("5", "900"));
+    assert_eq!(ssh[12], "ACCEPT");
+}
+
+#[test]
+fn generate_delivers_synthetic_flow_logs_per_interface() {
+    let server = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "generate",
+            "--count",
+            "300",
+            "--interfaces",
+            "3",
+            "--seed",
+            "9",
+        ])
+        .args(["--log-group", "synthetic"])
+        .args(["--endpoint-url", &server.endpoint])
+        .envs(aws_env())
+        .output()
+        .expect("flowwatch generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams = server.aws_ok(&[
+        "logs",
+        "describe-log-streams",
+        "--log-group-name",
+        "synthetic",
+    ]);
+    let names: Vec<&str> = streams["logStreams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .map(|s| s["logStreamName"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("eni-") && n.ends_with("-all"))
+    );
+    // Every record is there, and the scanners' rejected SSH attempts are findable.
+    let all = server.aws_ok(&["logs", "filter-log-events", "--log-group-name", "synthetic"]);
+    assert_eq!(all["events"].as_array().map(Vec::len), Some(300));
+    let ssh = server.aws_ok(&[
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        "synthetic",
+        "--filter-pattern",
+        "[version, account, eni, source, destination, srcport, destport=\"22\", protocol=\"6\", packets, bytes, windowstart, windowend, action=\"REJECT\", flowlogstatus]",
+    ]);
+    assert!(!ssh["events"].as_array().expect("events").is_empty());
+}
+
+#[test]
+fn security_group_rules_decide_accept_and_reject() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pcap = tmp.path().join("trace.pcap");
+    write_pcap(&pcap);
+    let rules = tmp.path().join("sg.toml");
+    std::fs::write(
+        &rules,
+        "[[inbound]]\nprotocol = \"tcp\"\nports = \"443\"\n\n[[inbound]]\nprotocol = \"tcp\"\nports = \"22\"\nsource = \"10.0.0.0/16\"\n",
+    )
+    .expect("rules file");
+    let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args([
+            "capture",
+            "--stdout",
+            "--interval",
+            "60",
+            "--local-addr",
+            "10.0.1.5",
+        ])
+        .args(["--eni", "eni-0a1b2c3d4e5f67890", "--rules"])
+        .arg(&rules)
+        .arg("--pcap")
+        .arg(&pcap)
+        .output()
+        .expect("flowwatch capture");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split(' ').collect()).collect();
+    // SSH from the internet is not allowed in: five REJECT records.
+    let ssh: Vec<&Vec<&str>> = lines.iter().filter(|f| f[6] == "22").collect();
+    assert_eq!(ssh.len(), 5, "{stdout}");
+    assert!(ssh.iter().all(|f| f[12] == "REJECT"), "{stdout}");
+    // Outbound HTTPS is allowed (a new group allows all outbound).
+    let https: Vec<&Vec<&str>> = lines.iter().filter(|f| f[6] == "443").collect();
+    assert!(
+        !https.is_empty() && https.iter().all(|f| f[12] == "ACCEPT"),
+        "{stdout}"
+    );
+
+    // A bad rules file is an error that names the problem.
+    std::fs::write(&rules, "[[inbound]]\nprotocol = \"tcpp\"\n").expect("rules file");
+    let bad = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
+        .args(["capture", "--stdout", "--local-addr", "10.0.1.5", "--rules"])
+        .arg(&rules)
+        .arg("--pcap")
+        .arg(&pcap)
+        .output()
+        .expect("flowwatch capture");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("protocol \"tcpp\""));
 }

@@ -8,13 +8,11 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
+use crate::support::SignExt;
 use crate::support::{Server, now_ms};
 
 const WRITERS: usize = 4;
 const CYCLES: usize = 8;
-
-/// A well-formed SigV4 header (the server checks its shape; verification comes with IAM).
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKIAFLOWWATCHTEST/20260101/us-east-1/logs/aws4_request, SignedHeaders=content-type;host;x-amz-target, Signature=0123456789abcdef";
 
 async fn call(
     client: &reqwest::Client,
@@ -26,8 +24,8 @@ async fn call(
         .post(endpoint)
         .header("x-amz-target", format!("Logs_20140328.{op}"))
         .header("content-type", "application/x-amz-json-1.1")
-        .header("authorization", AUTH)
         .body(body.to_string())
+        .signed()
         .send()
         .await
         .map_err(|e| e.to_string())?;

@@ -4,12 +4,15 @@
 mod support;
 
 mod alarms;
+mod auth;
 mod aws_cli;
 mod boto3;
 mod capture;
 mod client;
 mod crash;
+mod cw_protocols;
 mod filter;
+mod flow_logs;
 mod groups;
 mod hostile;
 mod insights;

@@ -3,9 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::support::SignExt;
 use crate::support::{Server, now_ms};
-
-const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=abcd";
 
 struct Answer {
     status: u16,
@@ -26,7 +25,7 @@ async fn call(
         .header("x-amz-target", target)
         .body(body.to_owned());
     if auth {
-        request = request.header("authorization", AUTH);
+        request = request.signed();
     }
     let response = request.send().await.expect("send");
     let status = response.status().as_u16();

@@ -7,7 +7,7 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use crate::support::{Server, now_ms};
 
-fn client(server: &Server) -> Client {
+pub(crate) fn client(server: &Server) -> Client {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();

@@ -38,6 +38,9 @@ impl Server {
             ])
             .arg(data_dir)
             .args(extra)
+            // The root key is the tests' credentials (`aws_env`).
+            .env("FLOWWATCH_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("FLOWWATCH_ROOT_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -88,10 +91,16 @@ impl Server {
     /// Runs `aws <args> --endpoint-url ...` and returns its exit status, stdout (as JSON when it
     /// parses) and stderr.
     pub fn aws(&self, args: &[&str]) -> AwsOutput {
+        self.aws_with(&[], args)
+    }
+
+    /// Runs `aws ...` with some of `aws_env` replaced (other credentials, say).
+    pub fn aws_with(&self, env: &[(&str, &str)], args: &[&str]) -> AwsOutput {
         let output = Command::new("aws")
             .args(args)
             .args(["--endpoint-url", &self.endpoint, "--output", "json"])
             .envs(aws_env())
+            .envs(env.iter().copied())
             .output()
             .expect("run the aws CLI (pip install awscli)");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -143,7 +152,7 @@ impl Server {
 
 /// The `flowwatch` binary under test: `FLOWWATCH_BIN` when set (an installed build, or a copy
 /// taken when several worktrees share one target directory), else the one cargo built.
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     std::env::var_os("FLOWWATCH_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_flowwatch")))
@@ -155,11 +164,87 @@ impl Drop for Server {
     }
 }
 
+/// The root access key every test server starts with.
+pub const ACCESS_KEY_ID: &str = "AKIAFLOWWATCHTEST";
+/// Its secret.
+pub const SECRET_ACCESS_KEY: &str = "flowwatch-test-secret";
+
+/// Signs a raw request for real (SigV4 with the tests' root key) just before it is sent.
+pub trait SignExt {
+    /// Signs with every header the request has, for the service its protocol names (Logs for
+    /// `Logs_20140328.*` targets, SNS for `Version=2010-03-31` forms, else CloudWatch).
+    fn signed(self) -> Self;
+    /// The same with another secret, a chosen timestamp and service.
+    fn signed_as(self, secret: &str, time: chrono::DateTime<chrono::Utc>) -> Self;
+}
+
+impl SignExt for reqwest::RequestBuilder {
+    fn signed(self) -> Self {
+        self.signed_as(SECRET_ACCESS_KEY, chrono::Utc::now())
+    }
+
+    fn signed_as(self, secret: &str, time: chrono::DateTime<chrono::Utc>) -> Self {
+        let (client, request) = self.build_split();
+        let mut request = request.expect("a request to sign");
+        let url = request.url().clone();
+        let amz_date = time.format("%Y%m%dT%H%M%SZ").to_string();
+        request
+            .headers_mut()
+            .insert("x-amz-date", amz_date.parse().expect("date"));
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .unwrap_or_default()
+            .to_vec();
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let mut headers = vec![("host".to_owned(), host)];
+        headers.extend(request.headers().iter().map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        }));
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let query = url.query().unwrap_or_default();
+        let service = if target.starts_with("Logs_") {
+            "logs"
+        } else if [query.as_bytes(), &body]
+            .iter()
+            .any(|t| String::from_utf8_lossy(t).contains("Version=2010-03-31"))
+        {
+            "sns"
+        } else {
+            "monitoring"
+        };
+        let hash = flowwatch_security::sigv4::sha256_hex(&body);
+        let signable = flowwatch_security::sigv4::Request {
+            method: request.method().as_str(),
+            path: url.path(),
+            query,
+            headers: &headers,
+            body_sha256: &hash,
+        };
+        let auth =
+            flowwatch_security::sigv4::sign(&signable, ACCESS_KEY_ID, secret, "us-east-1", service);
+        request
+            .headers_mut()
+            .insert("authorization", auth.parse().expect("authorization"));
+        reqwest::RequestBuilder::from_parts(client, request)
+    }
+}
+
 /// Credentials and region for real clients; nothing leaves 127.0.0.1.
 pub fn aws_env() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("AWS_ACCESS_KEY_ID", "AKIAFLOWWATCHTEST"),
-        ("AWS_SECRET_ACCESS_KEY", "flowwatch-test-secret"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
         ("AWS_DEFAULT_REGION", "us-east-1"),
         ("AWS_REGION", "us-east-1"),
         ("AWS_CONFIG_FILE", "/dev/null"),

@@ -1,9 +1,13 @@
 //! A metric filter compiled once: its pattern parsed, its value and dimension references parsed,
 //! the metric key of a filter without dimensions built once.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
+
 use flowwatch_model::Scope;
 use flowwatch_model::logs::MetricFilter;
-use flowwatch_pattern::{FilterPattern, ValueRef};
+use flowwatch_pattern::{FilterPattern, MatchedEvent, ValueRef};
 
 use crate::error::{MonitorError, Result};
 use crate::metrics::{DEFAULT_UNIT, MetricKey};
@@ -25,16 +29,45 @@ enum DimSource {
     Region,
 }
 
-/// What one event does to one filter.
+/// What a matching event does to one filter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Outcome {
-    NoMatch,
-    /// Matched: add `value` to `key` (a borrowed key when the filter has no dimensions).
-    Publish(Option<MetricKey>, f64),
-    /// Matched, but the value is not a number: nothing published.
+    /// Add `value` to the filter's metric: its fixed key (`None`) or a key of its [`KeyCache`].
+    Publish(Option<usize>, f64),
+    /// Add `value` to this key (a new dimension combination while the cache is full).
+    PublishKey(MetricKey, f64),
+    /// The value is not a number: nothing published.
     NonNumeric,
-    /// Matched, but a dimension could not be resolved (absent or empty): nothing published.
+    /// A dimension could not be resolved (absent or empty): nothing published.
     Unresolved,
+}
+
+/// Most metric keys a filter with dimensions keeps built; past that, new combinations are built
+/// for each event until the observer clears the cache (at the start of a batch).
+pub(crate) const MAX_CACHED_KEYS: usize = 4096;
+
+/// The metric keys a filter with dimensions has published to, by the hash of their dimension
+/// values, so that an event whose values were seen before builds no key (no allocation).
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    /// Dimension values (in the filter's order) and the key built from them.
+    keys: Vec<(Vec<String>, MetricKey)>,
+    by_hash: HashMap<u64, Vec<usize>>,
+}
+
+impl KeyCache {
+    pub(crate) fn key(&self, slot: usize) -> &MetricKey {
+        &self.keys[slot].1
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.keys.len() >= MAX_CACHED_KEYS
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.by_hash.clear();
+    }
 }
 
 /// A stored metric filter, ready to apply.
@@ -119,22 +152,24 @@ impl CompiledFilter {
         &self.definition
     }
 
-    /// Applies the filter to one message. Allocates only for what it publishes: a filter with a
-    /// literal value and no dimensions only matches.
-    pub(crate) fn apply(&self, scope: &Scope, message: &str) -> Outcome {
-        if let (ValueSource::Literal(v), true) = (&self.value, self.dims.is_empty()) {
-            return if self.pattern.matches(message) {
-                Outcome::Publish(None, *v)
-            } else {
-                Outcome::NoMatch
-            };
-        }
-        let Some(extracted) = self.pattern.extract(message) else {
-            return Outcome::NoMatch;
-        };
+    /// The parsed filter pattern.
+    pub fn pattern(&self) -> &FilterPattern {
+        &self.pattern
+    }
+
+    /// Applies the filter to an event its pattern matched (the observer matches all the
+    /// filters of a group at once with a [`flowwatch_pattern::PatternSet`]). Values are read
+    /// from the event as the set already split (or parsed) it; a metric key is built only for a
+    /// dimension combination `keys` has not seen.
+    pub(crate) fn evaluate(
+        &self,
+        scope: &Scope,
+        event: &MatchedEvent<'_>,
+        keys: &mut KeyCache,
+    ) -> Outcome {
         let value = match &self.value {
             ValueSource::Literal(v) => *v,
-            ValueSource::Field(r) => match extracted.resolve_number(r) {
+            ValueSource::Field(r) => match event.resolve_number(r) {
                 Some(v) if v.is_finite() => v,
                 _ => return Outcome::NonNumeric,
             },
@@ -142,20 +177,56 @@ impl CompiledFilter {
         if self.dims.is_empty() {
             return Outcome::Publish(None, value);
         }
-        let mut dims = Vec::with_capacity(self.dims.len());
-        for (name, source) in &self.dims {
+        let dim = |source: &DimSource| -> Option<Cow<'_, str>> {
             let v = match source {
-                DimSource::Account => scope.account.clone(),
-                DimSource::Region => scope.region.clone(),
-                DimSource::Field(r) => match extracted.resolve(r) {
-                    Some(v) if !v.is_empty() => v.into_owned(),
-                    _ => return Outcome::Unresolved,
-                },
+                DimSource::Account => Cow::Borrowed(scope.account.as_str()),
+                DimSource::Region => Cow::Borrowed(scope.region.as_str()),
+                DimSource::Field(r) => event.resolve(r)?,
             };
-            dims.push((name.clone(), v));
+            (!v.is_empty()).then_some(v)
+        };
+        let mut hasher = DefaultHasher::new();
+        for (_, source) in &self.dims {
+            let Some(v) = dim(source) else {
+                return Outcome::Unresolved;
+            };
+            hasher.write(v.as_bytes());
+            hasher.write_u8(0xff);
         }
-        let key = MetricKey::new(scope, self.namespace.clone(), self.name.clone(), dims);
-        Outcome::Publish(Some(key), value)
+        let hash = hasher.finish();
+        let seen = keys.by_hash.get(&hash).and_then(|slots| {
+            slots.iter().copied().find(|&slot| {
+                let values = &keys.keys[slot].0;
+                self.dims
+                    .iter()
+                    .zip(values)
+                    .all(|((_, source), v)| dim(source).is_some_and(|d| d == v.as_str()))
+            })
+        });
+        if let Some(slot) = seen {
+            return Outcome::Publish(Some(slot), value);
+        }
+        let values: Vec<String> = self
+            .dims
+            .iter()
+            .map(|(_, source)| dim(source).map(Cow::into_owned).unwrap_or_default())
+            .collect();
+        let key = MetricKey::new(
+            scope,
+            self.namespace.clone(),
+            self.name.clone(),
+            self.dims
+                .iter()
+                .zip(&values)
+                .map(|((name, _), v)| (name.clone(), v.clone())),
+        );
+        if keys.is_full() {
+            return Outcome::PublishKey(key, value);
+        }
+        keys.keys.push((values, key));
+        let slot = keys.keys.len() - 1;
+        keys.by_hash.entry(hash).or_default().push(slot);
+        Outcome::Publish(Some(slot), value)
     }
 
     /// Whether the filter applies to a batch ingested at `ingestion_time` (filters are not

@@ -296,3 +296,144 @@ fn snapshot_restore_round_trip() {
     );
     assert_eq!(back.counters().published, 2);
 }
+
+/// The observer (all filters of a group matched together, samples published per batch and
+/// key) ends with exactly the store of the plain way: each filter on its own, each event
+/// extracted and put one by one.
+mod same_as_one_filter_at_a_time {
+    use flowwatch_pattern::{FilterPattern, ValueRef};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::metrics::{DEFAULT_UNIT, MetricStoreConfig};
+
+    fn filters() -> Vec<MetricFilter> {
+        let with_dims = |mut f: MetricFilter, dims: &[(&str, &str)]| {
+            f.metric_transformations[0].dimensions = Some(
+                dims.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            );
+            f
+        };
+        let d = |c: &str| {
+            format!(
+                "[version, account, eni, source, destination, srcport, destport{c}, protocol, packets, bytes, start, end, action, status]"
+            )
+        };
+        vec![
+            filter("Ssh", SSH, "1"),
+            filter("SshPackets", SSH, "$packets"),
+            filter("Port443Bytes", &d(" = 443"), "$bytes"),
+            filter("Any", &d(""), "$9"),
+            filter("Rejects", "REJECT", "2.5"),
+            filter(
+                "Tail",
+                "[..., action = REJECT || action = ACCEPT, status]",
+                "$status",
+            ),
+            with_dims(
+                filter("BySource", &d(" = 22"), "1"),
+                &[("Source", "$source")],
+            ),
+            with_dims(
+                filter("ByPair", &d(" != 443"), "$packets"),
+                &[("Src", "$source"), ("Action", "$13")],
+            ),
+        ]
+    }
+
+    fn reference(filters: &[MetricFilter], batches: &[Vec<(i64, String)>]) -> MetricStore {
+        let mut store = MetricStore::new(MetricStoreConfig::default());
+        for f in filters {
+            let pattern = FilterPattern::parse(&f.filter_pattern).expect("pattern");
+            let t = &f.metric_transformations[0];
+            let value_text = t.metric_value.as_deref().expect("value");
+            for (ts, message) in batches.iter().flatten() {
+                let Some(x) = pattern.extract(message) else {
+                    continue;
+                };
+                let value = match value_text.parse::<f64>() {
+                    Ok(v) => Some(v),
+                    Err(_) => x.resolve_number(&ValueRef::parse(value_text).expect("ref")),
+                };
+                let Some(value) = value else { continue };
+                let dims: Option<Vec<(String, String)>> = t
+                    .dimensions
+                    .iter()
+                    .flatten()
+                    .map(|(name, r)| {
+                        let v = x.resolve(&ValueRef::parse(r).expect("ref"))?;
+                        (!v.is_empty()).then(|| (name.clone(), v.into_owned()))
+                    })
+                    .collect();
+                let Some(dims) = dims else { continue };
+                let name = t.metric_name.clone().expect("name");
+                let key = MetricKey::new(&scope(), "VPC", name, dims);
+                store
+                    .put(&key, *ts, value, 1.0, DEFAULT_UNIT)
+                    .expect("within bounds");
+            }
+        }
+        store
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let src = prop::sample::select(vec!["198.51.100.7", "203.0.113.9", "10.0.0.1", "-"]);
+        let port = prop::sample::select(vec![22u16, 443, 80]);
+        let action = prop::sample::select(vec!["REJECT", "ACCEPT", "-"]);
+        (src, port, 0u32..5, action, any::<bool>()).prop_map(|(s, p, n, a, odd)| {
+            let line = flow(s, p, 6, n, a);
+            // Not a number where the values are read.
+            if odd {
+                line.replace(&format!(" {n} "), " x ")
+            } else {
+                line
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn store_matches(batches in prop::collection::vec(prop::collection::vec((0i64..180_000, line()), 0..30), 1..5)) {
+            let batches: Vec<Vec<(i64, String)>> = batches
+                .into_iter()
+                .map(|b| b.into_iter().map(|(dt, m)| (T0 + dt, m)).collect())
+                .collect();
+            let o = MetricFilterObserver::default();
+            o.set_filters(1, &scope(), filters()).expect("set");
+            for batch in &batches {
+                feed(&o, T0, batch);
+            }
+            let mut want = reference(&filters(), &batches);
+            want.expire(T0);
+            let got = o.with_store(MetricStore::clone);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    /// Past the cache of built keys, new dimension values still publish (a key is built for
+    /// each such event), and the cache is cleared for the next batch.
+    #[test]
+    fn dimension_values_past_the_key_cache() {
+        let many = crate::metric_filters::compiled::MAX_CACHED_KEYS + 50;
+        let batch: Vec<(i64, String)> = (0..many)
+            .map(|i| {
+                let src = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                (T0 + (i as i64 % 1000), flow(&src, 22, 6, 1, "REJECT"))
+            })
+            .collect();
+        let f = vec![filters().swap_remove(6)];
+        let o = MetricFilterObserver::default();
+        o.set_filters(1, &scope(), f.clone()).expect("set");
+        feed(&o, T0, &batch);
+        feed(&o, T0, &batch[..10]);
+        let mut want = reference(&f, &[batch.clone(), batch[..10].to_vec()]);
+        want.expire(T0);
+        o.with_store(|got| assert_eq!(got, &want));
+        assert_eq!(o.with_store(MetricStore::len), many);
+        assert_eq!(o.counters().published, many as u64 + 10);
+    }
+}

@@ -16,7 +16,8 @@ pub const USER_AGENT: &str = "Amazon Simple Notification Service Agent";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageUrls {
     /// The SNS endpoint of this server; `UnsubscribeURL` and `SubscribeURL` are query-API links
-    /// on it (`?Action=Unsubscribe&SubscriptionArn=...`).
+    /// on it (`?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn=...`: the version names
+    /// the service, as one port serves several).
     pub service_url: String,
     /// `SigningCertURL`. Messages are not signed (no AWS key exists here): `Signature` is empty.
     pub signing_cert_url: String,
@@ -34,14 +35,14 @@ impl Default for MessageUrls {
 impl MessageUrls {
     pub fn unsubscribe_url(&self, subscription_arn: &str) -> String {
         format!(
-            "{}?Action=Unsubscribe&SubscriptionArn={subscription_arn}",
+            "{}?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={subscription_arn}",
             self.service_url
         )
     }
 
     pub fn subscribe_url(&self, topic_arn: &str, token: &str) -> String {
         format!(
-            "{}?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}",
+            "{}?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={topic_arn}&Token={token}",
             self.service_url
         )
     }

@@ -59,7 +59,7 @@ fn notification_json_is_exactly_snss_shape_in_order() {
             r#""TopicArn":"arn:aws:sns:us-east-1:123456789012:alerts","Subject":"Alarm","#,
             r#""Message":"hello \"world\"\nline 2","Timestamp":"2012-05-02T00:54:06.655Z","#,
             r#""SignatureVersion":"1","Signature":"","SigningCertURL":"http://sns.test/cert.pem","#,
-            r#""UnsubscribeURL":"http://sns.test/?Action=Unsubscribe&SubscriptionArn={}"}}"#
+            r#""UnsubscribeURL":"http://sns.test/?Action=Unsubscribe&Version=2010-03-31&SubscriptionArn={}"}}"#
         ),
         sub.arn
     );
@@ -108,7 +108,7 @@ fn confirmation_carries_token_and_subscribe_url_without_subscription_header() {
     assert_eq!(
         v["SubscribeURL"],
         format!(
-            "http://sns.test/?Action=ConfirmSubscription&TopicArn={}&Token=tok123",
+            "http://sns.test/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={}&Token=tok123",
             topic.arn
         )
     );

@@ -1,6 +1,6 @@
 //! Property tests: `Display` round-trips, and nothing panics on arbitrary input.
 
-use flowwatch_pattern::FilterPattern;
+use flowwatch_pattern::{FieldSpec, FilterPattern, PatternSet, SetScratch, ValueRef};
 use proptest::prelude::*;
 
 fn word() -> impl Strategy<Value = String> {
@@ -131,6 +131,22 @@ fn pattern_string() -> impl Strategy<Value = String> {
     ]
 }
 
+/// References to try on a pattern's matches: positions, its field names, some JSON paths.
+fn references(pattern: &FilterPattern) -> Vec<ValueRef> {
+    let mut out: Vec<ValueRef> = (1..=9).map(ValueRef::Position).collect();
+    if let FilterPattern::Delimited(d) = pattern {
+        for spec in d.specs() {
+            if let FieldSpec::Field { name: Some(n), .. } = spec {
+                out.push(ValueRef::Field(n.clone()));
+            }
+        }
+    }
+    out.extend(
+        ["$.a", "$.a[0]", "$.b.c", "$.eventName"].map(|r| ValueRef::parse(r).expect("valid")),
+    );
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -180,6 +196,46 @@ proptest! {
             let m = p.matches(&message);
             let e = p.extract(&message);
             prop_assert_eq!(m, e.is_some());
+        }
+    }
+
+    /// A set answers what matching each of its patterns alone answers.
+    #[test]
+    fn pattern_set_agrees_with_each_pattern(
+        srcs in prop::collection::vec(pattern_string(), 1..12),
+        messages in prop::collection::vec(
+            prop_oneof![
+                "[\\[\\]{}\"\\\\ a-z0-9:,.*-]{0,60}",
+                "([a-z0-9*.\\[\\]\"-]{0,4} ){0,8}[a-z0-9]{0,3}",
+                any::<String>(),
+            ],
+            1..8,
+        ),
+    ) {
+        let patterns: Vec<FilterPattern> =
+            srcs.iter().filter_map(|s| FilterPattern::parse(s).ok()).collect();
+        let set = PatternSet::new(patterns.clone());
+        let mut scratch = SetScratch::default();
+        for message in &messages {
+            let want: Vec<usize> =
+                (0..patterns.len()).filter(|&i| patterns[i].matches(message)).collect();
+            prop_assert_eq!(set.matching(message, &mut scratch), want.as_slice(), "{:?}", message);
+            // Values resolve as `extract` resolves them.
+            for &i in scratch.matched() {
+                let extracted = patterns[i].extract(message).expect("it matched");
+                let event = set.matched_event(i, message, &scratch);
+                for reference in references(&patterns[i]) {
+                    prop_assert_eq!(
+                        event.resolve(&reference),
+                        extracted.resolve(&reference),
+                        "{} in {:?} by {}", &reference, message, &patterns[i]
+                    );
+                    prop_assert_eq!(
+                        event.resolve_number(&reference),
+                        extracted.resolve_number(&reference)
+                    );
+                }
+            }
         }
     }
 
