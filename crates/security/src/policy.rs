@@ -23,6 +23,7 @@
 mod condition;
 mod context;
 mod eval;
+pub mod limits;
 mod parse;
 mod pattern;
 
@@ -126,6 +127,9 @@ pub enum PolicyError {
     /// IAM's `MalformedPolicyDocument`; the message is IAM's, ready for the wire.
     #[error("{message}")]
     Malformed { message: String },
+    /// IAM's `LimitExceeded` (HTTP 409): a document over its size quota ([`limits`]).
+    #[error("{message}")]
+    LimitExceeded { message: String },
 }
 
 impl PolicyError {
@@ -135,10 +139,18 @@ impl PolicyError {
         }
     }
 
-    /// The message IAM returns with `MalformedPolicyDocument`.
+    /// IAM's error code: `MalformedPolicyDocument` or `LimitExceeded`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "MalformedPolicyDocument",
+            Self::LimitExceeded { .. } => "LimitExceeded",
+        }
+    }
+
+    /// The message IAM returns with the code.
     pub fn message(&self) -> &str {
         match self {
-            Self::Malformed { message } => message,
+            Self::Malformed { message } | Self::LimitExceeded { message } => message,
         }
     }
 }

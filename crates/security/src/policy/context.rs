@@ -92,7 +92,7 @@ impl Principal {
     /// An unauthenticated caller.
     pub fn anonymous() -> Self {
         Self {
-            arn: "*".to_owned(),
+            arn: "anonymous".to_owned(),
             account: String::new(),
             user_id: "anonymous".to_owned(),
             username: None,

@@ -224,8 +224,7 @@ fn check_action(action: &str) -> Result<(), PolicyError> {
     check_vendor(action)
 }
 
-/// A vendor prefix (`logs:`, `aws:`); condition keys may hold more colons
-/// (`kms:EncryptionContext:Department`).
+/// A vendor prefix of letters, digits and `-` (`logs:`, `ec2:`).
 fn check_vendor(name: &str) -> Result<(), PolicyError> {
     let Some((vendor, _)) = name.split_once(':') else {
         return Err(PolicyError::malformed(NO_VENDOR));
@@ -323,7 +322,15 @@ fn parse_conditions(value: &Value, variables: bool) -> Result<Vec<Condition>, Po
             return Err(syntax());
         };
         for (key, values) in keys {
-            check_vendor(key)?;
+            // Keys need a prefix; it may hold dots and slashes
+            // (`oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:sub`) and more colons
+            // (`kms:EncryptionContext:Department`).
+            if key
+                .split_once(':')
+                .is_none_or(|(prefix, _)| prefix.is_empty())
+            {
+                return Err(PolicyError::malformed(NO_VENDOR));
+            }
             let values = match values {
                 Value::Array(items) => items.iter().map(scalar).collect::<Result<Vec<_>, _>>()?,
                 one => vec![scalar(one)?],

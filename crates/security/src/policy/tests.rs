@@ -4,6 +4,7 @@ mod conditions;
 mod evaluation;
 mod parsing;
 mod patterns;
+mod property;
 
 use super::*;
 

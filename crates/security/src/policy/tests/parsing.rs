@@ -228,3 +228,47 @@ fn condition_values_of_every_json_scalar() {
     assert_eq!(secure.values[0].as_str(), "true");
     assert_eq!(Operator::NumericLessThan.name(), "NumericLessThan");
 }
+
+#[test]
+fn condition_keys_may_hold_dots_slashes_and_colons() {
+    let policy = Policy::parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE"},"Action":"sts:AssumeRoleWithWebIdentity",
+            "Condition":{"StringEquals":{"oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE:sub":"system:serviceaccount:ns:sa","kms:EncryptionContext:Department":"x"}}}]}"#,
+        PolicyKind::Trust,
+    )
+    .unwrap();
+    assert_eq!(policy.statements[0].conditions.len(), 2);
+}
+
+#[test]
+fn size_quotas() {
+    use super::super::limits::*;
+    let padded = format!(
+        "{{\"Version\":\"2012-10-17\",   \"Id\":\"{}\"}}",
+        "x".repeat(6000)
+    );
+    assert_eq!(policy_size("{ \"a\" :\n 1 }"), 7);
+    assert!(check_managed_policy_size(&padded).is_ok());
+    let big = format!("{{\"Id\":\"{}\"}}", "x".repeat(6200));
+    let error = check_managed_policy_size(&big).unwrap_err();
+    assert_eq!(
+        (error.code(), error.message()),
+        ("LimitExceeded", "Cannot exceed quota for PolicySize: 6144")
+    );
+    let error = check_trust_policy_size(&big).unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Cannot exceed quota for ACLSizePerRole: 2048"
+    );
+    assert!(check_trust_policy_size("{}").is_ok());
+    let error = check_role_inline_size("app", [big.as_str(), big.as_str()]).unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Maximum policy size of 10240 bytes exceeded for role app"
+    );
+    assert!(check_role_inline_size("app", [big.as_str()]).is_ok());
+    assert_eq!(
+        Policy::parse("x", PolicyKind::Identity).unwrap_err().code(),
+        "MalformedPolicyDocument"
+    );
+}
