@@ -220,10 +220,10 @@ fn statement_matches(
             principal_matches(principals, context)?
         }
         (Some(PrincipalBlock::NotPrincipal(principals)), true) => {
-            match principal_matches(principals, context) {
-                Some(_) => return None,
-                None => PrincipalMatch::Direct,
+            if not_principal_exempts(principals, context) {
+                return None;
             }
+            PrincipalMatch::Direct
         }
     };
     let action_hit = statement
@@ -315,6 +315,43 @@ fn principal_matches(principals: &Principals, context: &RequestContext) -> Optio
         best = Some(PrincipalMatch::Direct);
     }
     best
+}
+
+/// Whether `NotPrincipal` leaves the caller out. IAM checks every identity the caller
+/// stands for — its account, then the user, or the role and the session — and a caller is
+/// left out only when all of them are listed: naming a user without its account does not
+/// exempt the user (the account, and so the user, is still covered).
+fn not_principal_exempts(principals: &Principals, context: &RequestContext) -> bool {
+    let principal = &context.principal;
+    if principals.everyone {
+        return true;
+    }
+    let listed = |arn: &str| {
+        principals
+            .aws
+            .iter()
+            .any(|entry| entry == "*" || entry == arn)
+    };
+    let account_listed = || {
+        principals
+            .aws
+            .iter()
+            .any(|entry| entry == "*" || names_account(entry, &principal.account))
+    };
+    match &principal.kind {
+        PrincipalKind::Root => account_listed(),
+        PrincipalKind::User | PrincipalKind::FederatedUser => {
+            account_listed() && listed(&principal.arn)
+        }
+        PrincipalKind::AssumedRole { role_arn } => {
+            account_listed() && listed(role_arn) && listed(&principal.arn)
+        }
+        PrincipalKind::Service => principals
+            .service
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&principal.arn)),
+        PrincipalKind::Anonymous => false,
+    }
 }
 
 /// `123456789012` or `arn:<partition>:iam::123456789012:root`.

@@ -384,7 +384,7 @@ fn not_principal_denies_everyone_else() {
     let policy = resource_policy(
         r#"{"Version":"2012-10-17","Statement":[
             {"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"logs:*","Resource":"*"},
-            {"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/alice"]},"Action":"logs:Delete*","Resource":"*"}]}"#,
+            {"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/alice","arn:aws:iam::123456789012:root"]},"Action":"logs:Delete*","Resource":"*"}]}"#,
     );
     let allow_all = identity(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"logs:*","Resource":"*"}}"#,
@@ -413,6 +413,48 @@ fn not_principal_denies_everyone_else() {
         STREAM,
     );
     assert!(!evaluate(&[], Some(&policy), &reader).is_allowed());
+}
+
+#[test]
+fn not_principal_must_list_every_identity_of_the_caller() {
+    let deny = |listed: &str| {
+        resource_policy(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"logs:*","Resource":"*"}},
+                {{"Effect":"Deny","NotPrincipal":{{"AWS":[{listed}]}},"Action":"logs:*","Resource":"*"}}]}}"#
+        ))
+    };
+    let alice = context("logs:GetLogEvents", STREAM);
+    // The user without its account: the account is denied, and the user with it.
+    assert!(
+        !evaluate(
+            &[],
+            Some(&deny(r#""arn:aws:iam::123456789012:user/alice""#)),
+            &alice
+        )
+        .is_allowed()
+    );
+    assert!(
+        evaluate(
+            &[],
+            Some(&deny(
+                r#""arn:aws:iam::123456789012:user/alice","123456789012""#
+            )),
+            &alice
+        )
+        .is_allowed()
+    );
+    // A session needs the account, the role and the session.
+    let session = RequestContext::new(flow_logs_session(), "logs:GetLogEvents", STREAM);
+    let role_only =
+        deny(r#""arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/flow-logs-role""#);
+    assert!(!evaluate(&[], Some(&role_only), &session).is_allowed());
+    let all = deny(
+        r#""arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/flow-logs-role","arn:aws:sts::123456789012:assumed-role/flow-logs-role/flow-logs-delivery""#,
+    );
+    assert!(evaluate(&[], Some(&all), &session).is_allowed());
+    let root = RequestContext::new(Principal::root(ACCOUNT), "logs:GetLogEvents", STREAM);
+    assert!(evaluate(&[], Some(&deny(r#""123456789012""#)), &root).is_allowed());
+    assert!(!evaluate(&[], Some(&deny(r#""111122223333""#)), &root).is_allowed());
 }
 
 #[test]
