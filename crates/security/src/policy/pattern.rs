@@ -6,6 +6,8 @@
 //! default written `${key, 'text'}`); `${*}`, `${?}` and `${$}` are the literal characters.
 //! A substituted value is always literal text: its own `*` or `?` are not wildcards.
 
+use std::borrow::Cow;
+
 use super::context::RequestContext;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,8 @@ enum Token {
 pub struct Pattern {
     source: String,
     tokens: Vec<Token>,
+    /// The pieces, compiled once when the pattern holds no variable.
+    fixed: Option<Vec<Piece>>,
 }
 
 /// One element of a resolved pattern: literal characters or a wildcard.
@@ -71,10 +75,19 @@ impl Pattern {
             rest = &rest[c.len_utf8()..];
         }
         flush(&mut text, &mut tokens);
-        Self {
+        let mut pattern = Self {
             source: source.to_owned(),
             tokens,
+            fixed: None,
+        };
+        if !pattern
+            .tokens
+            .iter()
+            .any(|t| matches!(t, Token::Variable { .. }))
+        {
+            pattern.fixed = pattern.substitute(None);
         }
+        pattern
     }
 
     /// The pattern as written in the policy.
@@ -132,7 +145,14 @@ impl Pattern {
         arn_parts.len() == 6 && parts.iter().zip(&arn_parts).all(|(p, a)| glob(p, a, false))
     }
 
-    fn resolve(&self, context: Option<&RequestContext>) -> Option<Vec<Piece>> {
+    fn resolve(&self, context: Option<&RequestContext>) -> Option<Cow<'_, [Piece]>> {
+        if let Some(fixed) = &self.fixed {
+            return Some(Cow::Borrowed(fixed));
+        }
+        self.substitute(context).map(Cow::Owned)
+    }
+
+    fn substitute(&self, context: Option<&RequestContext>) -> Option<Vec<Piece>> {
         let mut pieces = Vec::new();
         for token in &self.tokens {
             match token {

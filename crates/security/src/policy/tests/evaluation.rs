@@ -106,6 +106,20 @@ fn flow_logs_trust_policy_lets_the_service_assume_the_role() {
 }
 
 #[test]
+fn flow_logs_trust_policy_on_one_line() {
+    let trust = trust(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    );
+    assert_eq!(trust, self::trust(FLOW_LOGS_TRUST));
+    let service = RequestContext::new(
+        Principal::service("vpc-flow-logs.amazonaws.com"),
+        "sts:AssumeRole",
+        ROLE,
+    );
+    assert!(evaluate_assume_role(&trust, &[], &service).is_allowed());
+}
+
+#[test]
 fn flow_logs_trust_policy_with_the_confused_deputy_conditions() {
     let trust = trust(
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole",
