@@ -24,6 +24,7 @@
 //! sigv4::verify(&request, &parsed, "secret", 1_704_067_200).unwrap();
 //! ```
 
+pub mod policy;
 pub mod sigv4;
 
 use std::fmt;
