@@ -30,6 +30,8 @@ pub enum StorageError {
     ObjectStore(#[from] object_store::Error),
     #[error("parquet error: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
+    #[error("flow-log records: {0}")]
+    FlowLog(#[from] flowwatch_flowlog::FlowLogError),
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("corrupt data in {what}: {detail}")]
@@ -44,6 +46,28 @@ impl StorageError {
             path: path.to_string(),
             source,
         }
+    }
+
+    /// Whether the store refused access (permissions, credentials), as opposed to any other
+    /// failure: found anywhere in the chain of causes.
+    pub fn is_access_denied(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::PermissionDenied
+            {
+                return true;
+            }
+            if let Some(
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+            ) = error.downcast_ref::<object_store::Error>()
+            {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
     }
 }
 
