@@ -1,7 +1,7 @@
 //! VPC flow logs as EC2 resources (`spec/flowlogs.md` §9): CreateFlowLogs, DescribeFlowLogs and
 //! DeleteFlowLogs over the persisted [`FlowLogSet`] (engine state `flow_logs`). What a flow log
 //! is and how CreateFlowLogs' parameters are checked is in [`resource`]; DescribeFlowLogs'
-//! filters in [`describe`]; delivery to S3 in [`s3`].
+//! filters in [`describe`]; delivery to S3 in `s3`.
 
 mod delivery;
 mod describe;
