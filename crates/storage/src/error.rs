@@ -73,3 +73,24 @@ impl StorageError {
 
 /// Result with a [`StorageError`].
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn access_denied_is_found_in_the_chain_of_causes() {
+        let denied = || Error::new(ErrorKind::PermissionDenied, "denied");
+        assert!(StorageError::io("/x", denied()).is_access_denied());
+        let wrapped = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(denied()),
+        };
+        assert!(StorageError::ObjectStore(wrapped).is_access_denied());
+        let other = Error::new(ErrorKind::StorageFull, "full");
+        assert!(!StorageError::io("/x", other).is_access_denied());
+        assert!(!StorageError::Closed.is_access_denied());
+    }
+}
