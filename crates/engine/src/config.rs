@@ -31,6 +31,8 @@ pub struct EngineConfig {
     pub inventory: Option<Arc<crate::flow_logs::Inventory>>,
     /// Request authentication (SigV4 verification, the root credentials).
     pub auth: AuthConfig,
+    /// Flow-log delivery to S3: where buckets are, when windows are written.
+    pub s3_delivery: crate::flow_logs::S3DeliveryConfig,
 }
 
 /// How requests are authenticated.
@@ -53,7 +55,9 @@ pub struct RootCredentials {
 impl EngineConfig {
     /// Defaults for a data directory.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
+            s3_delivery: crate::flow_logs::S3DeliveryConfig::new(&data_dir),
             storage: StorageConfig::new(data_dir),
             account_id: flowwatch_model::caller::DEFAULT_ACCOUNT_ID.to_owned(),
             clock: Arc::new(SystemClock),

@@ -1,12 +1,13 @@
 //! VPC flow logs as EC2 resources (`spec/flowlogs.md` §9): CreateFlowLogs, DescribeFlowLogs and
 //! DeleteFlowLogs over the persisted [`FlowLogSet`] (engine state `flow_logs`). What a flow log
 //! is and how CreateFlowLogs' parameters are checked is in [`resource`]; DescribeFlowLogs'
-//! filters in [`describe`].
+//! filters in [`describe`]; delivery to S3 in `s3`.
 
 mod delivery;
 mod describe;
 mod inventory;
 pub(crate) mod resource;
+mod s3;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,8 @@ use crate::Engine;
 pub use delivery::full_format;
 pub use inventory::{Interface, Inventory, InventoryError};
 use resource::{FlowLog, MAX_RESOURCE_IDS, ResourceType, invalid, missing};
+pub(crate) use s3::S3Delivery;
+pub use s3::S3DeliveryConfig;
 
 /// Most flow logs on one resource (EC2's quota per resource per account).
 const MAX_FLOW_LOGS_PER_RESOURCE: usize = 250;

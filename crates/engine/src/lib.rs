@@ -59,6 +59,8 @@ pub struct Engine {
     queries: Arc<logs::queries::QueryRegistry>,
     /// VPC flow logs (EC2 resources).
     flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
+    /// Flow-log records buffered for S3 and the buckets they are written to.
+    s3: Arc<flow_logs::S3Delivery>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -79,6 +81,7 @@ impl Engine {
             failed_deliveries: Default::default(),
         });
         let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
+        let s3 = Arc::new(flow_logs::S3Delivery::new(config.s3_delivery.clone()));
         let engine = Self {
             storage,
             clock,
@@ -89,6 +92,7 @@ impl Engine {
                 logs::queries::MAX_RUNNING,
             )),
             flow_logs,
+            s3,
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {
@@ -115,11 +119,21 @@ impl Engine {
             engine.monitoring.notifier.subscribe_records(),
             engine.monitoring.clone(),
         ));
+        // Writes the S3 flow-log files of closed windows. Each flush runs in its own task so
+        // that stopping this loop never interrupts a write (shutdown waits for it).
+        let flushing = engine.clone();
+        let s3_flusher = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(flushing.s3.tick()).await;
+                let engine = flushing.clone();
+                let _ = tokio::spawn(async move { engine.flush_s3(false).await }).await;
+            }
+        });
         engine
             .tasks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend([ticker, evaluator, deliveries]);
+            .extend([ticker, evaluator, deliveries, s3_flusher]);
         Ok(engine)
     }
 
@@ -166,7 +180,8 @@ impl Engine {
         self.clock.now_millis()
     }
 
-    /// Flushes memory to segments and stops background work.
+    /// Writes every buffered S3 flow-log window, flushes memory to segments and stops
+    /// background work.
     pub async fn shutdown(&self) -> Result<(), EngineError> {
         let tasks = std::mem::take(
             &mut *self
@@ -177,6 +192,7 @@ impl Engine {
         for task in tasks {
             task.abort();
         }
+        self.flush_s3(true).await;
         self.storage.close().await?;
         Ok(())
     }

@@ -14,6 +14,8 @@
 //!   reads one back with errors naming the field and the value.
 //! - Arrow codec: [`arrow_schema()`], [`to_record_batch`] and [`from_record_batch`] use AWS's
 //!   Parquet column names and types.
+//! - S3 layout: [`S3Layout::object_key`] names a delivered file as AWS does (prefix, Hive and
+//!   per-hour partitions, 5-minute windows of end time, [`window_start`]).
 //!
 //! ## Invariants
 //!
@@ -55,6 +57,7 @@ mod error;
 pub mod fields;
 mod format;
 mod record;
+mod s3;
 mod text;
 mod values;
 
@@ -63,6 +66,7 @@ pub use error::{FlowLogError, Result};
 pub use fields::{Field, FieldInfo, Kind, ParquetType, Scope};
 pub use format::LogFormat;
 pub use record::{FlowRecord, Value};
+pub use s3::{S3Layout, WINDOW_SECS, window_start};
 pub use text::ABSENT;
 pub use values::{
     Action, AwsService, EncryptionStatus, FlowDirection, FlowType, KnownAwsService, LogStatus,

@@ -30,6 +30,8 @@ pub enum StorageError {
     ObjectStore(#[from] object_store::Error),
     #[error("parquet error: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
+    #[error("flow-log records: {0}")]
+    FlowLog(#[from] flowwatch_flowlog::FlowLogError),
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     #[error("corrupt data in {what}: {detail}")]
@@ -45,7 +47,50 @@ impl StorageError {
             source,
         }
     }
+
+    /// Whether the store refused access (permissions, credentials), as opposed to any other
+    /// failure: found anywhere in the chain of causes.
+    pub fn is_access_denied(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::PermissionDenied
+            {
+                return true;
+            }
+            if let Some(
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+            ) = error.downcast_ref::<object_store::Error>()
+            {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
+    }
 }
 
 /// Result with a [`StorageError`].
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn access_denied_is_found_in_the_chain_of_causes() {
+        let denied = || Error::new(ErrorKind::PermissionDenied, "denied");
+        assert!(StorageError::io("/x", denied()).is_access_denied());
+        let wrapped = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(denied()),
+        };
+        assert!(StorageError::ObjectStore(wrapped).is_access_denied());
+        let other = Error::new(ErrorKind::StorageFull, "full");
+        assert!(!StorageError::io("/x", other).is_access_denied());
+        assert!(!StorageError::Closed.is_access_denied());
+    }
+}

@@ -12,6 +12,8 @@
 //!   the catalog with their time range, streams, rows and bytes; the WAL is then truncated.
 //! - **Maintenance**: retention drops whole expired segments (and reads never return expired
 //!   events); compaction merges small segments.
+//! - **Flow-log files** ([`Buckets`]): VPC flow logs delivered "to S3" as AWS writes them
+//!   (gzip text with a header line, or GZIP Parquet), in a local directory per bucket.
 //!
 //! Invariants: an acknowledged append survives any crash (restart replays the WAL past the
 //! catalog's checkpoint); reads see memory and segments as one ordered stream, each event once;
@@ -36,6 +38,7 @@ mod catalog;
 mod db;
 mod engine_state;
 mod error;
+mod flow_files;
 mod flush;
 mod maintenance;
 mod memtable;
@@ -48,6 +51,7 @@ mod wal;
 
 pub use db::Storage;
 pub use error::{Result, StorageError};
+pub use flow_files::{BucketStoreConfig, Buckets, FlowFileFormat, parquet_file, plain_text_gz};
 pub use observer::{DurableBatch, IngestObserver};
 pub use types::{
     Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,

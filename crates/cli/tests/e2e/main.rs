@@ -20,6 +20,7 @@ mod metric_filters;
 mod metrics;
 mod protocol;
 mod s3;
+mod s3_delivery;
 mod sdk;
 mod streams;
 mod tagging;

@@ -1,5 +1,6 @@
 //! Routing captured records to the flow logs covering their interface, and delivering them to
-//! CloudWatch Logs: the flowwatch-specific PutFlowRecords (`docs/flow-records.md`).
+//! CloudWatch Logs (S3 in [`super::s3`]): the flowwatch-specific PutFlowRecords
+//! (`docs/flow-records.md`).
 //!
 //! Each record goes to every flow log covering the interface whose traffic type keeps it
 //! (ACCEPT or REJECT by the record's action, ALL everything; NODATA and SKIPDATA records have no
@@ -116,21 +117,7 @@ impl Engine {
                     }
                 }
                 Destination::S3 { .. } => {
-                    // Not written yet: say so where a user looks (DescribeFlowLogs, the log),
-                    // never drop records silently.
-                    let n = kept.count();
-                    if n > 0 {
-                        tracing::warn!(
-                            flow_log = %log.id,
-                            records = n,
-                            "delivery to S3 is not implemented yet; records not written"
-                        );
-                        self.set_delivery_status(
-                            std::slice::from_ref(&log.id),
-                            Some("Unknown error"),
-                        )
-                        .await;
-                    }
+                    output.delivered += self.deliver_to_s3(log, &log_format, kept).await;
                 }
             }
         }
@@ -229,7 +216,7 @@ impl Engine {
     }
 
     /// Records the outcome of a delivery on the flow logs `ids` (`None`: it succeeded).
-    async fn set_delivery_status(&self, ids: &[String], error: Option<&str>) {
+    pub(super) async fn set_delivery_status(&self, ids: &[String], error: Option<&str>) {
         let result = self
             .flow_logs
             .update_when(|set| {
