@@ -250,19 +250,33 @@ impl Pipeline {
     }
 
     fn run(&self, storage_failed: &AtomicBool) {
-        /// Closes the queue when the thread ends, however it ends, so no one waits on it.
-        struct CloseOnExit<'a>(&'a Pipeline);
+        /// Closes the queue when the thread ends, however it ends, so no one waits on it; an
+        /// end other than a shutdown fails the storage.
+        struct CloseOnExit<'a> {
+            pipeline: &'a Pipeline,
+            storage_failed: &'a AtomicBool,
+            shut_down: bool,
+        }
         impl Drop for CloseOnExit<'_> {
             fn drop(&mut self) {
-                let mut queue = lock(&self.0.queue);
+                let mut queue = lock(&self.pipeline.queue);
                 queue.closed = true;
                 queue.jobs.clear();
                 queue.bytes = 0;
                 drop(queue);
-                self.0.popped.notify_all();
+                self.pipeline.popped.notify_all();
+                if !self.shut_down {
+                    tracing::error!("the observer thread stopped; refusing further appends");
+                    self.storage_failed.store(true, Ordering::SeqCst);
+                    self.pipeline.progress.send_modify(|p| p.failed = true);
+                }
             }
         }
-        let _close = CloseOnExit(self);
+        let mut close = CloseOnExit {
+            pipeline: self,
+            storage_failed,
+            shut_down: false,
+        };
         let mut failure: Option<String> = None;
         loop {
             match self.pop() {
@@ -310,7 +324,10 @@ impl Pipeline {
                     }
                     tx.send_replace(Some(state));
                 }
-                Job::Shutdown => return,
+                Job::Shutdown => {
+                    close.shut_down = true;
+                    return;
+                }
             }
         }
     }
