@@ -12,6 +12,10 @@
 //!   the catalog with their time range, streams, rows and bytes; the WAL is then truncated.
 //! - **Maintenance**: retention drops whole expired segments (and reads never return expired
 //!   events); compaction merges small segments.
+//! - **Ingest observers** ([`IngestObserver`]): components deriving state from every durable
+//!   batch (metric filters) run on their own thread, fed in sequence order through a bounded
+//!   queue; their snapshots ride with the WAL checkpoint, and
+//!   [`Storage::observers_caught_up`] waits until they have applied everything acknowledged.
 //!
 //! Invariants: an acknowledged append survives any crash (restart replays the WAL past the
 //! catalog's checkpoint); reads see memory and segments as one ordered stream, each event once;
