@@ -132,6 +132,7 @@ impl Engine {
             dimensions(req.dimensions)?,
         );
         let unit = req.unit;
+        self.metrics_caught_up().await?;
         let points = self
             .metric_filter_observer()
             .with_store(|store| store.statistics(&key, unit.as_deref(), start, end, period, &stats))
@@ -196,6 +197,7 @@ impl Engine {
                 })
             })
             .transpose()?;
+        self.metrics_caught_up().await?;
         let keys = self.metric_filter_observer().with_store(|store| {
             store.list_metrics(
                 &caller.scope,

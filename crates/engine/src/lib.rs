@@ -103,6 +103,10 @@ impl Engine {
         let ticker = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(15)).await;
+                // Minutes close after the batches acknowledged before them are applied.
+                if let Err(error) = ticking.storage.observers_caught_up().await {
+                    tracing::warn!(%error, "metric minutes closed before observers caught up");
+                }
                 ticking.metric_filters.tick(ticking.now());
             }
         });
@@ -160,6 +164,16 @@ impl Engine {
         if let Err(error) = self.metric_filters.set_filters(group_id, scope, filters) {
             tracing::error!(%group, %error, "metric filters of the group could not be applied");
         }
+    }
+
+    /// Waits until the metric store holds every event acknowledged before the call (metric
+    /// filters and PutMetricData are applied on the storage's observer thread): call it before
+    /// reading metrics, for read-your-writes.
+    pub(crate) async fn metrics_caught_up(&self) -> flowwatch_model::ApiResult<()> {
+        self.storage
+            .observers_caught_up()
+            .await
+            .map_err(storage_error)
     }
 
     /// The metric-filter observer (its metric store answers CloudWatch metric queries).

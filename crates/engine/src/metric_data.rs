@@ -379,6 +379,7 @@ impl Engine {
             }
             ids.push(id);
         }
+        self.metrics_caught_up().await?;
         let mut series: HashMap<String, Series> = HashMap::new();
         let mut labels: Vec<String> = Vec::with_capacity(queries.len());
         // Metric stats, then expressions in order (an expression may use earlier results).

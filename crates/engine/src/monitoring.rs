@@ -104,6 +104,11 @@ impl Engine {
     /// Evaluates every alarm at the engine's current time, saves the transitions and runs
     /// their actions. Returns how many alarms changed state.
     pub async fn evaluate_alarms(&self) -> usize {
+        // Alarms are not evaluated on metrics known to miss acknowledged data.
+        if let Err(error) = self.storage().observers_caught_up().await {
+            tracing::error!(%error, "alarms not evaluated: metrics are not up to date");
+            return 0;
+        }
         let now = self.now();
         let observer = self.metric_filter_observer();
         let fired = self

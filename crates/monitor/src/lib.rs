@@ -23,7 +23,9 @@
 //!   given) and is saved whole with the storage's checkpoint, so every event is counted exactly
 //!   once across crashes;
 //! - the observer and the alarm evaluator do no I/O and never block (the observer runs on the
-//!   storage's WAL thread); only the [`Notifier`] does network I/O, on its own tasks.
+//!   storage's observer thread, off the acknowledgement path: call
+//!   `Storage::observers_caught_up` before reading the store for read-your-writes); only the
+//!   [`Notifier`] does network I/O, on its own tasks.
 //!
 //! Errors: [`MonitorError`] for metrics and filters, `alarms::AlarmError` and
 //! `notify::NotifyError` for the two APIs whose errors map to their own AWS codes (CloudWatch's

@@ -121,6 +121,7 @@ async fn metric_filters_count_each_event_once_across_crashes() {
             })
             .collect();
         s.append(key, T0, &refs).await.expect("append");
+        s.observers_caught_up().await.expect("observers caught up");
         want
     };
 
@@ -296,6 +297,7 @@ async fn run_storage_ops(ops: Vec<StorageOp>) {
                 (s, o) = open(dir.path(), &clock, Some(gid)).await;
             }
         }
+        s.observers_caught_up().await.expect("observers caught up");
         assert_eq!(totals(&o), want, "each acknowledged event counted once");
     }
     s.close().await.expect("close");

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::catalog::Catalog;
 use crate::error::{Result, StorageError};
 use crate::memtable::MemTable;
-use crate::observer::{DurableBatch, IngestObserver};
+use crate::observer::{DurableBatch, IngestObserver, PendingState, Pipeline};
 use crate::types::{
     EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, StorageConfig, StreamKey,
 };
@@ -44,12 +44,14 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) catalog: Mutex<Catalog>,
     pub(crate) mem: RwLock<MemState>,
-    pub(crate) observers: Vec<Arc<dyn IngestObserver>>,
+    /// The ingest observers' thread and the queue to it.
+    pub(crate) observe: Arc<Pipeline>,
     pub(crate) store: Arc<dyn ObjectStore>,
     pub(crate) wal_tx: mpsc::Sender<WalMsg>,
     pub(crate) wal_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// Set when the WAL could not be written: no further append is acknowledged.
-    pub(crate) failed: AtomicBool,
+    /// Set when the WAL could not be written or an ingest observer failed: no further append
+    /// is acknowledged.
+    pub(crate) failed: Arc<AtomicBool>,
     pub(crate) closed: AtomicBool,
     pub(crate) flush_wanted: Notify,
     pub(crate) space_freed: Notify,
@@ -66,8 +68,9 @@ pub(crate) struct Frozen {
     pub(crate) flushed_seq: u64,
     /// First sequence number of the WAL file started at the freeze.
     pub(crate) wal_first_seq: u64,
-    /// Ingest observers' state at the freeze, saved with the checkpoint.
-    pub(crate) observer_state: Vec<(String, Vec<u8>)>,
+    /// Ingest observers' state at the freeze (once their thread reaches it), saved with the
+    /// checkpoint.
+    pub(crate) observer_state: PendingState,
 }
 
 #[derive(Debug)]
@@ -224,6 +227,11 @@ impl Storage {
         .await?;
         let (writer, next_seq) = writer;
         let (wal_tx, wal_rx) = mpsc::channel(4096);
+        let observe = Arc::new(Pipeline::new(
+            observers,
+            next_seq - 1,
+            config.observer_queue_bytes,
+        ));
         let shared = Arc::new(Shared {
             config,
             clock,
@@ -232,11 +240,11 @@ impl Storage {
                 active: mem,
                 frozen: Vec::new(),
             }),
-            observers,
+            observe,
             store,
             wal_tx,
             wal_thread: Mutex::new(None),
-            failed: AtomicBool::new(false),
+            failed: Arc::new(AtomicBool::new(false)),
             closed: AtomicBool::new(false),
             flush_wanted: Notify::new(),
             space_freed: Notify::new(),
@@ -244,6 +252,10 @@ impl Storage {
             flush_lock: tokio::sync::Mutex::new(()),
             tasks: Mutex::new(Vec::new()),
         });
+        shared
+            .observe
+            .start(shared.failed.clone())
+            .map_err(|e| StorageError::io("observer thread", e))?;
         let thread_shared = shared.clone();
         let handle = std::thread::Builder::new()
             .name("flowwatch-wal".into())
@@ -608,7 +620,19 @@ impl Storage {
         rx.await.map_err(|_| StorageError::Closed)?
     }
 
-    /// Flushes, stops the background tasks and the WAL thread. Appends after this fail.
+    /// Waits until the ingest observers have applied every batch acknowledged before this call
+    /// (at most `StorageConfig::observer_wait`): call it before reading state an observer
+    /// derives from events, for read-your-writes. Fails if an observer failed or the wait
+    /// timed out.
+    pub async fn observers_caught_up(&self) -> Result<()> {
+        self.shared
+            .observe
+            .caught_up(self.shared.config.observer_wait)
+            .await
+    }
+
+    /// Flushes, stops the background tasks, the WAL thread and the observer thread (after it
+    /// has applied everything queued). Appends after this fail.
     pub async fn close(&self) -> Result<()> {
         let result = if self.shared.failed.load(Ordering::SeqCst) {
             Ok(())
@@ -633,6 +657,9 @@ impl Storage {
         if let Some(handle) = handle {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
+        // After the WAL thread, so every batch it handed over is applied.
+        let observe = self.shared.observe.clone();
+        let _ = tokio::task::spawn_blocking(move || observe.stop()).await;
         let tasks: Vec<_> = lock(&self.shared.tasks).drain(..).collect();
         for task in tasks {
             task.abort();

@@ -38,6 +38,9 @@ pub enum StorageError {
     Corrupt { what: String, detail: String },
     #[error("background task failed: {0}")]
     Task(String),
+    /// An ingest observer failed (panicked) or fell too far behind.
+    #[error("ingest observers: {0}")]
+    Observer(String),
 }
 
 impl StorageError {

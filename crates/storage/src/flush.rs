@@ -12,7 +12,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catalog::Catalog;
 use crate::db::{Frozen, Shared, Storage, WalMsg, blocking};
 use crate::error::{Result, StorageError};
-use crate::observer::DurableBatch;
 use crate::segment;
 use crate::types::{EventRef, StreamKey};
 use crate::wal::{self, WalWriter};
@@ -73,14 +72,15 @@ impl Storage {
         }
         let flushed_seq = frozen.flushed_seq;
         let commit_shared = shared.clone();
-        let frozen_state = frozen.clone();
+        // The observer thread has applied exactly the batches up to `flushed_seq` here.
+        let observer_state = frozen.observer_state.wait().await?;
         blocking(move || {
             let now = commit_shared.clock.now_millis();
             commit_shared.catalog().commit_segments(
                 added,
                 &[],
                 Some(flushed_seq),
-                &frozen_state.observer_state,
+                &observer_state,
                 now,
             )
         })
@@ -115,11 +115,13 @@ pub(crate) fn observe(
 struct Pending {
     frame: Vec<u8>,
     first_seq: u64,
+    count: u64,
     done: oneshot::Sender<Result<u64>>,
 }
 
 /// The WAL thread: batches waiting appends into one write and one fsync, applies them to
-/// memory, then acknowledges them; freezes memory for a flush between batches.
+/// memory, hands them to the observer thread, then acknowledges them; freezes memory for a
+/// flush between batches.
 pub(crate) fn wal_thread(
     shared: Arc<Shared>,
     mut rx: mpsc::Receiver<WalMsg>,
@@ -163,6 +165,7 @@ pub(crate) fn wal_thread(
                     pending.push(Pending {
                         frame,
                         first_seq: next_seq,
+                        count,
                         done,
                     });
                     next_seq += count;
@@ -190,7 +193,8 @@ pub(crate) fn wal_thread(
     }
 }
 
-/// fsyncs, applies the pending appends to memory and acknowledges them.
+/// fsyncs, applies the pending appends to memory, hands their frames (moved, not copied) to the
+/// observer thread and acknowledges them.
 fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
     if pending.is_empty() {
         return;
@@ -205,8 +209,8 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
         }
         return;
     }
-    // Decoded once (the frames were encoded here, so they always decode), used for memory,
-    // statistics and observers.
+    // Decoded once here (the frames were encoded here, so they always decode), for memory and
+    // statistics; the observer thread decodes its own view of the frames.
     let records: Vec<(u64, wal::EventsRecord<'_>)> = pending
         .iter()
         .filter_map(|p| {
@@ -239,18 +243,15 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
         }
         mem.active.bytes >= shared.config.flush_bytes
     };
-    for (first_seq, record) in &records {
-        let batch = DurableBatch {
-            key: record.key,
-            first_seq: *first_seq,
-            ingestion_time: record.ingestion_time,
-            events: &record.events,
-        };
-        for o in &shared.observers {
-            o.on_durable(&batch);
-        }
-    }
     drop(records);
+    // Handed over before acknowledging, so `observers_caught_up` covers every acknowledged
+    // batch; waits here while the observer thread's queue is full.
+    let last_seq = pending.last().map_or(0, |p| p.first_seq + p.count - 1);
+    let frames = pending
+        .iter_mut()
+        .map(|p| (p.first_seq, std::mem::take(&mut p.frame)))
+        .collect();
+    shared.observe.push_batches(frames, last_seq);
     for p in pending.drain(..) {
         let _ = p.done.send(Ok(p.first_seq));
     }
@@ -262,11 +263,8 @@ fn commit(shared: &Shared, writer: &mut WalWriter, pending: &mut Vec<Pending>) {
 fn freeze(shared: &Shared, writer: &mut WalWriter, next_seq: u64) -> Result<()> {
     let new_writer = WalWriter::create(writer.dir(), next_seq, shared.config.fsync)?;
     *writer = new_writer;
-    let observer_state = shared
-        .observers
-        .iter()
-        .map(|o| (o.name().to_owned(), o.snapshot()))
-        .collect();
+    // Queued behind every batch committed so far: the observers' state is taken exactly there.
+    let observer_state = shared.observe.checkpoint();
     let mut mem = shared.mem_write();
     let table = std::mem::take(&mut mem.active);
     mem.active.max_seq = next_seq - 1;

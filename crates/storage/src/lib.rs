@@ -14,6 +14,10 @@
 //!   events); compaction merges small segments.
 //! - **Flow-log files** ([`Buckets`]): VPC flow logs delivered "to S3" as AWS writes them
 //!   (gzip text with a header line, or GZIP Parquet), in a local directory per bucket.
+//! - **Ingest observers** ([`IngestObserver`]): components deriving state from every durable
+//!   batch (metric filters) run on their own thread, fed in sequence order through a bounded
+//!   queue; their snapshots ride with the WAL checkpoint, and
+//!   [`Storage::observers_caught_up`] waits until they have applied everything acknowledged.
 //!
 //! Invariants: an acknowledged append survives any crash (restart replays the WAL past the
 //! catalog's checkpoint); reads see memory and segments as one ordered stream, each event once;

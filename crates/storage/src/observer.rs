@@ -3,7 +3,11 @@
 //! the WAL checkpoint, so after a crash they are restored and replayed exactly from where their
 //! saved state ends: no event is counted twice or missed.
 
+mod pipeline;
+
 use std::fmt;
+
+pub(crate) use pipeline::{PendingState, Pipeline};
 
 use crate::types::{EventRef, StreamKey};
 
@@ -17,8 +21,19 @@ pub struct DurableBatch<'a> {
     pub events: &'a [EventRef<'a>],
 }
 
-/// Sees every durable batch. Called on the WAL thread before the writers are answered: keep it
-/// quick and never call back into the storage from it.
+/// Sees every durable batch.
+///
+/// Live batches are applied on the storage's own observer thread, in sequence order, after the
+/// WAL fsync and off the acknowledgement path: a writer may be answered before its batch is
+/// applied. [`Storage::observers_caught_up`](crate::Storage::observers_caught_up) waits until
+/// every batch acknowledged before the call has been applied (call it before reading state an
+/// observer derives). The WAL thread waits for the observer thread only when the queue between
+/// them is full. [`snapshot`](Self::snapshot) is taken on the observer thread too, between two
+/// batches, exactly after the last batch a checkpoint covers. [`restore`](Self::restore) and
+/// replay run at open, before the thread starts. `on_durable` and `snapshot` are never called
+/// concurrently with each other; never call back into the storage from them (a full queue
+/// would deadlock). A panic in an observer stops the observers and the storage's appends (see
+/// [`StorageError::Observer`](crate::StorageError::Observer)).
 pub trait IngestObserver: Send + Sync + fmt::Debug {
     /// A stable name under which the state is saved.
     fn name(&self) -> &str;

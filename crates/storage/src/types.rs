@@ -207,6 +207,11 @@ pub struct StorageConfig {
     pub row_group_rows: usize,
     /// How often retention and compaction run.
     pub maintenance_interval: Duration,
+    /// Bytes of durable batches queued for the ingest observers' thread; past this the WAL
+    /// thread waits for it before acknowledging more.
+    pub observer_queue_bytes: usize,
+    /// Longest [`Storage::observers_caught_up`](crate::Storage::observers_caught_up) waits.
+    pub observer_wait: Duration,
 }
 
 impl StorageConfig {
@@ -227,6 +232,8 @@ impl StorageConfig {
             compact_below_bytes: 32 * 1024 * 1024,
             row_group_rows: 64 * 1024,
             maintenance_interval: Duration::from_secs(60),
+            observer_queue_bytes: 64 * 1024 * 1024,
+            observer_wait: Duration::from_secs(10),
         }
     }
 }

@@ -13,6 +13,9 @@ use flowwatch_storage::{
 };
 use proptest::prelude::*;
 
+#[path = "storage/observers.rs"]
+mod observers;
+
 const T0: i64 = 1_700_000_000_000;
 
 fn scope() -> Scope {
@@ -320,6 +323,7 @@ async fn run_ops(ops: Vec<Op>) {
             }
         }
         check(&s, &model).await;
+        s.observers_caught_up().await.expect("observers caught up");
         assert_eq!(
             counter.events.load(Ordering::SeqCst),
             arrival,

@@ -245,6 +245,8 @@ impl Engine {
     /// replay after a crash starts from already carries the new set.
     async fn metric_filters_changed(&self, caller: &Caller, group: &LogGroupName) -> ApiResult<()> {
         if let Some(id) = self.storage().log_group_id(&caller.scope, group.as_str()) {
+            // Events acknowledged before the change are matched by the filters they met.
+            self.metrics_caught_up().await?;
             self.load_metric_filters(id, &caller.scope, group.as_str());
         }
         self.storage().flush().await.map_err(storage_error)
