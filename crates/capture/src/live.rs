@@ -317,7 +317,10 @@ fn open_nflog(group: u16) -> Result<NetfilterSocket> {
     let requests = [
         nflog::bind_request(group, 1),
         nflog::copy_packet_request(group, 2, NFLOG_COPY),
-        nflog::flush_timeout_request(group, 3, 10),
+        // Each logged packet is sent at once, so it is usually read in the same poll as the
+        // packet socket's copy and lands in the same window.
+        nflog::queue_threshold_request(group, 3, 1),
+        nflog::flush_timeout_request(group, 4, 1),
     ];
     let mut buf = vec![0u8; 1 << 16];
     for (seq, request) in (1u32..).zip(&requests) {

@@ -27,6 +27,7 @@ const NLMSG_HDRLEN: usize = 16;
 const NFULA_CFG_CMD: u16 = 1;
 const NFULA_CFG_MODE: u16 = 2;
 const NFULA_CFG_TIMEOUT: u16 = 4;
+const NFULA_CFG_QTHRESH: u16 = 5;
 const NFULNL_CFG_CMD_BIND: u8 = 1;
 const NFULNL_COPY_PACKET: u8 = 2;
 
@@ -79,6 +80,11 @@ pub fn copy_packet_request(group: u16, seq: u32, copy_range: u32) -> Vec<u8> {
 /// How long the kernel may hold logged packets before sending them, in hundredths of a second.
 pub fn flush_timeout_request(group: u16, seq: u32, hundredths: u32) -> Vec<u8> {
     config(group, seq, NFULA_CFG_TIMEOUT, &hundredths.to_be_bytes())
+}
+
+/// How many logged packets the kernel may hold before sending them (1: each at once).
+pub fn queue_threshold_request(group: u16, seq: u32, packets: u32) -> Vec<u8> {
+    config(group, seq, NFULA_CFG_QTHRESH, &packets.to_be_bytes())
 }
 
 /// A packet an NFLOG rule logged.
