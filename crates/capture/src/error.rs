@@ -27,6 +27,12 @@ pub enum CaptureError {
     ZeroMaxFlows,
     #[error("unknown interface index {index}")]
     UnknownInterface { index: usize },
+    #[error("{what}: {source}")]
+    Live {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<std::io::Error> for CaptureError {

@@ -102,6 +102,11 @@ pub struct TableConfig {
     /// Sync and Amazon DNS addresses (169.254.169.254 / .123 / .253 and `fd00:ec2::` ones)
     /// and DHCP (UDP 67/68, 546/547).
     pub exclude_unlogged: bool,
+    /// Observed verdicts (NFLOG next to a packet socket): when a window closes, an ACCEPT flow
+    /// whose interface and 5-tuple also have a REJECT flow in that window is left out, its
+    /// packets counted in [`Stats::superseded_packets`]. The packet socket sees inbound packets
+    /// before the firewall drops them; the firewall's log says they were dropped.
+    pub reject_wins: bool,
 }
 
 impl Default for TableConfig {
@@ -111,12 +116,14 @@ impl Default for TableConfig {
             max_flows: 100_000,
             version: 2,
             exclude_unlogged: true,
+            reject_wins: false,
         }
     }
 }
 
 /// Counters over everything a table was given. After [`FlowTable::finish`], the `packets` and
-/// `bytes` of all OK records plus `dropped_*` equal `packets` and `bytes` here.
+/// `bytes` of all OK records plus `dropped_*` and `superseded_*` equal `packets` and `bytes`
+/// here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     /// Frames given to [`FlowTable::observe_frame`].
@@ -135,6 +142,10 @@ pub struct Stats {
     /// Packets and bytes of flows dropped because the table was full.
     pub dropped_packets: u64,
     pub dropped_bytes: u64,
+    /// Packets and bytes of ACCEPT flows left out because the same flow was rejected in the
+    /// same window ([`TableConfig::reject_wins`]).
+    pub superseded_packets: u64,
+    pub superseded_bytes: u64,
 }
 
 /// What identifies a flow within a window.
@@ -159,6 +170,17 @@ struct Flow {
     /// `None` once an invalid flag combination was seen.
     tcp_flags: Option<TcpFlags>,
     flow_type: FlowType,
+}
+
+/// What a live capture knows of a frame's direction (`PACKET_OUTGOING` / `PACKET_HOST`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Seen {
+    /// A capture file, or a frame neither sent by nor addressed to this host.
+    Unknown,
+    /// Sent by this host: the source address is the interface's.
+    Outgoing,
+    /// Addressed to this host: the destination address is the interface's.
+    ToHost,
 }
 
 /// First and last second of the packets dropped for one interface in one window.
@@ -242,10 +264,32 @@ impl FlowTable {
         ts: Timestamp,
         frame: &[u8],
     ) -> Result<()> {
+        self.observe_frame_seen(iface, link, ts, frame, Seen::Unknown)
+    }
+
+    /// [`observe_frame`](Self::observe_frame) for a frame whose direction the capture knows
+    /// (a live socket): the interface's own side of the packet is added to its `local_addrs`
+    /// (after the configured ones) if missing, so `flow-direction` follows the kernel's view.
+    pub fn observe_frame_seen(
+        &mut self,
+        iface: usize,
+        link: LinkType,
+        ts: Timestamp,
+        frame: &[u8],
+        seen: Seen,
+    ) -> Result<()> {
         self.check(iface)?;
         self.stats.frames += 1;
         match packet::decode(link, ts, frame) {
             Ok(info) => {
+                let own = match seen {
+                    Seen::Unknown => None,
+                    Seen::Outgoing => Some(info.src),
+                    Seen::ToHost => Some(info.dst),
+                };
+                if let Some(addr) = own {
+                    self.learn_local(iface, addr);
+                }
                 let local = &self.interfaces[iface].local_addrs;
                 let action = self.verdicts[iface]
                     .as_mut()
@@ -261,6 +305,44 @@ impl FlowTable {
                 Ok(())
             }
         }
+    }
+
+    /// Adds `addr` to interface `iface`'s own addresses if missing (ignored for a bad index).
+    pub fn learn_local(&mut self, iface: usize, addr: IpAddr) {
+        if let Some(i) = self.interfaces.get_mut(iface)
+            && !i.local_addrs.contains(&addr)
+        {
+            i.local_addrs.push(addr);
+        }
+    }
+
+    /// Marks the window holding `secs` (the oldest open one if it already closed) of interface
+    /// `iface` as incomplete: it gets a SKIPDATA record. For packets lost before they reached
+    /// the table (kernel drops, a full queue), which the table cannot count.
+    pub fn skip(&mut self, iface: usize, secs: u64) -> Result<()> {
+        self.check(iface)?;
+        let window = self.config.interval.window_of(secs);
+        let (window, secs) = match self.open_from {
+            Some(open) if window < open => (open, open),
+            Some(_) => (window, secs),
+            None => {
+                self.open_from = Some(window);
+                (window, secs)
+            }
+        };
+        let span = self
+            .windows
+            .entry(window)
+            .or_default()
+            .skipped
+            .entry(iface)
+            .or_insert(SkipSpan {
+                start: secs,
+                end: secs,
+            });
+        span.start = span.start.min(secs);
+        span.end = span.end.max(secs);
+        Ok(())
     }
 
     /// Counts a frame that could not be given to the table (e.g. its link type is unknown).
@@ -413,6 +495,9 @@ impl FlowTable {
     fn close(&mut self, start: u64, out: &mut Vec<FlowRecord>) {
         let mut window = self.windows.remove(&start).unwrap_or_default();
         self.flows -= window.flows.len();
+        if self.config.reject_wins {
+            self.drop_superseded(&mut window);
+        }
         window.flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
         let mut flows = window.flows.iter().peekable();
         for (i, iface) in self.interfaces.iter().enumerate() {
@@ -428,6 +513,31 @@ impl FlowTable {
                 out.push(self.status_record(iface, LogStatus::NoData, start, end));
             }
         }
+    }
+
+    /// Removes the ACCEPT flows of a window whose interface and 5-tuple were also rejected.
+    fn drop_superseded(&mut self, window: &mut Window) {
+        let rejected: std::collections::HashSet<FlowKey> = window
+            .flows
+            .iter()
+            .filter(|f| f.key.action == Action::Reject)
+            .map(|f| FlowKey {
+                action: Action::Accept,
+                ..f.key
+            })
+            .collect();
+        if rejected.is_empty() {
+            return;
+        }
+        let stats = &mut self.stats;
+        window.flows.retain(|f| {
+            let keep = !rejected.contains(&f.key);
+            if !keep {
+                stats.superseded_packets += f.packets;
+                stats.superseded_bytes += f.bytes;
+            }
+            keep
+        });
     }
 
     fn ok_record(&self, iface: &Interface, flow: &Flow) -> FlowRecord {

@@ -11,6 +11,10 @@
 //!   `flow-direction`, `pkt-srcaddr`/`pkt-dstaddr`, `type`, NODATA and SKIPDATA records.
 //! - [`read_capture`] / [`read_capture_file`]: pcap and pcapng files (detected by magic) through
 //!   a table, with [`Progress`] callbacks.
+//! - [`live`] (Linux): [`LiveCapture`], `AF_PACKET` sockets on interfaces and an NFLOG group's
+//!   logged packets (REJECT) through a table, windows closed on the caller's clock; [`nflog`]
+//!   writes and reads the nfnetlink_log messages. The crate's only unsafe code is the small
+//!   system-call wrapper they use (`sys.rs`).
 //! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
 //!   [`FlowTable::observe_flow`] counts like packets.
 //!
@@ -61,16 +65,23 @@
 mod error;
 mod flow_table;
 mod identity;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod netflow;
+pub mod nflog;
 pub mod packet;
 mod pcap_file;
 pub mod rules;
+#[cfg(target_os = "linux")]
+mod sys;
 
 pub use error::{CaptureError, Result};
 pub use flow_table::{
-    AggregationInterval, FlowTable, Interface, MAX_IDLE_WINDOWS, Stats, TableConfig,
+    AggregationInterval, FlowTable, Interface, MAX_IDLE_WINDOWS, Seen, Stats, TableConfig,
 };
 pub use identity::derive_eni;
+#[cfg(target_os = "linux")]
+pub use live::{LiveCapture, LiveConfig, LiveInterface, LiveStats};
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
 pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};
 pub use rules::{RulesError, SecurityGroup};

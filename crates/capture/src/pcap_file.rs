@@ -77,6 +77,7 @@ impl Options {
             max_flows: self.max_flows,
             version: self.version,
             exclude_unlogged: self.exclude_unlogged,
+            reject_wins: false,
         };
         let interface = Interface {
             eni: self.eni.clone(),

@@ -6,6 +6,8 @@
 mod build;
 #[path = "support/properties.rs"]
 mod properties;
+#[path = "support/verdicts.rs"]
+mod verdicts;
 
 use std::io::Cursor;
 

@@ -1,8 +1,11 @@
 //! `flowwatch capture`: traffic to VPC flow-log records, delivered to a log group like AWS
 //! delivers them (one stream per interface, `<eni>-all`, one event per record whose timestamp
-//! is the record's start). Sources: a pcap/pcapng file, or NetFlow v5/v9/IPFIX from routers
-//! ([`netflow`]).
+//! is the record's start). Sources: a pcap/pcapng file, NetFlow v5/v9/IPFIX from routers
+//! ([`netflow`]), or live traffic of this host's interfaces with netfilter verdicts from an
+//! NFLOG group ([`live`], Linux).
 
+#[cfg(target_os = "linux")]
+mod live;
 mod netflow;
 
 use std::net::IpAddr;
@@ -22,7 +25,7 @@ use crate::logs::api::{InputLogEvent, PutLogEvents, PutLogEventsOutput};
 use crate::logs::put::create;
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("source").required(true).args(["pcap", "netflow"]))]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["pcap", "netflow", "interface"]))]
 pub(crate) struct CaptureArgs {
     #[command(flatten)]
     client: ClientArgs,
@@ -34,10 +37,20 @@ pub(crate) struct CaptureArgs {
     /// address and ifIndex).
     #[arg(long, value_name = "ADDR")]
     netflow: Option<std::net::SocketAddr>,
+    /// Capture live on this network interface until interrupted (Linux, AF_PACKET; needs
+    /// CAP_NET_RAW); repeat for several. Each interface's ENI is derived from this host and
+    /// its name, or is --eni when there is one interface.
+    #[arg(long, value_name = "NAME")]
+    interface: Vec<String>,
+    /// With --interface: packets an nftables/iptables rule logs to this NFLOG group (`log group
+    /// N` before a drop) are REJECT records for their interface (needs CAP_NET_ADMIN).
+    #[arg(long, value_name = "N", requires = "interface")]
+    nflog_group: Option<u16>,
     /// Write the records to standard output (in --log-format) instead of delivering them.
     #[arg(long)]
     stdout: bool,
-    /// Interface id of the records (pcap); default: derived from this host and the file name.
+    /// Interface id of the records (pcap, or one --interface); default: derived from this host
+    /// and the file name or interface name.
     #[arg(long)]
     eni: Option<String>,
     /// Account id of the records.
@@ -94,16 +107,19 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
             .with_context(|| format!("invalid --account {:?}", args.account))?;
         return netflow::run(addr, interval, account, format, sink);
     }
+    if !args.interface.is_empty() {
+        return run_live(&args, interval, format);
+    }
     let Some(pcap) = args.pcap.clone() else {
-        anyhow::bail!("give --pcap FILE or --netflow ADDR");
+        anyhow::bail!("give --pcap FILE, --netflow ADDR or --interface NAME");
     };
     let eni = args.eni.clone().unwrap_or_else(|| {
-        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        let host = host_name();
         let name = pcap
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        derive_eni(host.trim(), &name)
+        derive_eni(&host, &name)
     });
     let mut options = Options::new(
         Token::new(&eni).with_context(|| format!("invalid --eni {eni:?}"))?,
@@ -186,6 +202,78 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(deliver(&client, &args.log_group, &stream, &lines))
+}
+
+/// This host's name, for derived ENI ids.
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// `capture --interface`.
+#[cfg(target_os = "linux")]
+fn run_live(
+    args: &CaptureArgs,
+    interval: AggregationInterval,
+    format: LogFormat,
+) -> anyhow::Result<()> {
+    use flowwatch_capture::{LiveConfig, LiveInterface, TableConfig};
+    if args.eni.is_some() && args.interface.len() > 1 {
+        anyhow::bail!("--eni names one interface; derived ids are used for several");
+    }
+    if args.rules.is_some() {
+        anyhow::bail!(
+            "--rules is for captures without verdicts; use --nflog-group for live capture"
+        );
+    }
+    let account = Token::new(&args.account)
+        .with_context(|| format!("invalid --account {:?}", args.account))?;
+    let host = host_name();
+    let mut interfaces = Vec::new();
+    for name in &args.interface {
+        let eni = args.eni.clone().unwrap_or_else(|| derive_eni(&host, name));
+        interfaces.push(LiveInterface {
+            name: name.clone(),
+            eni: Token::new(&eni).with_context(|| format!("invalid --eni {eni:?}"))?,
+            account: account.clone(),
+            local_addrs: args.local_addrs.clone(),
+        });
+    }
+    let version = if args.flow_logs {
+        flowwatch_engine::flow_logs::full_format().version()
+    } else {
+        format.version()
+    };
+    let config = LiveConfig {
+        interfaces,
+        nflog_group: args.nflog_group,
+        table: TableConfig {
+            interval,
+            version,
+            ..TableConfig::default()
+        },
+        nodata: true,
+    };
+    let sink = if args.stdout || args.dry_run {
+        live::Sink::Stdout
+    } else if args.flow_logs {
+        live::Sink::FlowLogs {
+            client: Client::from_args(&args.client)?,
+        }
+    } else {
+        live::Sink::Group {
+            client: Client::from_args(&args.client)?,
+            group: args.log_group.clone(),
+        }
+    };
+    live::run(config, format, sink)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_live(_: &CaptureArgs, _: AggregationInterval, _: LogFormat) -> anyhow::Result<()> {
+    anyhow::bail!("live capture (--interface) needs Linux")
 }
 
 /// Records per PutFlowRecords call.

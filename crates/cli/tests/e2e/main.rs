@@ -16,6 +16,7 @@ mod flow_logs;
 mod groups;
 mod hostile;
 mod insights;
+mod live_capture;
 mod metric_filters;
 mod metrics;
 mod protocol;
