@@ -12,6 +12,10 @@
 //! | CloudWatch (metrics, alarms) | awsJson1.0, query-compatible (aws CLI, boto3) | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
 //! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
 //! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
+//! | SNS, EC2, IAM, STS | awsQuery / ec2Query | form `Version=2010-03-31`, `2016-11-15`, `2010-05-08`, `2011-06-15` |
+//!
+//! After authentication, every request is authorized by the caller's IAM policies
+//! (`authorize`, one table from operation to action and resource) before it runs.
 //!
 //! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
 //! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to

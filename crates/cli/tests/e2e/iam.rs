@@ -185,8 +185,17 @@ fn a_users_policies_decide_what_its_key_may_do() {
         "AuthorizationError",
     );
 
-    // A Deny overrides the Allow.
-    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"logs:PutLogEvents","Resource":"*"}]}"#;
+    denied(
+        &server,
+        &alice,
+        &["ec2", "describe-flow-logs"],
+        "UnauthorizedOperation",
+    );
+
+    // A Deny overrides the Allow (here for callers from 127.0.0.0/8: `aws:SourceIp` is the
+    // TCP peer).
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"logs:PutLogEvents",
+        "Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#;
     server.aws_ok(&[
         "iam",
         "put-user-policy",
