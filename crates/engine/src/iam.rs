@@ -1,5 +1,5 @@
 //! IAM (users, access keys, roles, inline and customer-managed policies) and STS
-//! (GetCallerIdentity, AssumeRole) over one persisted value, [`IamState`], saved whole under
+//! (GetCallerIdentity, AssumeRole) over one persisted value, `IamState`, saved whole under
 //! `iam` in the catalog's engine state.
 //!
 //! This module also answers the server's two security questions: whose key signed a request
@@ -244,6 +244,20 @@ impl Engine {
         let policies = parse_stored(&documents);
         let refs: Vec<&Policy> = policies.iter().collect();
         evaluate(&refs, None, context)
+    }
+
+    /// The path of user (`user`) or role `name`, if it exists (for the ARNs authorization
+    /// evaluates).
+    pub async fn iam_path(&self, user: bool, name: &str) -> Option<String> {
+        self.iam
+            .read(|state| {
+                if user {
+                    state.users.get(name).map(|u| u.path.clone())
+                } else {
+                    state.roles.get(name).map(|r| r.path.clone())
+                }
+            })
+            .await
     }
 
     /// The clock in milliseconds, for the IAM submodules.

@@ -196,7 +196,8 @@ pub(crate) async fn authorize(
     let (prefix, code) = service_terms(request.service);
     let action = format!("{prefix}:{}", request.op);
     let input: Value = serde_json::from_slice(request.input).unwrap_or(Value::Null);
-    for arn in resources(resource, &input, caller) {
+    let path = iam_path(engine, resource, &input).await;
+    for arn in resources(resource, &input, caller, &path) {
         let mut context = RequestContext::new(principal.clone(), action.clone(), arn)
             .at(engine.now_secs())
             .with("aws:SecureTransport", "false")
@@ -221,8 +222,29 @@ pub(crate) async fn authorize(
     Ok(())
 }
 
-/// The resource ARNs of a request (at least one).
-fn resources(resource: Resource, input: &Value, caller: &Caller) -> Vec<String> {
+/// The IAM path of the user or role a request names: its `Path` member (CreateUser,
+/// CreateRole), else the existing entity's, else `/`.
+async fn iam_path(engine: &Engine, resource: Resource, input: &Value) -> String {
+    let (member, user) = match resource {
+        Name(member, User) => (member, true),
+        Name(member, Role) => (member, false),
+        _ => return "/".to_owned(),
+    };
+    if let Some(path) = input.get("Path").and_then(Value::as_str) {
+        return path.to_owned();
+    }
+    match input.get(member).and_then(Value::as_str) {
+        Some(name) => engine
+            .iam_path(user, name)
+            .await
+            .unwrap_or_else(|| "/".to_owned()),
+        None => "/".to_owned(),
+    }
+}
+
+/// The resource ARNs of a request (at least one); `path` is the IAM path of the user or role
+/// it names.
+fn resources(resource: Resource, input: &Value, caller: &Caller, path: &str) -> Vec<String> {
     let (region, account) = (&caller.scope.region, &caller.scope.account);
     let text = |member: &str| input.get(member).and_then(Value::as_str).map(str::to_owned);
     let group_arn = |group: &str| {
@@ -235,8 +257,8 @@ fn resources(resource: Resource, input: &Value, caller: &Caller) -> Vec<String> 
     let named = |kind: Kind, name: &str| match kind {
         Alarm => format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
         Topic => format!("arn:aws:sns:{region}:{account}:{name}"),
-        User => format!("arn:aws:iam::{account}:user/{name}"),
-        Role => format!("arn:aws:iam::{account}:role/{name}"),
+        User => format!("arn:aws:iam::{account}:user{path}{name}"),
+        Role => format!("arn:aws:iam::{account}:role{path}{name}"),
         Policy => format!("arn:aws:iam::{account}:policy/{name}"),
         FlowLog => format!("arn:aws:ec2:{region}:{account}:vpc-flow-log/{name}"),
     };
@@ -307,7 +329,7 @@ mod tests {
 
     fn arns(service: &str, op: &str, input: &str) -> Vec<String> {
         let input: Value = serde_json::from_str(input).unwrap();
-        resources(rule(service, op), &input, &caller())
+        resources(rule(service, op), &input, &caller(), "/")
     }
 
     #[test]
@@ -349,6 +371,11 @@ mod tests {
         assert_eq!(
             arns("iam", "CreateAccessKey", "{}"),
             ["arn:aws:iam::123456789012:user/alice"]
+        );
+        let input = serde_json::json!({"RoleName": "r"});
+        assert_eq!(
+            resources(rule("iam", "GetRole"), &input, &caller(), "/ops/"),
+            ["arn:aws:iam::123456789012:role/ops/r"]
         );
         assert_eq!(
             arns("ec2", "CreateFlowLogs", "{}"),
