@@ -21,6 +21,7 @@ pub mod cloudwatch;
 mod config;
 mod error;
 pub mod flow_logs;
+pub mod iam;
 pub mod logs;
 pub mod metric_data;
 mod metric_math;
@@ -59,6 +60,8 @@ pub struct Engine {
     queries: Arc<logs::queries::QueryRegistry>,
     /// VPC flow logs (EC2 resources).
     flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
+    /// IAM users, keys, roles and policies, and STS sessions.
+    iam: Arc<Persisted<iam::IamState>>,
     /// Flow-log records buffered for S3 and the buckets they are written to.
     s3: Arc<flow_logs::S3Delivery>,
     /// Background tasks, stopped by [`Engine::shutdown`].
@@ -81,6 +84,7 @@ impl Engine {
             failed_deliveries: Default::default(),
         });
         let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
+        let iam = Arc::new(Persisted::load(&storage, "iam")?);
         let s3 = Arc::new(flow_logs::S3Delivery::new(config.s3_delivery.clone()));
         let engine = Self {
             storage,
@@ -92,6 +96,7 @@ impl Engine {
                 logs::queries::MAX_RUNNING,
             )),
             flow_logs,
+            iam,
             s3,
             tasks: Arc::default(),
         };

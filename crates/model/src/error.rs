@@ -67,6 +67,13 @@ pub enum ErrorCode {
     InvalidInput,
     /// IAM's quota errors (query code `LimitExceeded`, 409).
     IamLimitExceeded,
+    /// IAM's and STS's ValidationError (400).
+    ValidationError,
+    /// A denied request to IAM, STS or CloudWatch (403, on every protocol).
+    AccessDenied,
+    // EC2 (ec2Query) authorization.
+    /// A denied EC2 request (403).
+    UnauthorizedOperation,
     // EC2 (ec2Query).
     /// DryRun=true on a request that would have succeeded: 412.
     DryRunOperation,
@@ -137,6 +144,9 @@ impl ErrorCode {
             Self::MalformedPolicyDocument => "MalformedPolicyDocument",
             Self::InvalidInput => "InvalidInput",
             Self::IamLimitExceeded => "LimitExceeded",
+            Self::ValidationError => "ValidationError",
+            Self::AccessDenied => "AccessDenied",
+            Self::UnauthorizedOperation => "UnauthorizedOperation",
             Self::DryRunOperation => "DryRunOperation",
             Self::InvalidFlowLogIdNotFound => "InvalidFlowLogId.NotFound",
             Self::FlowLogAlreadyExists => "FlowLogAlreadyExists",
@@ -174,6 +184,8 @@ impl ErrorCode {
         match self {
             Self::MissingAuthenticationToken
             | Self::AuthorizationError
+            | Self::AccessDenied
+            | Self::UnauthorizedOperation
             | Self::TopicLimitExceeded
             | Self::SubscriptionLimitExceeded => 403,
             Self::ResourceNotFound | Self::NotFound | Self::NoSuchEntity => 404,

@@ -22,6 +22,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod error;
 pub mod flow_records;
+pub mod iam;
 pub mod limits;
 pub mod logs;
 pub mod names;

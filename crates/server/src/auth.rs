@@ -9,26 +9,36 @@
 //! names and statuses come from [`ErrorCode::query_code`] and [`ErrorCode::query_status`]).
 //! Secrets are never logged.
 //!
+//! Keys are the root key, IAM users' keys (an inactive one is refused like an unknown one)
+//! and AssumeRole's temporary keys, which need their `X-Amz-Security-Token` (a missing or
+//! wrong token is an unknown key; an expired one `ExpiredTokenException` / `ExpiredToken`).
+//!
 //! With verification off (`flowwatch serve --auth off`) any well-formed signature acts as the
 //! account root, whatever its key.
 
 use axum::http::request::Parts;
 use flowwatch_engine::Engine;
+use flowwatch_engine::iam::KeyKind;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
+use flowwatch_security::policy::Principal;
 use flowwatch_security::sigv4::{self, AuthError};
 
 /// The message AWS gives for an access key it does not know.
 const UNKNOWN_KEY: &str = "The security token included in the request is invalid.";
 
-/// Resolves the caller of a request to `service` (its SigV4 signing name) from its signature;
-/// `raw_body` is the body as received, before any `Content-Encoding` is undone.
-pub(crate) fn resolve_caller(
+/// The message AWS gives for temporary credentials past their expiry.
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
+/// Resolves the caller of a request to `service` (its SigV4 signing name) from its signature,
+/// and the policy principal it acts as; `raw_body` is the body as received, before any
+/// `Content-Encoding` is undone.
+pub(crate) async fn resolve_caller(
     engine: &Engine,
     parts: &Parts,
     raw_body: &[u8],
     service: &str,
     request_id: &str,
-) -> ApiResult<Caller> {
+) -> ApiResult<(Caller, Principal)> {
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -54,41 +64,57 @@ pub(crate) fn resolve_caller(
     };
     let signature = sigv4::parse(&request).map_err(api_error)?;
     let account = &engine.config().account_id;
-    let principal_arn = if verifying {
+    let principal = if verifying {
         if signature.scope.service != service {
             return Err(ApiError::new(
                 ErrorCode::InvalidSignatureException,
                 format!("Credential should be scoped to correct service: '{service}'."),
             ));
         }
-        let Some(key) = engine.access_key(&signature.access_key_id) else {
-            return Err(ApiError::new(
-                ErrorCode::UnrecognizedClientException,
-                UNKNOWN_KEY,
-            ));
-        };
-        // Long-term keys take no session token.
-        if signature.security_token.is_some() {
-            return Err(ApiError::new(
-                ErrorCode::UnrecognizedClientException,
-                UNKNOWN_KEY,
-            ));
+        let unknown = || ApiError::new(ErrorCode::UnrecognizedClientException, UNKNOWN_KEY);
+        let key = engine
+            .access_key(&signature.access_key_id)
+            .await
+            .ok_or_else(unknown)?;
+        let token = signature.security_token.as_deref();
+        match &key.kind {
+            // Long-term keys take no session token.
+            KeyKind::LongTerm { active } => {
+                if token.is_some() || !active {
+                    return Err(unknown());
+                }
+            }
+            KeyKind::Session {
+                token: expected,
+                expires_ms,
+            } => {
+                if token != Some(expected.as_str()) {
+                    return Err(unknown());
+                }
+                if engine.now_secs() * 1000 >= *expires_ms {
+                    return Err(ApiError::new(
+                        ErrorCode::ExpiredTokenException,
+                        EXPIRED_TOKEN,
+                    ));
+                }
+            }
         }
         sigv4::verify(&request, &signature, key.secret.expose(), engine.now_secs())
             .map_err(api_error)?;
-        key.principal_arn
+        key.principal
     } else {
-        format!("arn:aws:iam::{account}:root")
+        Principal::root(account)
     };
-    Ok(Caller {
-        principal_arn,
+    let caller = Caller {
+        principal_arn: principal.arn.clone(),
         scope: Scope {
             account: account.clone(),
             region: signature.scope.region,
         },
         access_key_id: signature.access_key_id,
         request_id: request_id.to_owned(),
-    })
+    };
+    Ok((caller, principal))
 }
 
 fn api_error(error: AuthError) -> ApiError {

@@ -21,6 +21,7 @@
 
 pub(crate) mod cloudwatch;
 pub(crate) mod ec2;
+pub(crate) mod iam;
 pub(crate) mod sns;
 
 /// How a member's value is put on a wire that needs more than JSON says.
@@ -130,7 +131,7 @@ mod tests {
 
     #[test]
     fn every_table_is_unambiguous() {
-        for table in [cloudwatch::HINTS, sns::HINTS, ec2::HINTS] {
+        for table in [cloudwatch::HINTS, sns::HINTS, ec2::HINTS, iam::HINTS] {
             for (i, a) in table.0.iter().enumerate() {
                 for b in &table.0[i + 1..] {
                     assert!(

@@ -12,6 +12,10 @@
 //! | CloudWatch (metrics, alarms) | awsJson1.0, query-compatible (aws CLI, boto3) | `X-Amz-Target: GraniteServiceVersion20100801.<Op>` |
 //! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
 //! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
+//! | SNS, EC2, IAM, STS | awsQuery / ec2Query | form `Version=2010-03-31`, `2016-11-15`, `2010-05-08`, `2011-06-15` |
+//!
+//! After authentication, every request is authorized by the caller's IAM policies
+//! (`authorize`, one table from operation to action and resource) before it runs.
 //!
 //! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
 //! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
@@ -26,12 +30,14 @@
 //! ```
 
 mod auth;
+mod authorize;
 mod cbor;
 mod cloudwatch;
 mod ec2;
 mod encoding;
 mod flowwatch;
 mod hints;
+mod iam;
 mod json;
 mod logs;
 mod query;
@@ -69,7 +75,9 @@ pub async fn serve(
     engine: Engine,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(engine))
+    // The peer's address is the `aws:SourceIp` policies may test.
+    let service = router(engine).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -141,15 +149,22 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Ok(call) => call,
         Err((wire, error)) => return wire.error(&request_id, &error),
     };
-    let caller =
-        match auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id) {
-            Ok(caller) => caller,
-            Err(error) => match link_caller(&call, &request_id) {
-                // Only a request with no signature at all is a link being followed.
-                Some(caller) if error.code == ErrorCode::MissingAuthenticationToken => caller,
-                _ => return call.error(&request_id, &error),
-            },
-        };
+    let resolved =
+        auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id).await;
+    // A link's caller is not authorized by policies: holding the link's token is the
+    // permission, as in SNS.
+    let (caller, principal) = match resolved {
+        Ok((caller, principal)) => (caller, Some(principal)),
+        Err(error) => match link_caller(&call, &request_id) {
+            // Only a request with no signature at all is a link being followed.
+            Some(caller) if error.code == ErrorCode::MissingAuthenticationToken => (caller, None),
+            _ => return call.error(&request_id, &error),
+        },
+    };
+    let source_ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
     let span = tracing::info_span!(
         "request",
         service = call.service.name,
@@ -159,6 +174,15 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     // Instrumented, not entered: an entered span must not be held across an await.
     let result = async {
         let input = call.input_json()?;
+        if let Some(principal) = &principal {
+            let request = authorize::Request {
+                service: call.service.name,
+                op: &call.op,
+                input: &input,
+                source_ip,
+            };
+            authorize::authorize(&engine, &caller, principal, &request).await?;
+        }
         (call.service.dispatch)(&engine, &caller, &call.op, &input).await
     }
     .instrument(span.clone())

@@ -166,8 +166,40 @@ pub(crate) static FLOWWATCH: Service = Service {
     no_output: &[],
 };
 
+/// IAM (awsQuery only): users, access keys, roles and policies.
+pub(crate) static IAM: Service = Service {
+    name: "iam",
+    dispatch: |engine, caller, op, body| Box::pin(crate::iam::dispatch(engine, caller, op, body)),
+    json: None,
+    cbor: None,
+    query: Some(QueryBinding {
+        version: "2010-05-08",
+        xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+        dialect: Dialect::AwsQuery,
+    }),
+    hints: hints::iam::HINTS,
+    no_output: crate::iam::NO_OUTPUT,
+};
+
+/// STS (awsQuery only): GetCallerIdentity and AssumeRole.
+pub(crate) static STS: Service = Service {
+    name: "sts",
+    dispatch: |engine, caller, op, body| {
+        Box::pin(crate::iam::dispatch_sts(engine, caller, op, body))
+    },
+    json: None,
+    cbor: None,
+    query: Some(QueryBinding {
+        version: "2011-06-15",
+        xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
+        dialect: Dialect::AwsQuery,
+    }),
+    hints: hints::iam::HINTS,
+    no_output: &[],
+};
+
 /// Every service, in routing order.
-pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2, &FLOWWATCH];
+pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2, &FLOWWATCH, &IAM, &STS];
 
 /// The service whose awsJson target prefix starts `target`, and the operation after it.
 pub(crate) fn by_json_target(target: &str) -> Option<(&'static Service, &str)> {

@@ -15,6 +15,7 @@ mod filter;
 mod flow_logs;
 mod groups;
 mod hostile;
+mod iam;
 mod insights;
 mod live_capture;
 mod metric_filters;

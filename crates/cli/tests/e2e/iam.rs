@@ -1,0 +1,381 @@
+//! IAM users, keys and policies, STS, and policy enforcement on every service (issue #6),
+//! through the aws CLI: the root key creates a user, the user's key is allowed what its
+//! policies allow and refused the rest with each protocol's access-denied error.
+
+use serde_json::Value;
+
+use crate::support::Server;
+
+/// Credentials for the aws CLI: `(key id, secret)`, plus a session token for a role session.
+fn creds(key: &Value, token: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        (
+            "AWS_ACCESS_KEY_ID",
+            key["AccessKeyId"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            key["SecretAccessKey"].as_str().unwrap().to_owned(),
+        ),
+    ];
+    if let Some(token) = token {
+        env.push(("AWS_SESSION_TOKEN", token.to_owned()));
+    }
+    env
+}
+
+fn as_with(
+    server: &Server,
+    env: &[(&'static str, String)],
+    args: &[&str],
+) -> crate::support::AwsOutput {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    server.aws_with(&env, args)
+}
+
+fn ok(server: &Server, env: &[(&'static str, String)], args: &[&str]) -> Value {
+    let out = as_with(server, env, args);
+    assert!(out.success, "aws {args:?} failed: {}", out.stderr);
+    out.json
+}
+
+fn denied(server: &Server, env: &[(&'static str, String)], args: &[&str], code: &str) -> String {
+    let out = as_with(server, env, args);
+    assert!(!out.success, "aws {args:?} should have been denied");
+    assert!(
+        out.stderr.contains(&format!("({code})")),
+        "aws {args:?}: expected {code}, got {}",
+        out.stderr
+    );
+    out.stderr
+}
+
+fn new_user(server: &Server, name: &str) -> (String, Vec<(&'static str, String)>) {
+    let user = server.aws_ok(&["iam", "create-user", "--user-name", name]);
+    let arn = user["User"]["Arn"].as_str().unwrap().to_owned();
+    let key = server.aws_ok(&["iam", "create-access-key", "--user-name", name]);
+    (arn, creds(&key["AccessKey"], None))
+}
+
+fn put(server: &Server, env: &[(&'static str, String)], group: &str) -> crate::support::AwsOutput {
+    let event = format!("timestamp={},message=hello", crate::support::now_ms());
+    as_with(
+        server,
+        env,
+        &[
+            "logs",
+            "put-log-events",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            "s",
+            "--log-events",
+            &event,
+        ],
+    )
+}
+
+#[test]
+fn a_users_policies_decide_what_its_key_may_do() {
+    let server = Server::start();
+    let account = server.aws_ok(&["sts", "get-caller-identity"])["Account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for group in ["allowed", "other"] {
+        server.aws_ok(&["logs", "create-log-group", "--log-group-name", group]);
+        server.aws_ok(&[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            "s",
+        ]);
+    }
+    let (arn, alice) = new_user(&server, "alice");
+    assert_eq!(arn, format!("arn:aws:iam::{account}:user/alice"));
+    let allow = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"logs:Describe*","Resource":"*"}},
+            {{"Effect":"Allow","Action":"logs:PutLogEvents",
+              "Resource":"arn:aws:logs:us-east-1:{account}:log-group:allowed:*"}}]}}"#
+    );
+    server.aws_ok(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "logs",
+        "--policy-document",
+        &allow,
+    ]);
+    let got = server.aws_ok(&[
+        "iam",
+        "get-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "logs",
+    ]);
+    assert_eq!(
+        got["PolicyDocument"]["Statement"][1]["Action"],
+        "logs:PutLogEvents"
+    );
+
+    let identity = ok(&server, &alice, &["sts", "get-caller-identity"]);
+    assert_eq!(identity["Arn"], arn.as_str());
+    assert!(identity["UserId"].as_str().unwrap().starts_with("AIDA"));
+    ok(&server, &alice, &["logs", "describe-log-groups"]);
+    let out = put(&server, &alice, "allowed");
+    assert!(out.success, "{}", out.stderr);
+    let out = put(&server, &alice, "other");
+    assert!(
+        out.stderr.contains("(AccessDeniedException)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "User: {arn} is not authorized to perform: logs:PutLogEvents on resource: \
+             arn:aws:logs:us-east-1:{account}:log-group:other:log-stream:s because no \
+             identity-based policy allows the logs:PutLogEvents action"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The user cannot manage IAM, and other services answer with their own error shapes.
+    denied(
+        &server,
+        &alice,
+        &["iam", "create-user", "--user-name", "mallory"],
+        "AccessDenied",
+    );
+    let stderr = denied(
+        &server,
+        &alice,
+        &[
+            "cloudwatch",
+            "put-metric-alarm",
+            "--alarm-name",
+            "a",
+            "--namespace",
+            "N",
+            "--metric-name",
+            "M",
+            "--statistic",
+            "Sum",
+            "--period",
+            "60",
+            "--evaluation-periods",
+            "1",
+            "--threshold",
+            "1",
+            "--comparison-operator",
+            "GreaterThanThreshold",
+        ],
+        "AccessDenied",
+    );
+    assert!(stderr.contains(":alarm:a"), "{stderr}");
+    denied(
+        &server,
+        &alice,
+        &["sns", "create-topic", "--name", "t"],
+        "AuthorizationError",
+    );
+
+    denied(
+        &server,
+        &alice,
+        &["ec2", "describe-flow-logs"],
+        "UnauthorizedOperation",
+    );
+
+    // A Deny overrides the Allow (here for callers from 127.0.0.0/8: `aws:SourceIp` is the
+    // TCP peer).
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"logs:PutLogEvents",
+        "Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}"#;
+    server.aws_ok(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "deny",
+        "--policy-document",
+        deny,
+    ]);
+    let out = put(&server, &alice, "allowed");
+    assert!(
+        out.stderr
+            .contains("with an explicit deny in an identity-based policy"),
+        "{}",
+        out.stderr
+    );
+    // Without its policies the user may do nothing.
+    for name in ["deny", "logs"] {
+        server.aws_ok(&[
+            "iam",
+            "delete-user-policy",
+            "--user-name",
+            "alice",
+            "--policy-name",
+            name,
+        ]);
+    }
+    denied(
+        &server,
+        &alice,
+        &["logs", "describe-log-groups"],
+        "AccessDeniedException",
+    );
+    // IAM refuses to delete a user with keys.
+    let out = server.aws(&["iam", "delete-user", "--user-name", "alice"]);
+    assert!(out.stderr.contains("(DeleteConflict)"), "{}", out.stderr);
+}
+
+#[test]
+fn assume_role_gives_temporary_credentials_with_the_roles_permissions() {
+    let server = Server::start();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "app"]);
+    let (alice_arn, alice) = new_user(&server, "alice");
+    let (_, bob) = new_user(&server, "bob");
+    let may_assume = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    for user in ["alice", "bob"] {
+        server.aws_ok(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            user,
+            "--policy-name",
+            "assume",
+            "--policy-document",
+            may_assume,
+        ]);
+    }
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{alice_arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = server.aws_ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "reader",
+        "--assume-role-policy-document",
+        &trust,
+    ]);
+    let role_arn = role["Role"]["Arn"].as_str().unwrap().to_owned();
+    let read = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:DescribeLogGroups","Resource":"*"}]}"#;
+    let policy = server.aws_ok(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "read",
+        "--policy-document",
+        read,
+    ]);
+    let policy_arn = policy["Policy"]["Arn"].as_str().unwrap().to_owned();
+    server.aws_ok(&[
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "reader",
+        "--policy-arn",
+        &policy_arn,
+    ]);
+    let attached = server.aws_ok(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        "reader",
+    ]);
+    assert_eq!(
+        attached["AttachedPolicies"][0]["PolicyArn"],
+        policy_arn.as_str()
+    );
+
+    let assumed = ok(
+        &server,
+        &alice,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role_arn,
+            "--role-session-name",
+            "s1",
+        ],
+    );
+    let credentials = &assumed["Credentials"];
+    assert!(
+        credentials["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA")
+    );
+    let session_arn = assumed["AssumedRoleUser"]["Arn"].as_str().unwrap();
+    assert!(
+        session_arn.ends_with(":assumed-role/reader/s1"),
+        "{session_arn}"
+    );
+    let token = credentials["SessionToken"].as_str().unwrap();
+    let session = creds(credentials, Some(token));
+    let identity = ok(&server, &session, &["sts", "get-caller-identity"]);
+    assert_eq!(identity["Arn"], session_arn);
+    ok(&server, &session, &["logs", "describe-log-groups"]);
+    let stderr = denied(
+        &server,
+        &session,
+        &["logs", "create-log-group", "--log-group-name", "x"],
+        "AccessDeniedException",
+    );
+    assert!(
+        stderr.contains(&format!("User: {session_arn} is not authorized")),
+        "{stderr}"
+    );
+    // The key without its token, or with another, is not a key at all.
+    let no_token = creds(credentials, None);
+    denied(
+        &server,
+        &no_token,
+        &["logs", "describe-log-groups"],
+        "UnrecognizedClientException",
+    );
+    let wrong = creds(credentials, Some("forged"));
+    denied(
+        &server,
+        &wrong,
+        &["logs", "describe-log-groups"],
+        "UnrecognizedClientException",
+    );
+    // A user the trust policy does not name cannot assume the role.
+    let stderr = denied(
+        &server,
+        &bob,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role_arn,
+            "--role-session-name",
+            "s2",
+        ],
+        "AccessDenied",
+    );
+    assert!(stderr.contains("sts:AssumeRole"), "{stderr}");
+}
+
+#[test]
+fn users_and_keys_survive_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut server = Server::start_in(&dir, &[]);
+    let (arn, alice) = new_user(&server, "alice");
+    server.stop();
+    let server = Server::start_in(&dir, &[]);
+    let identity = ok(&server, &alice, &["sts", "get-caller-identity"]);
+    assert_eq!(identity["Arn"], arn.as_str());
+    let users = server.aws_ok(&["iam", "list-users"]);
+    assert_eq!(users["Users"][0]["UserName"], "alice");
+}

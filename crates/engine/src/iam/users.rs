@@ -1,0 +1,391 @@
+//! IAM users, their access keys and their inline policies.
+
+use flowwatch_model::iam::{AccessKey, AccessKeyMetadata, IamRequest, IamResponse, User};
+use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
+use flowwatch_security::policy::{PolicyKind, limits};
+
+use super::{
+    IamState, KeyRecord, MAX_ACCESS_KEYS_PER_USER, SECRET_CHARS, UserRecord, check_document,
+    check_name, check_path, invalid, missing, random_text, secs, url_encode,
+};
+use crate::Engine;
+
+fn user_shape(account: &str, u: &UserRecord) -> User {
+    User {
+        path: u.path.clone(),
+        user_name: u.name.clone(),
+        user_id: u.id.clone(),
+        arn: format!("arn:aws:iam::{account}:user{}{}", u.path, u.name),
+        create_date: secs(u.created_ms),
+    }
+}
+
+fn no_user_policy(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NoSuchEntity,
+        format!("The user policy with name {name} cannot be found."),
+    )
+}
+
+fn no_key(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NoSuchEntity,
+        format!("The Access Key with id {id} cannot be found."),
+    )
+}
+
+/// The user an access-key operation acts on: `UserName`, or the calling user.
+fn key_user(caller: &Caller, req: &IamRequest) -> ApiResult<String> {
+    if let Some(name) = &req.user_name {
+        return check_name("UserName", Some(name), 64);
+    }
+    caller
+        .principal_arn
+        .split_once(":user/")
+        .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest).to_owned())
+        .ok_or_else(|| missing("UserName"))
+}
+
+impl Engine {
+    pub async fn iam_create_user(
+        &self,
+        caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = check_name("UserName", req.user_name.as_deref(), 64)?;
+        let path = check_path(req.path.as_deref())?;
+        let now = self.iam_now();
+        let account = &caller.scope.account;
+        self.iam
+            .update(|state| {
+                if state.users.keys().any(|n| n.eq_ignore_ascii_case(&name)) {
+                    return Err(ApiError::new(
+                        ErrorCode::EntityAlreadyExists,
+                        format!("User with name {name} already exists."),
+                    ));
+                }
+                let record = UserRecord {
+                    id: state.new_id("AIDA", 17),
+                    name: name.clone(),
+                    path,
+                    created_ms: now,
+                    inline: Default::default(),
+                    attached: Default::default(),
+                };
+                let user = user_shape(account, &record);
+                state.users.insert(name, record);
+                Ok(IamResponse {
+                    user: Some(user),
+                    ..Default::default()
+                })
+            })
+            .await
+    }
+
+    pub async fn iam_get_user(&self, caller: &Caller, req: IamRequest) -> ApiResult<IamResponse> {
+        let account = &caller.scope.account;
+        // Without UserName, the calling user; root answers as the account.
+        let Ok(name) = key_user(caller, &req) else {
+            return Ok(IamResponse {
+                user: Some(User {
+                    path: "/".into(),
+                    user_name: String::new(),
+                    user_id: account.clone(),
+                    arn: caller.principal_arn.clone(),
+                    create_date: 0.0,
+                }),
+                ..Default::default()
+            });
+        };
+        self.iam
+            .read(|state| {
+                let user = user_shape(account, state.user(&name)?);
+                Ok(IamResponse {
+                    user: Some(user),
+                    ..Default::default()
+                })
+            })
+            .await
+    }
+
+    pub async fn iam_list_users(&self, caller: &Caller, req: IamRequest) -> ApiResult<IamResponse> {
+        let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+        let account = &caller.scope.account;
+        let users = self
+            .iam
+            .read(|state| {
+                state
+                    .users
+                    .values()
+                    .filter(|u| u.path.starts_with(&prefix))
+                    .map(|u| user_shape(account, u))
+                    .collect()
+            })
+            .await;
+        Ok(IamResponse {
+            users: Some(users),
+            is_truncated: Some(false),
+            ..Default::default()
+        })
+    }
+
+    /// DeleteUser: refused (DeleteConflict) while the user has keys or policies, as in IAM.
+    pub async fn iam_delete_user(
+        &self,
+        _caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = check_name("UserName", req.user_name.as_deref(), 64)?;
+        self.iam
+            .update(|state| {
+                let user = state.user(&name)?;
+                let conflict = |what: &str| {
+                    Err(ApiError::new(
+                        ErrorCode::DeleteConflict,
+                        format!("Cannot delete entity, must {what} first."),
+                    ))
+                };
+                if state.keys.values().any(|k| k.user == name) {
+                    return conflict("delete access keys");
+                }
+                if !user.inline.is_empty() {
+                    return conflict("delete policies");
+                }
+                if !user.attached.is_empty() {
+                    return conflict("detach all policies");
+                }
+                state.users.remove(&name);
+                Ok(IamResponse::default())
+            })
+            .await
+    }
+
+    /// CreateAccessKey: `AKIA` and 16 characters, a 40-character secret shown only here.
+    pub async fn iam_create_access_key(
+        &self,
+        caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = key_user(caller, &req)?;
+        let now = self.iam_now();
+        self.iam
+            .update(|state| {
+                state.user(&name)?;
+                if state.keys.values().filter(|k| k.user == name).count()
+                    >= MAX_ACCESS_KEYS_PER_USER
+                {
+                    return Err(ApiError::new(
+                        ErrorCode::IamLimitExceeded,
+                        format!(
+                            "Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS_PER_USER}"
+                        ),
+                    ));
+                }
+                let id = state.new_id("AKIA", 16);
+                let secret = random_text(40, SECRET_CHARS);
+                state.keys.insert(
+                    id.clone(),
+                    KeyRecord {
+                        user: name.clone(),
+                        secret: secret.clone(),
+                        active: true,
+                        created_ms: now,
+                    },
+                );
+                Ok(IamResponse {
+                    access_key: Some(AccessKey {
+                        user_name: name,
+                        access_key_id: id,
+                        status: "Active".into(),
+                        secret_access_key: secret,
+                        create_date: secs(now),
+                    }),
+                    ..Default::default()
+                })
+            })
+            .await
+    }
+
+    pub async fn iam_list_access_keys(
+        &self,
+        caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = key_user(caller, &req)?;
+        let keys = self
+            .iam
+            .read(|state| {
+                state.user(&name)?;
+                Ok(state
+                    .keys
+                    .iter()
+                    .filter(|(_, k)| k.user == name)
+                    .map(|(id, k)| AccessKeyMetadata {
+                        user_name: k.user.clone(),
+                        access_key_id: id.clone(),
+                        status: status(k.active).into(),
+                        create_date: secs(k.created_ms),
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        Ok(IamResponse {
+            access_key_metadata: Some(keys),
+            is_truncated: Some(false),
+            ..Default::default()
+        })
+    }
+
+    pub async fn iam_delete_access_key(
+        &self,
+        caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = key_user(caller, &req)?;
+        let id = req.access_key_id.ok_or_else(|| missing("AccessKeyId"))?;
+        self.iam
+            .update(|state| {
+                state.user(&name)?;
+                match state.keys.get(&id) {
+                    Some(k) if k.user == name => {
+                        state.keys.remove(&id);
+                        Ok(IamResponse::default())
+                    }
+                    _ => Err(no_key(&id)),
+                }
+            })
+            .await
+    }
+
+    /// UpdateAccessKey: `Active` or `Inactive` (an inactive key's requests are refused).
+    pub async fn iam_update_access_key(
+        &self,
+        caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let name = key_user(caller, &req)?;
+        let id = req.access_key_id.ok_or_else(|| missing("AccessKeyId"))?;
+        let active = match req.status.as_deref() {
+            Some("Active") => true,
+            Some("Inactive") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "Status",
+                    other,
+                    "Member must satisfy enum value set: [Active, Inactive]",
+                ));
+            }
+            None => return Err(missing("Status")),
+        };
+        self.iam
+            .update(|state| {
+                state.user(&name)?;
+                match state.keys.get_mut(&id) {
+                    Some(k) if k.user == name => {
+                        k.active = active;
+                        Ok(IamResponse::default())
+                    }
+                    _ => Err(no_key(&id)),
+                }
+            })
+            .await
+    }
+
+    pub async fn iam_put_user_policy(
+        &self,
+        _caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
+        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
+        let document = check_document(
+            req.policy_document.as_deref(),
+            "PolicyDocument",
+            PolicyKind::Identity,
+        )?;
+        self.iam
+            .update(|state| {
+                let record = state.user_mut(&user)?;
+                record.inline.insert(name.clone(), document);
+                let total: usize = record.inline.values().map(|d| limits::policy_size(d)).sum();
+                if total > limits::USER_INLINE_POLICIES_MAX_CHARS {
+                    return Err(ApiError::new(
+                        ErrorCode::IamLimitExceeded,
+                        format!(
+                            "Maximum policy size of {} bytes exceeded for user {user}",
+                            limits::USER_INLINE_POLICIES_MAX_CHARS
+                        ),
+                    ));
+                }
+                Ok(IamResponse::default())
+            })
+            .await
+    }
+
+    /// GetUserPolicy: the document URL-encoded, as IAM returns it.
+    pub async fn iam_get_user_policy(
+        &self,
+        _caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
+        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
+        self.iam
+            .read(|state| {
+                let document = state
+                    .user(&user)?
+                    .inline
+                    .get(&name)
+                    .ok_or_else(|| no_user_policy(&name))?;
+                Ok(IamResponse {
+                    user_name: Some(user.clone()),
+                    policy_name: Some(name.clone()),
+                    policy_document: Some(url_encode(document)),
+                    ..Default::default()
+                })
+            })
+            .await
+    }
+
+    pub async fn iam_delete_user_policy(
+        &self,
+        _caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
+        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
+        self.iam
+            .update(|state| {
+                state
+                    .user_mut(&user)?
+                    .inline
+                    .remove(&name)
+                    .ok_or_else(|| no_user_policy(&name))?;
+                Ok(IamResponse::default())
+            })
+            .await
+    }
+
+    pub async fn iam_list_user_policies(
+        &self,
+        _caller: &Caller,
+        req: IamRequest,
+    ) -> ApiResult<IamResponse> {
+        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
+        let names = self
+            .iam
+            .read(|state: &IamState| -> ApiResult<Vec<String>> {
+                Ok(state.user(&user)?.inline.keys().cloned().collect())
+            })
+            .await?;
+        Ok(IamResponse {
+            policy_names: Some(names),
+            is_truncated: Some(false),
+            ..Default::default()
+        })
+    }
+}
+
+fn status(active: bool) -> &'static str {
+    if active { "Active" } else { "Inactive" }
+}
