@@ -1,9 +1,12 @@
 //! `flowwatch query`: runs a Logs Insights (or SQL) query on a server with StartQuery, waits
-//! for it and prints every result row (GetQueryResults, every page) as a table, JSON or CSV.
+//! for it and prints every result row (GetQueryResults, every page) as a table, JSON or CSV;
+//! or, with `--file`, runs it here over flow-log and CloudTrail files (no server), with a
+//! progress bar while they are read. `stats ... by bin(...)` results also get a bar chart.
 
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, ClientArgs};
@@ -17,11 +20,26 @@ pub(crate) struct QueryArgs {
     /// The query, e.g. `filter action="REJECT" | stats count(*) by srcAddr`.
     query: String,
     /// Log group to query (repeat for several, up to 50).
-    #[arg(long = "log-group", short = 'g', required = true)]
+    #[arg(
+        long = "log-group",
+        short = 'g',
+        required_unless_present = "files",
+        conflicts_with = "files"
+    )]
     log_groups: Vec<String>,
+    /// Query files instead of a server: a flow-log file (`.log.gz`, `.log`, `.parquet`), a
+    /// CloudTrail file (`.json.gz`, `.json`) or a directory of them such as `./AWSLogs/`
+    /// (repeat for several). Every file is a log stream; flow-log fields get their Insights
+    /// names (`srcAddr`, `dstPort`, ...) from the file's header or columns.
+    #[arg(long = "file", value_name = "PATH")]
+    files: Vec<std::path::PathBuf>,
+    /// Memory the query may use with --file (its input table, and separately its operators).
+    #[arg(long, default_value = "4GiB", value_parser = parse_bytes, requires = "files")]
+    memory: usize,
     /// Start of the time range: a duration before now (`15m`, `1h`, `2d`), RFC 3339 or epoch ms.
-    #[arg(long, default_value = "1h")]
-    since: String,
+    /// Default: 1h on a server, everything in files.
+    #[arg(long)]
+    since: Option<String>,
     /// End of the time range (same forms as --since); default now.
     #[arg(long)]
     until: Option<String>,
@@ -96,9 +114,28 @@ pub(crate) fn run(args: QueryArgs) -> anyhow::Result<()> {
 }
 
 async fn query(args: QueryArgs) -> anyhow::Result<()> {
+    let rows = if args.files.is_empty() {
+        query_server(&args).await?
+    } else {
+        query_files(&args).await?
+    };
+    print(&rows, args.format)?;
+    if args.format == Format::Table
+        && let Some(chart) = bar_chart(&rows)
+    {
+        emit(chart)?;
+    }
+    Ok(())
+}
+
+/// One result row: `(field, value)` pairs.
+type Row = Vec<(String, String)>;
+
+async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     let client = Client::from_args(&args.client)?;
     let now = now_ms();
-    let start = parse_since(&args.since, now).map_err(anyhow::Error::msg)?;
+    let start =
+        parse_since(args.since.as_deref().unwrap_or("1h"), now).map_err(anyhow::Error::msg)?;
     let end = match &args.until {
         Some(t) => parse_since(t, now).map_err(anyhow::Error::msg)?,
         None => now,
@@ -143,24 +180,163 @@ async fn query(args: QueryArgs) -> anyhow::Result<()> {
             _ => break,
         }
     }
-    print(&rows, args.format)
+    Ok(rows
+        .into_iter()
+        .map(|row| row.into_iter().map(|f| (f.field, f.value)).collect())
+        .collect())
 }
 
-fn print(rows: &[Vec<Field>], format: Format) -> anyhow::Result<()> {
+/// Runs the query here over `--file` paths.
+async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
+    use flowwatch_query::files::FileSet;
+
+    anyhow::ensure!(
+        args.language.eq_ignore_ascii_case("CWLI"),
+        "--file runs Logs Insights queries (--language CWLI)"
+    );
+    let compiled = flowwatch_query::Compiled::new(&args.query)
+        .map_err(|e| anyhow::anyhow!("MalformedQueryException: {}", e.message()))?;
+    let mut sets = Vec::new();
+    for path in &args.files {
+        let set = FileSet::find(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if set.skipped > 0 {
+            eprintln!(
+                "{}: skipped {} file(s) that are not .log.gz, .log, .parquet, .json.gz or .json",
+                path.display(),
+                set.skipped
+            );
+        }
+        sets.push(set);
+    }
+    let total: u64 = sets.iter().map(FileSet::total_bytes).sum();
+    let files: usize = sets.iter().map(|s| s.files.len()).sum();
+    anyhow::ensure!(files > 0, "no flow-log or CloudTrail files found");
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reading {pos}/{len} bytes of {msg} [{bar:30}] ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("{files} file(s)"));
+    let mut input = compiled.input(args.memory);
+    for set in &sets {
+        set.load(&mut input, |bytes| bar.inc(bytes))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    bar.finish_and_clear();
+    let now = now_ms();
+    let start = match &args.since {
+        Some(t) => parse_since(t, now).map_err(anyhow::Error::msg)?,
+        None => i64::MIN / 2,
+    };
+    let end = match &args.until {
+        Some(t) => parse_since(t, now).map_err(anyhow::Error::msg)?,
+        None => i64::MAX / 2,
+    };
+    let params = flowwatch_query::Params {
+        start_ms: start,
+        end_ms: end,
+        now_ms: now,
+        default_limit: args.limit.unwrap_or(u64::MAX),
+    };
+    let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let output = flowwatch_query::run(&compiled, input, params, args.memory)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    eprintln!(
+        "{} record(s) scanned, {} matched, {} row(s)",
+        output.records_scanned,
+        output.records_matched,
+        output.rows.len()
+    );
+    Ok(output.rows)
+}
+
+/// Parses a byte size: a number with an optional `KiB`/`MiB`/`GiB` (or `K`/`M`/`G`) suffix.
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 512MiB or 4GiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        _ => return Err(format!("{text:?}: unknown unit (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// A horizontal bar chart of a time series result (`stats ... by bin(...)`): the rows' first
+/// field is a time, and exactly one other field is numeric in every row.
+fn bar_chart(rows: &[Row]) -> Option<String> {
+    const WIDTH: f64 = 50.0;
+    let first = rows.first()?;
+    let is_time =
+        |v: &str| chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S%.3f").is_ok();
+    let (time_field, _) = first.iter().find(|(_, v)| is_time(v))?;
+    let numeric: Vec<&String> = first
+        .iter()
+        .filter(|(f, _)| f != time_field && f != "@ptr")
+        .map(|(f, _)| f)
+        .collect();
+    let [value_field] = numeric.as_slice() else {
+        return None;
+    };
+    let mut points = Vec::with_capacity(rows.len());
+    for row in rows {
+        let get = |name: &str| row.iter().find(|(f, _)| f == name).map(|(_, v)| v.as_str());
+        let time = get(time_field).filter(|v| is_time(v))?;
+        let value: f64 = get(value_field)?.parse().ok()?;
+        points.push((time, value));
+    }
+    if points.len() < 2 {
+        return None;
+    }
+    points.sort_by(|a, b| a.0.cmp(b.0));
+    let max = points.iter().map(|p| p.1).fold(0.0_f64, f64::max);
+    let mut out = format!("\n{value_field} by {time_field}\n");
+    for (time, value) in points {
+        let eighths = if max > 0.0 {
+            (value.max(0.0) / max * WIDTH * 8.0).round() as usize
+        } else {
+            0
+        };
+        let mut bar = "█".repeat(eighths / 8);
+        if eighths % 8 > 0 {
+            bar.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
+        }
+        out.push_str(&format!(
+            "{time} │{bar} {}\n",
+            flowwatch_query::format_double(value)
+        ));
+    }
+    out.pop();
+    Some(out)
+}
+
+fn print(rows: &[Row], format: Format) -> anyhow::Result<()> {
     // Columns in order of first appearance; `@ptr` only in JSON.
     let mut columns: Vec<&str> = Vec::new();
     for row in rows {
-        for f in row {
-            if (format == Format::Json || f.field != "@ptr") && !columns.contains(&f.field.as_str())
-            {
-                columns.push(&f.field);
+        for (field, _) in row {
+            if (format == Format::Json || field != "@ptr") && !columns.contains(&field.as_str()) {
+                columns.push(field);
             }
         }
     }
-    let cell = |row: &[Field], column: &str| {
+    let cell = |row: &[(String, String)], column: &str| {
         row.iter()
-            .find(|f| f.field == column)
-            .map_or("", |f| f.value.as_str())
+            .find(|(field, _)| field == column)
+            .map_or("", |(_, value)| value.as_str())
             .to_owned()
     };
     match format {
@@ -169,7 +345,7 @@ fn print(rows: &[Vec<Field>], format: Format) -> anyhow::Result<()> {
                 .iter()
                 .map(|row| {
                     row.iter()
-                        .map(|f| (f.field.clone(), f.value.clone().into()))
+                        .map(|(field, value)| (field.clone(), value.clone().into()))
                         .collect()
                 })
                 .collect();
@@ -207,7 +383,45 @@ fn csv(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv;
+    use super::{bar_chart, csv, parse_bytes};
+
+    fn row(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(f, v)| ((*f).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn a_time_series_gets_bars_scaled_to_its_largest_value() {
+        let rows = vec![
+            row(&[("bin(5m)", "2026-11-24 01:05:00.000"), ("bytes", "50")]),
+            row(&[("bin(5m)", "2026-11-24 01:00:00.000"), ("bytes", "100")]),
+        ];
+        let chart = bar_chart(&rows).unwrap();
+        let lines: Vec<&str> = chart.lines().collect();
+        assert_eq!(lines[1], "bytes by bin(5m)");
+        assert!(lines[2].starts_with("2026-11-24 01:00:00.000 │"), "{chart}");
+        assert_eq!(lines[2].matches('█').count(), 50);
+        assert_eq!(lines[3].matches('█').count(), 25);
+        assert!(lines[3].ends_with(" 50"));
+        // Not a time series: no chart.
+        assert!(bar_chart(&[row(&[("srcAddr", "10.0.0.1"), ("n", "3")])]).is_none());
+        let two_values = vec![
+            row(&[("t", "2026-11-24 01:00:00.000"), ("a", "1"), ("b", "2")]),
+            row(&[("t", "2026-11-24 01:05:00.000"), ("a", "1"), ("b", "2")]),
+        ];
+        assert!(bar_chart(&two_values).is_none());
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_bytes("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("100"), Ok(100));
+        assert!(parse_bytes("4TB").is_err());
+        assert!(parse_bytes("lots").is_err());
+    }
 
     #[test]
     fn csv_quotes_only_when_needed() {

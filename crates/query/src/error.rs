@@ -21,6 +21,9 @@ pub enum QueryError {
     /// A SQL query that DataFusion cannot plan.
     #[error("invalid SQL: {message}")]
     Sql { message: String },
+    /// A file read by `query --file` could not be read as what its name says it holds.
+    #[error("{message}")]
+    Input { message: String },
     /// Execution failed (for example an invalid regex met at run time).
     #[error("query failed: {message}")]
     Execution { message: String },

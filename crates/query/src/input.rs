@@ -174,6 +174,43 @@ impl InputBuilder {
 
     /// Appends one event, extracting the discovered fields the query uses.
     pub fn push(&mut self, event: &Event<'_>) -> Result<()> {
+        if self.fields.is_empty() {
+            return self.push_values(event, |_, _| None);
+        }
+        let shape = discover::shape(event.message);
+        let flow_index = std::mem::take(&mut self.flow_index);
+        let pushed = self.push_values(event, |i, name| match &shape {
+            Shape::FlowLog(values) => flow_index[i]
+                .map(|at| values[at])
+                .filter(|v| *v != "-")
+                .map(str::to_owned),
+            Shape::Json(json) => discover::json_path(json, name).and_then(discover::leaf_text),
+            Shape::Other => None,
+        });
+        self.flow_index = flow_index;
+        pushed
+    }
+
+    /// Appends one event whose fields are already known: `values[i]` is the value of the
+    /// field named `names[i]` (`-` for absent), as for a flow-log record read from a file
+    /// whose header or columns name its fields, whatever its format.
+    pub fn push_named(&mut self, event: &Event<'_>, names: &[&str], values: &[&str]) -> Result<()> {
+        self.push_values(event, |_, name| {
+            names
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|at| values.get(at))
+                .filter(|v| **v != "-")
+                .map(|v| (*v).to_owned())
+        })
+    }
+
+    /// Appends one event, the value of discovered field `i` (named `name`) given by `value`.
+    fn push_values(
+        &mut self,
+        event: &Event<'_>,
+        mut value: impl FnMut(usize, &str) -> Option<String>,
+    ) -> Result<()> {
         let mut size = ROW_OVERHEAD
             + event.message.len()
             + event.log_stream.len()
@@ -188,22 +225,10 @@ impl InputBuilder {
         rows.ptr.append_value(event.ptr);
         rows.seq
             .append_value(i64::try_from(event.seq).unwrap_or(i64::MAX));
-        if !self.fields.is_empty() {
-            let shape = discover::shape(event.message);
-            for (i, name) in self.fields.iter().enumerate() {
-                let value = match &shape {
-                    Shape::FlowLog(values) => self.flow_index[i]
-                        .map(|at| values[at])
-                        .filter(|v| *v != "-")
-                        .map(str::to_owned),
-                    Shape::Json(json) => {
-                        discover::json_path(json, name).and_then(discover::leaf_text)
-                    }
-                    Shape::Other => None,
-                };
-                size += value.as_ref().map_or(0, String::len);
-                rows.discovered[i].append_option(value);
-            }
+        for (i, name) in self.fields.iter().enumerate() {
+            let value = value(i, name);
+            size += value.as_ref().map_or(0, String::len);
+            rows.discovered[i].append_option(value);
         }
         rows.len += 1;
         self.records += 1;

@@ -36,6 +36,7 @@
 
 pub mod discover;
 mod error;
+pub mod files;
 mod input;
 pub mod lower;
 mod output;

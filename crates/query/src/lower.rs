@@ -202,7 +202,7 @@ impl<'a> Lowering<'a> {
                     if !self.limited && !order.is_empty() {
                         plan = plan.sort(order)?;
                     }
-                    self.plan = plan.limit(0, Some(usize::try_from(n).unwrap_or(usize::MAX)))?;
+                    self.plan = plan.limit(0, Some(fetch(n)))?;
                     self.limited = true;
                     continue;
                 }
@@ -240,7 +240,7 @@ impl<'a> Lowering<'a> {
             if !order.is_empty() {
                 plan = plan.sort(order)?;
             }
-            plan = plan.limit(0, Some(usize::try_from(limit).unwrap_or(usize::MAX)))?;
+            plan = plan.limit(0, Some(fetch(limit)))?;
         }
         let plan = plan.project(exprs)?.build()?;
         let matched = self.matched.take();
@@ -412,4 +412,10 @@ pub fn glob_regex(glob: &str) -> String {
         }
     }
     out
+}
+
+/// A row count as DataFusion's fetch: it is signed inside plans, so "no limit" (`u64::MAX`, as
+/// `flowwatch query --file` asks) is the largest signed count.
+fn fetch(n: u64) -> usize {
+    usize::try_from(n.min(i64::MAX as u64)).unwrap_or(usize::MAX)
 }

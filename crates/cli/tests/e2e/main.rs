@@ -21,6 +21,7 @@ mod live_capture;
 mod metric_filters;
 mod metrics;
 mod protocol;
+mod query_files;
 mod s3;
 mod s3_delivery;
 mod sdk;

@@ -1,0 +1,416 @@
+//! Queries straight over files, with no server: the flow-log objects AWS (or flowwatch's S3
+//! delivery) writes, and CloudTrail log files.
+//!
+//! A path is a file or a directory searched recursively (for example `./AWSLogs/`). Each file
+//! is recognised by its name:
+//!
+//! - `*.log.gz`, `*.log`: flow-log plain text, the first line naming the fields (the header
+//!   AWS writes), then one record per line;
+//! - `*.parquet`: flow-log Parquet, columns named as AWS names them;
+//! - `*.json.gz`, `*.json`: CloudTrail, `{"Records": [...]}`;
+//!
+//! anything else is skipped and counted. Every file is one log stream (`@logStream` = its
+//! path below the root); `@log` is the root path. Flow-log records are stamped with their
+//! `start` (as delivery to CloudWatch Logs does) and their fields are named by the Insights
+//! names of their format's fields (`srcAddr`, `dstPort`, `interfaceId`, …), whatever the
+//! format. CloudTrail records are stamped with `eventTime`, and their fields are discovered
+//! from the JSON as for any JSON event.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use flowwatch_flowlog::{Field, LogFormat};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::{QueryError, Result};
+use crate::input::{Event, InputBuilder};
+
+/// What a file holds, decided by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileKind {
+    /// Flow-log plain text with a header line; `gzip` when compressed.
+    FlowLogText { gzip: bool },
+    /// Flow-log Parquet.
+    FlowLogParquet,
+    /// A CloudTrail log file; `gzip` when compressed.
+    CloudTrail { gzip: bool },
+}
+
+impl FileKind {
+    /// The kind of the file at `path`, `None` for a file queries do not read.
+    pub fn of(path: &Path) -> Option<FileKind> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".log.gz") {
+            Some(FileKind::FlowLogText { gzip: true })
+        } else if name.ends_with(".log") {
+            Some(FileKind::FlowLogText { gzip: false })
+        } else if name.ends_with(".parquet") {
+            Some(FileKind::FlowLogParquet)
+        } else if name.ends_with(".json.gz") {
+            Some(FileKind::CloudTrail { gzip: true })
+        } else if name.ends_with(".json") {
+            Some(FileKind::CloudTrail { gzip: false })
+        } else {
+            None
+        }
+    }
+}
+
+/// The files under one root that a query reads, in path order.
+#[derive(Debug, Clone)]
+pub struct FileSet {
+    pub root: PathBuf,
+    /// Each readable file, its kind and size in bytes.
+    pub files: Vec<(PathBuf, FileKind, u64)>,
+    /// Files skipped because their names say nothing a query reads.
+    pub skipped: usize,
+}
+
+impl FileSet {
+    /// Finds the files at `root` (a file, or a directory searched recursively).
+    pub fn find(root: &Path) -> Result<FileSet> {
+        let meta = std::fs::metadata(root).map_err(|e| io_error(root, e))?;
+        let mut set = FileSet {
+            root: root.to_owned(),
+            files: Vec::new(),
+            skipped: 0,
+        };
+        if meta.is_file() {
+            match FileKind::of(root) {
+                Some(kind) => set.files.push((root.to_owned(), kind, meta.len())),
+                None => {
+                    return Err(QueryError::Input {
+                        message: format!(
+                            "{}: not a file a query reads (.log.gz, .log, .parquet, .json.gz, .json)",
+                            root.display()
+                        ),
+                    });
+                }
+            }
+            return Ok(set);
+        }
+        let mut pending = vec![root.to_owned()];
+        while let Some(dir) = pending.pop() {
+            let entries = std::fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&dir, e))?;
+                let path = entry.path();
+                let meta = entry.metadata().map_err(|e| io_error(&path, e))?;
+                if meta.is_dir() {
+                    pending.push(path);
+                } else if let Some(kind) = FileKind::of(&path) {
+                    set.files.push((path, kind, meta.len()));
+                } else {
+                    set.skipped += 1;
+                }
+            }
+        }
+        set.files.sort();
+        Ok(set)
+    }
+
+    /// Bytes of all the files (as stored, compressed or not).
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|(_, _, size)| size).sum()
+    }
+
+    /// Reads every file into `input`, calling `progress` with each file's size once read.
+    pub fn load(&self, input: &mut InputBuilder, mut progress: impl FnMut(u64)) -> Result<()> {
+        let log = self.root.display().to_string();
+        let mut seq = 0u64;
+        for (path, kind, size) in &self.files {
+            let stream = path
+                .strip_prefix(&self.root)
+                .ok()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            let mut reader = FileReader {
+                input: &mut *input,
+                log: &log,
+                stream: &stream,
+                seq: &mut seq,
+            };
+            let read = match kind {
+                FileKind::FlowLogText { gzip } => open(path, *gzip).and_then(|r| reader.text(r)),
+                FileKind::FlowLogParquet => reader.parquet(path),
+                FileKind::CloudTrail { gzip } => {
+                    open(path, *gzip).and_then(|r| reader.cloudtrail(r))
+                }
+            };
+            read.map_err(|e| match e {
+                QueryError::Input { message } => QueryError::Input {
+                    message: format!("{}: {message}", path.display()),
+                },
+                other => other,
+            })?;
+            progress(*size);
+        }
+        Ok(())
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> QueryError {
+    QueryError::Input {
+        message: format!("{}: {e}", path.display()),
+    }
+}
+
+fn bad(message: impl Into<String>) -> QueryError {
+    QueryError::Input {
+        message: message.into(),
+    }
+}
+
+fn open(path: &Path, gzip: bool) -> Result<Box<dyn BufRead>> {
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    Ok(if gzip {
+        Box::new(BufReader::new(MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    })
+}
+
+/// Reads one file's records into the input.
+struct FileReader<'a> {
+    input: &'a mut InputBuilder,
+    log: &'a str,
+    stream: &'a str,
+    seq: &'a mut u64,
+}
+
+impl FileReader<'_> {
+    fn push_flow_record(
+        &mut self,
+        names: &[&str],
+        start_at: Option<usize>,
+        line: &str,
+    ) -> Result<()> {
+        let values: Vec<&str> = line.split(' ').collect();
+        if values.len() != names.len() {
+            return Err(bad(format!(
+                "a record has {} values where the header names {} fields",
+                values.len(),
+                names.len()
+            )));
+        }
+        let timestamp = start_at
+            .and_then(|at| values[at].parse::<i64>().ok())
+            .map_or(0, |s| s.saturating_mul(1000));
+        self.push(timestamp, line, Some((names, &values)))
+    }
+
+    /// Appends the next event of this file: its fields named by `named`, or discovered.
+    fn push(
+        &mut self,
+        timestamp: i64,
+        message: &str,
+        named: Option<(&[&str], &[&str])>,
+    ) -> Result<()> {
+        *self.seq += 1;
+        let ptr = format!("{}:{}", self.stream, self.seq);
+        let event = Event {
+            timestamp,
+            ingestion_time: timestamp,
+            seq: *self.seq,
+            log_stream: self.stream,
+            log: self.log,
+            ptr: &ptr,
+            message,
+        };
+        match named {
+            Some((names, values)) => self.input.push_named(&event, names, values),
+            None => self.input.push(&event),
+        }
+    }
+
+    fn text(&mut self, reader: Box<dyn BufRead>) -> Result<()> {
+        let mut lines = reader.lines();
+        let Some(header) = lines.next() else {
+            return Ok(());
+        };
+        let header = header.map_err(|e| bad(e.to_string()))?;
+        let format = LogFormat::from_header(header.trim_end())
+            .map_err(|e| bad(format!("the first line is not a flow-log header: {e}")))?;
+        let names = insights_names(&format);
+        let start_at = format.position(Field::Start);
+        for line in lines {
+            let line = line.map_err(|e| bad(e.to_string()))?;
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() {
+                continue;
+            }
+            self.push_flow_record(&names, start_at, line)?;
+        }
+        Ok(())
+    }
+
+    fn parquet(&mut self, path: &Path) -> Result<()> {
+        let file = File::open(path).map_err(|e| io_error(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| bad(format!("not a Parquet file: {e}")))?;
+        let fields: Vec<Field> = builder
+            .schema()
+            .fields()
+            .iter()
+            .filter_map(|f| Field::from_parquet_name(f.name()))
+            .collect();
+        let format =
+            LogFormat::new(fields).map_err(|e| bad(format!("no flow-log columns: {e}")))?;
+        let names = insights_names(&format);
+        let start_at = format.position(Field::Start);
+        let reader = builder
+            .build()
+            .map_err(|e| bad(format!("cannot read: {e}")))?;
+        let mut line = String::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| bad(format!("cannot read: {e}")))?;
+            let records = flowwatch_flowlog::from_record_batch(&batch)
+                .map_err(|e| bad(format!("not flow-log columns: {e}")))?;
+            for record in &records {
+                line.clear();
+                format.encode_into(record, &mut line);
+                self.push_flow_record(&names, start_at, &line)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cloudtrail(&mut self, mut reader: Box<dyn BufRead>) -> Result<()> {
+        let mut text = String::new();
+        reader
+            .read_to_string(&mut text)
+            .map_err(|e| bad(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not CloudTrail JSON: {e}")))?;
+        let Some(records) = value.get("Records").and_then(|r| r.as_array()) else {
+            return Err(bad("not a CloudTrail log file: no \"Records\" array"));
+        };
+        for record in records {
+            let message = record.to_string();
+            let timestamp = record
+                .get("eventTime")
+                .and_then(|t| t.as_str())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map_or(0, |t| t.timestamp_millis());
+            self.push(timestamp, &message, None)?;
+        }
+        Ok(())
+    }
+}
+
+fn insights_names(format: &LogFormat) -> Vec<&'static str> {
+    format.fields().iter().map(|f| f.insights_name()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::{Compiled, Params, run};
+
+    fn query(root: &Path, text: &str) -> Vec<Vec<(String, String)>> {
+        let compiled = Compiled::new(text).unwrap();
+        let set = FileSet::find(root).unwrap();
+        let mut input = compiled.input(1 << 26);
+        set.load(&mut input, |_| {}).unwrap();
+        let params = Params {
+            start_ms: i64::MIN / 2,
+            end_ms: i64::MAX / 2,
+            now_ms: 0,
+            default_limit: 10_000,
+        };
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(run(&compiled, input.finish().unwrap(), params, 1 << 26))
+            .unwrap()
+            .rows
+    }
+
+    fn gz(path: &Path, text: &str) {
+        let mut enc =
+            flate2::write::GzEncoder::new(File::create(path).unwrap(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap();
+    }
+
+    #[test]
+    fn custom_format_text_files_are_named_by_their_header() {
+        let dir = tempdir();
+        let day = dir.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/24");
+        std::fs::create_dir_all(&day).unwrap();
+        gz(
+            &day.join("a.log.gz"),
+            "version vpc-id srcaddr dstaddr dstport action start end\n\
+             5 vpc-1 10.0.0.1 10.0.0.2 22 REJECT 1700000000 1700000060\n\
+             5 vpc-1 10.0.0.1 10.0.0.3 22 REJECT 1700000000 1700000060\n\
+             5 vpc-1 10.0.0.9 10.0.0.2 443 ACCEPT 1700000000 1700000060\n",
+        );
+        std::fs::write(day.join("README.txt"), "not a log").unwrap();
+        let rows = query(
+            &dir,
+            "filter action = 'REJECT' | stats count(*) as n by srcAddr, vpcId",
+        );
+        assert_eq!(
+            rows,
+            vec![vec![
+                ("srcAddr".into(), "10.0.0.1".into()),
+                ("vpcId".into(), "vpc-1".into()),
+                ("n".into(), "2".into())
+            ]]
+        );
+        assert_eq!(FileSet::find(&dir).unwrap().skipped, 1);
+    }
+
+    #[test]
+    fn cloudtrail_files_are_json_events_stamped_with_event_time() {
+        let dir = tempdir();
+        gz(
+            &dir.join("trail.json.gz"),
+            r#"{"Records":[
+              {"eventTime":"2026-11-24T01:00:00Z","eventName":"ConsoleLogin","userIdentity":{"userName":"alice"},"errorCode":"AccessDenied"},
+              {"eventTime":"2026-11-24T01:05:00Z","eventName":"DescribeLogGroups","userIdentity":{"userName":"bob"}}]}"#,
+        );
+        let rows = query(
+            &dir,
+            "filter ispresent(errorCode) | fields @timestamp, userIdentity.userName",
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0][0],
+            ("@timestamp".into(), "2026-11-24 01:00:00.000".into())
+        );
+        assert_eq!(rows[0][1], ("userIdentity.userName".into(), "alice".into()));
+    }
+
+    #[test]
+    fn a_bad_file_is_an_input_error_naming_it() {
+        let dir = tempdir();
+        std::fs::write(dir.join("x.log"), "not a header line\n").unwrap();
+        let compiled = Compiled::new("fields @message").unwrap();
+        let mut input = compiled.input(1 << 20);
+        let err = FileSet::find(&dir)
+            .unwrap()
+            .load(&mut input, |_| {})
+            .unwrap_err();
+        assert!(err.to_string().contains("x.log"), "{err}");
+        assert!(FileSet::find(&dir.join("missing")).is_err());
+    }
+
+    fn tempdir() -> PathBuf {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "flowwatch-query-files-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
