@@ -262,7 +262,7 @@ impl MetricStore {
             }
         };
         // The metric is looked up (or created) for the first sample that is kept.
-        let minutes = loop {
+        let (minutes, first) = loop {
             let Some((timestamp_ms, value)) = samples.next() else {
                 return (accepted, refused);
             };
@@ -286,27 +286,37 @@ impl MetricStore {
                 s.units.insert(unit.to_owned(), BTreeMap::new());
             }
             let minutes = s.units.get_mut(unit).expect("inserted above");
-            minutes
-                .entry(minute)
-                .or_insert_with(Bucket::empty)
-                .add(value, 1.0);
-            accepted += 1;
-            break minutes;
+            break (minutes, (minute, value));
         };
-        for (timestamp_ms, value) in samples {
-            let minute = minute_of(timestamp_ms);
-            let (kept, bad, old) = keep(value, minute);
+        accepted += 1;
+        // Samples arrive mostly in runs of one minute, often of one value (a filter's literal
+        // `1`): a minute is looked up once per run, and a run of equal values is added at once
+        // (the same bucket as adding them one by one).
+        let (mut minute, mut value) = first;
+        let mut run = 1u64;
+        let mut bucket = minutes.entry(minute).or_insert_with(Bucket::empty);
+        for (timestamp_ms, next_value) in samples {
+            let next_minute = minute_of(timestamp_ms);
+            let (kept, bad, old) = keep(next_value, next_minute);
             refused += bad;
             accepted += old;
             *expired_samples += old;
-            if kept {
-                minutes
-                    .entry(minute)
-                    .or_insert_with(Bucket::empty)
-                    .add(value, 1.0);
-                accepted += 1;
+            if !kept {
+                continue;
             }
+            accepted += 1;
+            if next_minute == minute && next_value.to_bits() == value.to_bits() {
+                run += 1;
+                continue;
+            }
+            bucket.add_repeated(value, run);
+            if next_minute != minute {
+                minute = next_minute;
+                bucket = minutes.entry(minute).or_insert_with(Bucket::empty);
+            }
+            (value, run) = (next_value, 1);
         }
+        bucket.add_repeated(value, run);
         (accepted, refused)
     }
 

@@ -82,7 +82,7 @@ pub use error::PatternError;
 pub use extract::{Extracted, ExtractedField, FieldKey, ValueRef};
 pub use json::{Condition, JsonExpr, JsonPattern, Selector, Step, Test};
 pub use regex::PatternRegex;
-pub use set::{MatchedEvent, PatternSet, SetScratch};
+pub use set::{Located, MatchedEvent, PatternSet, SetScratch};
 pub use term::{Term, TermMode, TermPattern};
 pub use value::{CmpOp, Number, Value};
 

@@ -6,9 +6,14 @@
 //! - tokenises an event once (into a reused buffer of [`Span`]s) and checks each
 //!   space-delimited pattern's conditioned fields by index;
 //! - parses an event as JSON at most once for all its JSON patterns;
+//! - decides each distinct field condition (a spec's conditions at one place, such as
+//!   `action = REJECT` at token 12) at most once per event, however many patterns share it:
+//!   the set keeps one table of [`Condition`]s, each pattern is a list of them, and an event's
+//!   verdicts are memoised while it is matched;
 //! - indexes the patterns on one exact-value condition each (an *anchor*: `destport = "22"`,
 //!   `action = REJECT`, `protocol = 6`), so that an event is only checked against the patterns
-//!   whose anchor its field holds, plus the patterns without an anchor.
+//!   whose anchor its field holds, plus the patterns without an anchor. One hash lookup of a
+//!   field's value decides every exact condition at that place.
 //!
 //! The result is the same as [`FilterPattern::matches`] on each pattern (the tests and the
 //! `match_event` fuzz target compare the two). Only JSON patterns allocate per event.
@@ -20,26 +25,80 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde_json::Value as Json;
 
 use crate::FilterPattern;
-use crate::delimited::{DelimitedPattern, FieldSpec};
+use crate::Selector;
+use crate::delimited::{DelimitedPattern, FieldSpec, FieldTest};
 use crate::extract::{ValueRef, json_text};
-use crate::tokens::{Layout, Place, Span, split_into};
+use crate::tokens::{Place, Span, holds, split_into};
 use crate::value::{CmpOp, Value, parse_number};
 
 /// A set of parsed patterns matched together; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
     patterns: Vec<FilterPattern>,
-    /// For each pattern, its layout if it is space-delimited.
-    layouts: Vec<Option<Layout>>,
-    /// Patterns without an anchor, checked on every event (ascending).
-    always: Vec<usize>,
-    /// Anchored patterns, by the place of their anchor.
-    anchors: Vec<AnchorIndex>,
+    /// For each pattern, how it is checked if it is space-delimited.
+    checks: Vec<Option<Checks>>,
+    /// The distinct field conditions of the space-delimited patterns.
+    conditions: Vec<Condition>,
+    /// The verdicts every event starts from: [`FAILS`] for the conditions an index decides
+    /// (its lookup turns the ones that hold into [`HOLDS`]), [`UNKNOWN`] for the others.
+    initial: Vec<u8>,
+    /// The patterns anchored on each condition.
+    anchored: Vec<Vec<usize>>,
+    /// The patterns without an anchor, checked on every event, as a bit set.
+    always: Vec<u64>,
+    /// The places anchors are at, each deciding the exact conditions there.
+    indexes: Vec<AnchorIndex>,
     /// Whether any pattern is space-delimited (events must be tokenised).
     tokenise: bool,
 }
 
-/// The patterns anchored at one place, by the exact value the field must have there.
+/// A space-delimited pattern as a set checks it: how many tokens an event needs, and the
+/// conditions (indices into [`PatternSet::conditions`]) that must all hold, those an index
+/// decides first.
+#[derive(Debug, Clone)]
+struct Checks {
+    min_tokens: usize,
+    conditions: Vec<usize>,
+}
+
+/// The conditions of one field spec at one place (every test of at least one group).
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    place: Place,
+    any_of: Vec<Vec<FieldTest>>,
+}
+
+impl Condition {
+    /// The exact value the field must have, when that is the whole condition.
+    fn exact(&self) -> Option<Exact> {
+        let [group] = self.any_of.as_slice() else {
+            return None;
+        };
+        let [test] = group.as_slice() else {
+            return None;
+        };
+        if test.op != CmpOp::Eq || matches!(self.place, Place::Rest(_)) {
+            return None;
+        }
+        match &test.value {
+            Value::Text(text) if !text.contains('*') => Some(Exact::Text(text.clone())),
+            // A token equal to the literal's text is a number too, so the numeric comparison
+            // alone decides.
+            Value::Number(n) => Some(Exact::Number(bits(n.value()))),
+            _ => None,
+        }
+    }
+}
+
+/// The value an exact condition wants.
+#[derive(Debug, Clone, PartialEq)]
+enum Exact {
+    Text(String),
+    /// A number's key, see [`bits`].
+    Number(u64),
+}
+
+/// The exact conditions at one place, by the value the field must have there.
 #[derive(Debug, Clone)]
 struct AnchorIndex {
     place: Place,
@@ -49,20 +108,10 @@ struct AnchorIndex {
     numbers: HashMap<u64, Vec<usize>, BuildFnv>,
 }
 
-/// One exact-value condition a pattern cannot match without.
-#[derive(Debug, Clone, PartialEq)]
-enum Anchor {
-    Text(Place, String),
-    Number(Place, u64),
-}
-
-impl Anchor {
-    fn place(&self) -> Place {
-        match self {
-            Self::Text(place, _) | Self::Number(place, _) => *place,
-        }
-    }
-}
+/// A condition's verdict for the event being matched.
+const UNKNOWN: u8 = 0;
+const HOLDS: u8 = 1;
+const FAILS: u8 = 2;
 
 /// Reusable buffers for [`PatternSet::matching`]: keep one per thread (or per caller) so that
 /// matching allocates nothing once they have grown. Between two calls it holds what the last
@@ -71,7 +120,10 @@ impl Anchor {
 #[derive(Debug, Default)]
 pub struct SetScratch {
     spans: Vec<Span>,
-    candidates: Vec<usize>,
+    /// The verdict of each condition for this event.
+    verdicts: Vec<u8>,
+    /// The patterns to check, as a bit set.
+    candidates: Vec<u64>,
     matched: Vec<usize>,
     /// The event parsed as a JSON object, when a JSON pattern needed it (`Some(None)`: it is
     /// not one).
@@ -94,33 +146,68 @@ pub struct MatchedEvent<'a> {
     scratch: &'a SetScratch,
 }
 
+/// A [`ValueRef`] looked up in one pattern once ([`FilterPattern::locate`]), so that reading
+/// it from each event the pattern matches ([`MatchedEvent::value`]) searches nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located(Where);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Where {
+    /// A token (or the rest of the line) of a space-delimited pattern's event.
+    Place(Place),
+    /// A path into a JSON pattern's event.
+    Json(Selector),
+    /// Not something this pattern extracts.
+    Nowhere,
+}
+
+impl FilterPattern {
+    /// Where `reference` is in the events this pattern matches.
+    pub fn locate(&self, reference: &ValueRef) -> Located {
+        Located(match (self, reference) {
+            (Self::Delimited(d), ValueRef::Field(name)) => {
+                d.place_of_field(name).map_or(Where::Nowhere, Where::Place)
+            }
+            (Self::Delimited(d), ValueRef::Position(n)) => {
+                d.place_of_position(*n).map_or(Where::Nowhere, Where::Place)
+            }
+            (Self::Json(_), ValueRef::Json(selector)) => Where::Json(selector.clone()),
+            _ => Where::Nowhere,
+        })
+    }
+}
+
 impl<'a> MatchedEvent<'a> {
     /// What [`crate::Extracted::resolve`] would give for this event.
     pub fn resolve(&self, reference: &ValueRef) -> Option<Cow<'a, str>> {
-        match (self.pattern, reference) {
-            (FilterPattern::Delimited(d), ValueRef::Field(name)) => d
-                .place_of_field(name)?
-                .value(self.message, &self.scratch.spans)
-                .map(Cow::Borrowed),
-            (FilterPattern::Delimited(d), ValueRef::Position(n)) => d
-                .place_of_position(*n)?
-                .value(self.message, &self.scratch.spans)
-                .map(Cow::Borrowed),
-            (FilterPattern::Json(_), ValueRef::Json(selector)) => {
-                json_text(selector.get(self.json()?)?)
-            }
-            _ => None,
-        }
+        self.value(&self.pattern.locate(reference))
     }
 
     /// What [`crate::Extracted::resolve_number`] would give for this event.
     pub fn resolve_number(&self, reference: &ValueRef) -> Option<f64> {
-        if let (FilterPattern::Json(_), ValueRef::Json(selector)) = (self.pattern, reference)
+        self.number(&self.pattern.locate(reference))
+    }
+
+    /// The value at `at`, which [`FilterPattern::locate`] gave for this event's pattern: what
+    /// [`MatchedEvent::resolve`] gives for the reference it located.
+    pub fn value(&self, at: &Located) -> Option<Cow<'a, str>> {
+        match &at.0 {
+            Where::Place(place) => place
+                .value(self.message, &self.scratch.spans)
+                .map(Cow::Borrowed),
+            Where::Json(selector) => json_text(selector.get(self.json()?)?),
+            Where::Nowhere => None,
+        }
+    }
+
+    /// The value at `at` as a number: what [`MatchedEvent::resolve_number`] gives.
+    pub fn number(&self, at: &Located) -> Option<f64> {
+        if let Where::Json(selector) = &at.0
             && let Some(Json::Number(n)) = selector.get(self.json()?)
         {
             return n.as_f64();
         }
-        parse_number(&self.resolve(reference)?)
+        parse_number(&self.value(at)?)
     }
 
     fn json(&self) -> Option<&'a Json> {
@@ -130,56 +217,79 @@ impl<'a> MatchedEvent<'a> {
 
 impl PatternSet {
     pub fn new(patterns: Vec<FilterPattern>) -> Self {
-        let layouts: Vec<Option<Layout>> = patterns
+        let mut conditions: Vec<Condition> = Vec::new();
+        let mut checks: Vec<Option<Checks>> = patterns
             .iter()
             .map(|p| match p {
-                FilterPattern::Delimited(d) => Some(d.layout()),
+                FilterPattern::Delimited(d) => Some(checks_of(d, &mut conditions)),
                 _ => None,
             })
             .collect();
-        let candidates: Vec<Vec<Anchor>> = patterns
-            .iter()
-            .zip(&layouts)
-            .map(|(p, layout)| match (p, layout) {
-                (FilterPattern::Delimited(d), Some(layout)) => anchors_of(d, layout),
-                _ => Vec::new(),
-            })
-            .collect();
-        // Anchor each pattern on its rarest condition in the set: the value fewest patterns
-        // share is likely the most selective.
-        let mut always = Vec::new();
-        let mut anchors: Vec<AnchorIndex> = Vec::new();
-        for (i, own) in candidates.iter().enumerate() {
-            let rarest = own
-                .iter()
-                .min_by_key(|a| candidates.iter().filter(|other| other.contains(a)).count());
-            let Some(anchor) = rarest else {
-                always.push(i);
-                continue;
-            };
-            let at = match anchors.iter().position(|x| x.place == anchor.place()) {
-                Some(at) => at,
-                None => {
-                    anchors.push(AnchorIndex {
-                        place: anchor.place(),
-                        texts: HashMap::default(),
-                        numbers: HashMap::default(),
-                    });
-                    anchors.len() - 1
-                }
-            };
-            let index = &mut anchors[at];
-            match anchor {
-                Anchor::Text(_, text) => index.texts.entry(text.clone()).or_default().push(i),
-                Anchor::Number(_, bits) => index.numbers.entry(*bits).or_default().push(i),
+        let exact: Vec<Option<Exact>> = conditions.iter().map(Condition::exact).collect();
+        // How many patterns need each condition: anchor each pattern on its rarest exact
+        // condition, likely the most selective.
+        let mut users = vec![0usize; conditions.len()];
+        for c in checks.iter().flatten() {
+            for &id in &c.conditions {
+                users[id] += 1;
             }
         }
-        let tokenise = layouts.iter().any(Option::is_some);
+        let mut anchored = vec![Vec::new(); conditions.len()];
+        let mut always = vec![0u64; patterns.len().div_ceil(64)];
+        let mut anchor_places: Vec<Place> = Vec::new();
+        for (i, c) in checks.iter().enumerate() {
+            let anchor = c.as_ref().and_then(|c| {
+                c.conditions
+                    .iter()
+                    .copied()
+                    .filter(|&id| exact[id].is_some())
+                    .min_by_key(|&id| users[id])
+            });
+            match anchor {
+                Some(id) => {
+                    anchored[id].push(i);
+                    let place = conditions[id].place;
+                    if !anchor_places.contains(&place) {
+                        anchor_places.push(place);
+                    }
+                }
+                None => always[i / 64] |= 1 << (i % 64),
+            }
+        }
+        // Every exact condition at an anchor's place is decided by that place's lookup.
+        let mut indexes: Vec<AnchorIndex> = anchor_places
+            .iter()
+            .map(|&place| AnchorIndex {
+                place,
+                texts: HashMap::default(),
+                numbers: HashMap::default(),
+            })
+            .collect();
+        let mut initial = vec![UNKNOWN; conditions.len()];
+        for (id, want) in exact.iter().enumerate() {
+            let Some(want) = want else { continue };
+            let Some(index) = indexes.iter_mut().find(|x| x.place == conditions[id].place) else {
+                continue;
+            };
+            initial[id] = FAILS;
+            match want {
+                Exact::Text(text) => index.texts.entry(text.clone()).or_default().push(id),
+                Exact::Number(key) => index.numbers.entry(*key).or_default().push(id),
+            }
+        }
+        // Check the conditions the lookups decide before the ones still to evaluate.
+        for c in checks.iter_mut().flatten() {
+            c.conditions.sort_by_key(|&id| initial[id] == UNKNOWN);
+        }
+        let tokenise = checks.iter().any(Option::is_some);
         Self {
             patterns,
-            layouts,
+            checks,
+            conditions,
+            initial,
+            anchored,
             always,
-            anchors,
+            indexes,
             tokenise,
         }
     }
@@ -216,85 +326,119 @@ impl PatternSet {
     pub fn matching<'s>(&self, message: &str, scratch: &'s mut SetScratch) -> &'s [usize] {
         let SetScratch {
             spans,
+            verdicts,
             candidates,
             matched,
             json,
         } = scratch;
         matched.clear();
-        candidates.clear();
         *json = None;
         if self.tokenise {
             split_into(message, spans);
         } else {
             spans.clear();
         }
+        verdicts.clear();
+        verdicts.extend_from_slice(&self.initial);
+        candidates.clear();
         candidates.extend_from_slice(&self.always);
-        for index in &self.anchors {
+        let mut decide = |ids: &[usize]| {
+            for &id in ids {
+                verdicts[id] = HOLDS;
+                for &p in &self.anchored[id] {
+                    candidates[p / 64] |= 1 << (p % 64);
+                }
+            }
+        };
+        for index in &self.indexes {
             let Some(value) = index.place.value(message, spans) else {
                 continue;
             };
             if let Some(found) = index.texts.get(value) {
-                candidates.extend_from_slice(found);
+                decide(found);
             }
             if !index.numbers.is_empty()
                 && let Some(found) = parse_number(value).and_then(|x| index.numbers.get(&bits(x)))
             {
-                candidates.extend_from_slice(found);
+                decide(found);
             }
         }
-        candidates.sort_unstable();
-        for &i in candidates.iter() {
-            let hit = match (&self.patterns[i], &self.layouts[i]) {
-                (FilterPattern::Delimited(d), Some(layout)) => {
-                    d.matches_spans(layout, message, spans)
+        for (word_at, &word) in candidates.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let i = word_at * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let hit = match (&self.patterns[i], &self.checks[i]) {
+                    (FilterPattern::Delimited(_), Some(c)) => {
+                        spans.len() >= c.min_tokens
+                            && c.conditions
+                                .iter()
+                                .all(|&id| self.holds(id, message, spans, verdicts))
+                    }
+                    // Parsed once, for the first JSON pattern that needs it.
+                    (FilterPattern::Json(j), _) => json
+                        .get_or_insert_with(|| {
+                            serde_json::from_str::<Json>(message)
+                                .ok()
+                                .filter(Json::is_object)
+                        })
+                        .as_ref()
+                        .is_some_and(|event| j.expr.eval(event)),
+                    (other, _) => other.matches(message),
+                };
+                if hit {
+                    matched.push(i);
                 }
-                // Parsed once, for the first JSON pattern that needs it.
-                (FilterPattern::Json(j), _) => json
-                    .get_or_insert_with(|| {
-                        serde_json::from_str::<Json>(message)
-                            .ok()
-                            .filter(Json::is_object)
-                    })
-                    .as_ref()
-                    .is_some_and(|event| j.expr.eval(event)),
-                (other, _) => other.matches(message),
-            };
-            if hit {
-                matched.push(i);
             }
         }
         matched
     }
-}
 
-/// The exact-value conditions a space-delimited pattern cannot match without: a field whose
-/// conditions are one `&&` group holding an `=` with a literal text (no `*`) or a number. A
-/// last field that absorbs the rest of the line is not indexed.
-fn anchors_of(pattern: &DelimitedPattern, layout: &Layout) -> Vec<Anchor> {
-    let mut out = Vec::new();
-    for &(place, j) in &layout.checks {
-        if matches!(place, Place::Rest(_)) {
-            continue;
-        }
-        let FieldSpec::Field { any_of, .. } = &pattern.specs()[j] else {
-            continue;
-        };
-        let [group] = any_of.as_slice() else {
-            continue;
-        };
-        for test in group.iter().filter(|t| t.op == CmpOp::Eq) {
-            match &test.value {
-                Value::Text(text) if !text.contains('*') => {
-                    out.push(Anchor::Text(place, text.clone()));
-                }
-                // A token equal to the literal's text is a number too, so the numeric
-                // comparison alone decides.
-                Value::Number(n) => out.push(Anchor::Number(place, bits(n.value()))),
-                _ => {}
+    /// Whether condition `id` holds for the event, evaluated once per event.
+    fn holds(&self, id: usize, message: &str, spans: &[Span], verdicts: &mut [u8]) -> bool {
+        match verdicts[id] {
+            HOLDS => true,
+            FAILS => false,
+            _ => {
+                let c = &self.conditions[id];
+                let ok = c
+                    .place
+                    .value(message, spans)
+                    .is_some_and(|value| holds(&c.any_of, value));
+                verdicts[id] = if ok { HOLDS } else { FAILS };
+                ok
             }
         }
     }
-    out
+}
+
+/// A space-delimited pattern's checks, its conditions added to (or found in) the set's table.
+fn checks_of(pattern: &DelimitedPattern, conditions: &mut Vec<Condition>) -> Checks {
+    let layout = pattern.layout();
+    let mut ids = Vec::new();
+    for &(place, j) in &layout.checks {
+        let FieldSpec::Field { any_of, .. } = &pattern.specs()[j] else {
+            continue;
+        };
+        let condition = Condition {
+            place,
+            any_of: any_of.clone(),
+        };
+        let id = match conditions.iter().position(|c| *c == condition) {
+            Some(id) => id,
+            None => {
+                conditions.push(condition);
+                conditions.len() - 1
+            }
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Checks {
+        min_tokens: layout.min_tokens,
+        conditions: ids,
+    }
 }
 
 /// The key of a numeric anchor: equal numbers (`0` and `-0` included) give equal keys.
@@ -351,21 +495,23 @@ mod tests {
             "[v, a, e, s = 10.*, d, sp, dp, p, pk, b, ws, we, act, st = OK]",
             "ERROR",
         ]);
-        assert_eq!(s.always, [3, 4]);
-        let places: Vec<Place> = s.anchors.iter().map(|a| a.place).collect();
+        assert_eq!(s.always, [0b11000]);
+        let places: Vec<Place> = s.indexes.iter().map(|a| a.place).collect();
         assert_eq!(places, [Place::Index(6), Place::Index(12)]);
-        assert_eq!(
-            s.anchors[0].texts.get("22").map(Vec::as_slice),
-            Some(&[0][..])
-        );
-        assert_eq!(
-            s.anchors[0].numbers.get(&bits(443.0)).map(Vec::as_slice),
-            Some(&[1][..])
-        );
-        assert_eq!(
-            s.anchors[1].texts.get("REJECT").map(Vec::as_slice),
-            Some(&[2][..])
-        );
+        let anchored_on = |ids: Option<&Vec<usize>>| -> Vec<usize> {
+            ids.into_iter()
+                .flatten()
+                .flat_map(|&id| s.anchored[id].clone())
+                .collect()
+        };
+        let dp = &s.indexes[0];
+        assert_eq!(anchored_on(dp.texts.get("22")), [0]);
+        assert_eq!(anchored_on(dp.numbers.get(&bits(443.0))), [1]);
+        let act = &s.indexes[1];
+        assert_eq!(anchored_on(act.texts.get("REJECT")), [2]);
+        // `action = REJECT` is one condition of patterns 0, 1 and 2, decided by the lookup.
+        assert_eq!(act.texts.get("REJECT").map(Vec::len), Some(1));
+        assert_eq!(s.conditions.len(), 8);
         let mut scratch = SetScratch::default();
         assert_eq!(s.matching(FLOW, &mut scratch), [0, 2]);
         assert_eq!(
@@ -429,6 +575,86 @@ mod tests {
                 .filter(|&i| parsed[i].matches(event))
                 .collect();
             assert_eq!(s.matching(event, &mut scratch), want, "{event:?}");
+        }
+    }
+    mod property {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Conditions on the fields of a 6-token line, many shared between patterns.
+        fn spec() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                Just(" = 22".to_owned()),
+                Just(" = \"22\"".to_owned()),
+                Just(" = 22.0".to_owned()),
+                Just(" != 22".to_owned()),
+                Just(" < 1024".to_owned()),
+                Just(" = REJECT".to_owned()),
+                Just(" = ACCEPT".to_owned()),
+                Just(" = 1*".to_owned()),
+                Just(" = 22 || NAME = 6".to_owned()),
+                Just(" = %^[0-9]+$%".to_owned()),
+            ]
+        }
+
+        fn pattern() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(spec(), 0..7),
+                any::<bool>(),
+                0usize..7,
+            )
+                .prop_map(|(specs, ellipsis, at)| {
+                    let mut fields: Vec<String> = specs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, cond)| {
+                            let name = format!("f{i}");
+                            format!("{name}{}", cond.replace("NAME", &name))
+                        })
+                        .collect();
+                    if ellipsis {
+                        fields.insert(at.min(fields.len()), "...".to_owned());
+                    }
+                    format!("[{}]", fields.join(", "))
+                })
+        }
+
+        fn token() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("22".to_owned()),
+                Just("22.0".to_owned()),
+                Just("6".to_owned()),
+                Just("1023".to_owned()),
+                Just("REJECT".to_owned()),
+                Just("ACCEPT".to_owned()),
+                Just("[a b]".to_owned()),
+                Just("\"22\"".to_owned()),
+                Just("-0".to_owned()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn set_agrees_with_each_pattern(
+                patterns in prop::collection::vec(pattern(), 1..12),
+                lines in prop::collection::vec(prop::collection::vec(token(), 0..9), 1..8),
+            ) {
+                // Patterns past AWS's limits (two regexes) are refused; the rest are the set.
+                let parsed: Vec<FilterPattern> = patterns
+                    .iter()
+                    .filter_map(|p| FilterPattern::parse(p).ok())
+                    .collect();
+                let set = PatternSet::new(parsed.clone());
+                let mut scratch = SetScratch::default();
+                for line in lines {
+                    let line = line.join(" ");
+                    let want: Vec<usize> =
+                        (0..parsed.len()).filter(|&i| parsed[i].matches(&line)).collect();
+                    prop_assert_eq!(set.matching(&line, &mut scratch), want.as_slice(), "{}", line);
+                }
+            }
         }
     }
 }

@@ -65,6 +65,36 @@ fn is_separator(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The index of the first separator at or after `from` (or the length of `bytes`). Eight bytes
+/// at a time: a token is mostly followed by a space, and few bytes are below `!`.
+fn separator_from(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk).map(u64::from_le_bytes) else {
+            break;
+        };
+        // The high bit of each byte below 0x21 (space and the control characters). A borrow
+        // can only mark bytes above a marked one, so the lowest mark is exact.
+        let below = word.wrapping_sub(ONES * 0x21) & !word & HIGH_BITS;
+        if below == 0 {
+            i += 8;
+            continue;
+        }
+        let at = i + (below.trailing_zeros() / 8) as usize;
+        if is_separator(bytes[at]) {
+            return at;
+        }
+        // A control character that does not separate tokens: part of this one.
+        i = at + 1;
+    }
+    while i < bytes.len() && !is_separator(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
 impl<'m> Iterator for Tokens<'m> {
     type Item = Token<'m>;
 
@@ -91,10 +121,7 @@ impl<'m> Iterator for Tokens<'m> {
                 end,
             });
         }
-        let mut end = start;
-        while end < bytes.len() && !is_separator(bytes[end]) {
-            end += 1;
-        }
+        let end = separator_from(bytes, start);
         self.pos = end;
         Some(Token {
             value: &self.message[start..end],
@@ -198,7 +225,7 @@ fn check<'p, 'm>(
 }
 
 /// Whether a field value satisfies a spec's conditions (none, or every test of one group).
-fn holds(any_of: &[Vec<crate::delimited::FieldTest>], value: &str) -> bool {
+pub(crate) fn holds(any_of: &[Vec<crate::delimited::FieldTest>], value: &str) -> bool {
     any_of.is_empty()
         || any_of
             .iter()
@@ -236,8 +263,9 @@ impl Place {
 }
 
 /// A space-delimited pattern seen as checks by index: how many tokens an event needs, and where
-/// the value of each spec with conditions is. Matching an already tokenised event with it is
-/// the same as [`DelimitedPattern::walk`] without the visits.
+/// the value of each spec with conditions is. An already tokenised event matches when it has
+/// `min_tokens` and every check [`holds`] at its place: the same as [`DelimitedPattern::walk`]
+/// without the visits (a [`crate::PatternSet`] checks patterns this way).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Layout {
     pub(crate) min_tokens: usize,
@@ -298,19 +326,6 @@ impl DelimitedPattern {
             _ => None,
         }
     }
-
-    /// Whether the event `message`, already split into `spans`, matches (see [`Layout`]).
-    pub(crate) fn matches_spans(&self, layout: &Layout, message: &str, spans: &[Span]) -> bool {
-        spans.len() >= layout.min_tokens
-            && layout.checks.iter().all(|&(place, j)| {
-                let FieldSpec::Field { any_of, .. } = &self.specs[j] else {
-                    return true;
-                };
-                place
-                    .value(message, spans)
-                    .is_some_and(|value| holds(any_of, value))
-            })
-    }
 }
 
 /// Splits `message` into `spans` (cleared first).
@@ -343,6 +358,24 @@ mod tests {
                 "1534"
             ]
         );
+    }
+
+    #[test]
+    fn separators_past_the_first_eight_bytes() {
+        let long = "abcdefghijklmnopq\u{1}rs\ttuvwxyz0123456789é\r\n x";
+        assert_eq!(
+            values(long),
+            ["abcdefghijklmnopq\u{1}rs", "tuvwxyz0123456789é", "x"]
+        );
+        for cut in 0..long.len() {
+            if long.is_char_boundary(cut) {
+                let by_byte = long[cut..]
+                    .bytes()
+                    .position(is_separator)
+                    .map_or(long.len(), |p| p + cut);
+                assert_eq!(separator_from(long.as_bytes(), cut), by_byte, "{cut}");
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::hash::{DefaultHasher, Hasher};
 
 use flowwatch_model::Scope;
 use flowwatch_model::logs::MetricFilter;
-use flowwatch_pattern::{FilterPattern, MatchedEvent, ValueRef};
+use flowwatch_pattern::{FilterPattern, Located, MatchedEvent, ValueRef};
 
 use crate::error::{MonitorError, Result};
 use crate::metrics::{DEFAULT_UNIT, MetricKey};
@@ -16,13 +16,15 @@ use crate::metrics::{DEFAULT_UNIT, MetricKey};
 #[derive(Debug, Clone, PartialEq)]
 enum ValueSource {
     Literal(f64),
-    Field(ValueRef),
+    /// A reference (`$bytes`), located in the filter's pattern once.
+    Field(Located),
 }
 
 /// Where a dimension's value comes from.
 #[derive(Debug, Clone, PartialEq)]
 enum DimSource {
-    Field(ValueRef),
+    /// A reference (`$source`), located in the filter's pattern once.
+    Field(Located),
     /// `@aws.account` of `emitSystemFieldDimensions`.
     Account,
     /// `@aws.region`.
@@ -110,10 +112,10 @@ impl CompiledFilter {
             .metric_value
             .as_deref()
             .ok_or_else(|| invalid("no metric value".into()))?;
-        let parse_ref = |text: &str| -> Result<ValueRef> {
+        let parse_ref = |text: &str| -> Result<Located> {
             let r = ValueRef::parse(text).map_err(|e| invalid(e.to_string()))?;
             pattern.check_ref(&r).map_err(|e| invalid(e.to_string()))?;
-            Ok(r)
+            Ok(pattern.locate(&r))
         };
         let value = match value_text.trim().parse::<f64>() {
             Ok(v) if v.is_finite() => ValueSource::Literal(v),
@@ -169,7 +171,7 @@ impl CompiledFilter {
     ) -> Outcome {
         let value = match &self.value {
             ValueSource::Literal(v) => *v,
-            ValueSource::Field(r) => match event.resolve_number(r) {
+            ValueSource::Field(at) => match event.number(at) {
                 Some(v) if v.is_finite() => v,
                 _ => return Outcome::NonNumeric,
             },
@@ -181,7 +183,7 @@ impl CompiledFilter {
             let v = match source {
                 DimSource::Account => Cow::Borrowed(scope.account.as_str()),
                 DimSource::Region => Cow::Borrowed(scope.region.as_str()),
-                DimSource::Field(r) => event.resolve(r)?,
+                DimSource::Field(at) => event.value(at)?,
             };
             (!v.is_empty()).then_some(v)
         };

@@ -25,6 +25,9 @@ fn gamma() -> f64 {
     (1.0 + RELATIVE_ERROR) / (1.0 - RELATIVE_ERROR)
 }
 
+/// `ln γ`, the divisor of a value's bin index (checked against [`gamma`] in the tests).
+const LN_GAMMA: f64 = 0.020_000_666_706_669_435;
+
 /// Statistics of the samples of one period (a minute in the store, or several merged at query
 /// time).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +68,7 @@ impl Sketch {
             return;
         }
         // ln of any accepted value (|v| ≤ 2^360) divided by ln γ fits an i32 easily.
-        let index = (value.ln() / gamma().ln()).ceil() as i32;
+        let index = (value.ln() / LN_GAMMA).ceil() as i32;
         *self.bins.entry(index).or_insert(0) += count;
         self.collapse();
     }
@@ -127,6 +130,18 @@ impl Bucket {
         self.min = self.min.min(value);
         self.max = self.max.max(value);
         self.add_to_dist(value, count);
+    }
+
+    /// Adds `n` samples of `value`: the same bucket as `n` calls of `add(value, 1.0)` (the sum
+    /// is accumulated one sample at a time so that it rounds the same way).
+    pub(crate) fn add_repeated(&mut self, value: f64, n: u64) {
+        for _ in 0..n {
+            self.count += 1.0;
+            self.sum += value;
+        }
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.add_to_dist(value, n as f64);
     }
 
     /// Adds a statistic set. Percentiles survive only when it describes identical values.
@@ -242,6 +257,24 @@ mod tests {
         let mut b = Bucket::empty();
         values.iter().for_each(|&v| b.add(v, 1.0));
         b
+    }
+
+    #[test]
+    fn ln_gamma_is_the_log_of_gamma() {
+        assert_eq!(LN_GAMMA.to_bits(), gamma().ln().to_bits());
+    }
+
+    #[test]
+    fn repeated_values_make_the_bucket_single_adds_make() {
+        for n in [1u64, 3, 64, 65, 200] {
+            for start in [0usize, 10, 63, 64, 100] {
+                let mut one_by_one = bucket(&vec![0.1; start]);
+                let mut at_once = one_by_one.clone();
+                (0..n).for_each(|_| one_by_one.add(0.7, 1.0));
+                at_once.add_repeated(0.7, n);
+                assert_eq!(one_by_one, at_once, "{start} then {n}");
+            }
+        }
     }
 
     #[test]
