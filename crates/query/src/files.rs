@@ -16,16 +16,18 @@
 //! format. CloudTrail records are stamped with `eventTime`, and their fields are discovered
 //! from the JSON as for any JSON event.
 
+use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 use flowwatch_flowlog::{Field, LogFormat};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{QueryError, Result};
-use crate::input::{Event, InputBuilder};
+use crate::input::{Event, FieldPositions, InputBuilder};
 
 /// What a file holds, decided by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -183,24 +185,30 @@ struct FileReader<'a> {
 }
 
 impl FileReader<'_> {
-    fn push_flow_record(
-        &mut self,
-        names: &[&str],
-        start_at: Option<usize>,
-        line: &str,
-    ) -> Result<()> {
+    /// How the records of a file in `format` are read: done once per file.
+    fn named(&self, format: &LogFormat) -> Named {
+        let names: Vec<&str> = format.fields().iter().map(|f| f.insights_name()).collect();
+        Named {
+            count: names.len(),
+            positions: self.input.positions_of(&names),
+            start_at: format.position(Field::Start),
+        }
+    }
+
+    fn push_flow_record(&mut self, named: &Named, line: &str) -> Result<()> {
         let values: Vec<&str> = line.split(' ').collect();
-        if values.len() != names.len() {
+        if values.len() != named.count {
             return Err(bad(format!(
                 "a record has {} values where the header names {} fields",
                 values.len(),
-                names.len()
+                named.count
             )));
         }
-        let timestamp = start_at
+        let timestamp = named
+            .start_at
             .and_then(|at| values[at].parse::<i64>().ok())
             .map_or(0, |s| s.saturating_mul(1000));
-        self.push(timestamp, line, Some((names, &values)))
+        self.push(timestamp, line, Some((&named.positions, &values)))
     }
 
     /// Appends the next event of this file: its fields named by `named`, or discovered.
@@ -208,7 +216,7 @@ impl FileReader<'_> {
         &mut self,
         timestamp: i64,
         message: &str,
-        named: Option<(&[&str], &[&str])>,
+        named: Option<(&FieldPositions, &[&str])>,
     ) -> Result<()> {
         *self.seq += 1;
         let ptr = format!("{}:{}", self.stream, self.seq);
@@ -222,7 +230,7 @@ impl FileReader<'_> {
             message,
         };
         match named {
-            Some((names, values)) => self.input.push_named(&event, names, values),
+            Some((at, values)) => self.input.push_named(&event, at, values),
             None => self.input.push(&event),
         }
     }
@@ -235,15 +243,14 @@ impl FileReader<'_> {
         let header = header.map_err(|e| bad(e.to_string()))?;
         let format = LogFormat::from_header(header.trim_end())
             .map_err(|e| bad(format!("the first line is not a flow-log header: {e}")))?;
-        let names = insights_names(&format);
-        let start_at = format.position(Field::Start);
+        let named = self.named(&format);
         for line in lines {
             let line = line.map_err(|e| bad(e.to_string()))?;
             let line = line.trim_end_matches('\r');
             if line.is_empty() {
                 continue;
             }
-            self.push_flow_record(&names, start_at, line)?;
+            self.push_flow_record(&named, line)?;
         }
         Ok(())
     }
@@ -260,8 +267,7 @@ impl FileReader<'_> {
             .collect();
         let format =
             LogFormat::new(fields).map_err(|e| bad(format!("no flow-log columns: {e}")))?;
-        let names = insights_names(&format);
-        let start_at = format.position(Field::Start);
+        let named = self.named(&format);
         let reader = builder
             .build()
             .map_err(|e| bad(format!("cannot read: {e}")))?;
@@ -273,37 +279,131 @@ impl FileReader<'_> {
             for record in &records {
                 line.clear();
                 format.encode_into(record, &mut line);
-                self.push_flow_record(&names, start_at, &line)?;
+                self.push_flow_record(&named, &line)?;
             }
         }
         Ok(())
     }
 
-    fn cloudtrail(&mut self, mut reader: Box<dyn BufRead>) -> Result<()> {
-        let mut text = String::new();
-        reader
-            .read_to_string(&mut text)
-            .map_err(|e| bad(e.to_string()))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not CloudTrail JSON: {e}")))?;
-        let Some(records) = value.get("Records").and_then(|r| r.as_array()) else {
-            return Err(bad("not a CloudTrail log file: no \"Records\" array"));
-        };
-        for record in records {
-            let message = record.to_string();
-            let timestamp = record
-                .get("eventTime")
-                .and_then(|t| t.as_str())
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map_or(0, |t| t.timestamp_millis());
-            self.push(timestamp, &message, None)?;
+    /// A CloudTrail log file, `{"Records": [...]}`, read one record at a time (a file is
+    /// never held whole in memory).
+    fn cloudtrail(&mut self, reader: Box<dyn BufRead>) -> Result<()> {
+        let mut failed = None;
+        let mut json = serde_json::Deserializer::from_reader(reader);
+        let found = CloudTrailFile {
+            file: self,
+            failed: &mut failed,
+        }
+        .deserialize(&mut json);
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        match found {
+            Ok(true) => json
+                .end()
+                .map_err(|e| bad(format!("not CloudTrail JSON: {e}"))),
+            Ok(false) => Err(bad("not a CloudTrail log file: no \"Records\" array")),
+            Err(e) => Err(bad(format!("not CloudTrail JSON: {e}"))),
+        }
+    }
+
+    fn push_cloudtrail_record(&mut self, record: &serde_json::Value) -> Result<()> {
+        let message = record.to_string();
+        let timestamp = record
+            .get("eventTime")
+            .and_then(|t| t.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(0, |t| t.timestamp_millis());
+        self.push(timestamp, &message, None)
+    }
+}
+
+/// Reads the top-level object of a CloudTrail file, pushing the records of its `Records`
+/// array as they are parsed (other members are skipped). Says whether it had that array. A
+/// record the input refuses stops the parse; its error is left in `failed`.
+struct CloudTrailFile<'f, 'a, 'e> {
+    file: &'f mut FileReader<'a>,
+    failed: &'e mut Option<QueryError>,
+}
+
+impl<'de> DeserializeSeed<'de> for CloudTrailFile<'_, '_, '_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<bool, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CloudTrailFile<'_, '_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CloudTrail log file, {\"Records\": [...]}")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<bool, M::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" && !found {
+                found = true;
+                map.next_value_seed(CloudTrailRecords {
+                    file: &mut *self.file,
+                    failed: &mut *self.failed,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The `Records` array of a CloudTrail file, each record pushed as it is parsed.
+struct CloudTrailRecords<'f, 'a, 'e> {
+    file: &'f mut FileReader<'a>,
+    failed: &'e mut Option<QueryError>,
+}
+
+impl<'de> DeserializeSeed<'de> for CloudTrailRecords<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CloudTrailRecords<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> std::result::Result<(), S::Error> {
+        while let Some(record) = seq.next_element::<serde_json::Value>()? {
+            if let Err(error) = self.file.push_cloudtrail_record(&record) {
+                let message = error.to_string();
+                *self.failed = Some(error);
+                return Err(serde::de::Error::custom(message));
+            }
         }
         Ok(())
     }
 }
 
-fn insights_names(format: &LogFormat) -> Vec<&'static str> {
-    format.fields().iter().map(|f| f.insights_name()).collect()
+/// How the records of one flow-log file are read: how many fields each has, where the
+/// query's fields are among them, and which is the start time.
+#[derive(Debug)]
+struct Named {
+    count: usize,
+    positions: FieldPositions,
+    start_at: Option<usize>,
 }
 
 #[cfg(test)]
@@ -385,6 +485,38 @@ mod tests {
             ("@timestamp".into(), "2026-11-24 01:00:00.000".into())
         );
         assert_eq!(rows[0][1], ("userIdentity.userName".into(), "alice".into()));
+    }
+
+    #[test]
+    fn cloudtrail_files_are_read_record_by_record_and_checked_whole() {
+        let dir = tempdir();
+        // Other members before and after the records are skipped.
+        gz(
+            &dir.join("a.json.gz"),
+            r#"{"Version":"1","Records":[{"eventTime":"2026-11-24T01:00:00Z","eventName":"A"}],"More":{"x":[1]}}"#,
+        );
+        assert_eq!(query(&dir, "stats count(*) as n")[0][0].1, "1");
+        let load = |text: &str| {
+            let dir = tempdir();
+            gz(&dir.join("b.json.gz"), text);
+            let compiled = Compiled::new("fields @message").unwrap();
+            let mut input = compiled.input(1 << 20);
+            FileSet::find(&dir)
+                .unwrap()
+                .load(&mut input, |_| {})
+                .map(|_| input.records())
+        };
+        for bad in [
+            r#"{"Records":[{"eventName":"A"}"#,
+            r#"{"Records":[{"eventName":"A"}]} trailing"#,
+            r#"{"Records":{"eventName":"A"}}"#,
+            r#"{"NotRecords":[]}"#,
+            r#"[1, 2]"#,
+        ] {
+            let err = load(bad).unwrap_err().to_string();
+            assert!(err.contains("b.json.gz"), "{bad}: {err}");
+        }
+        assert_eq!(load(r#"{"Records":[]}"#).unwrap(), 0);
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl Rows {
     }
 }
 
+/// For each discovered field of an [`InputBuilder`], its position among the named fields of
+/// some records (`None`: they do not have it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPositions(Vec<Option<usize>>);
+
 /// The schema of an input table with these discovered fields (all strings).
 pub fn input_schema(discovered: &[String]) -> SchemaRef {
     let ts = DataType::Timestamp(TimeUnit::Millisecond, None);
@@ -191,14 +196,32 @@ impl InputBuilder {
         pushed
     }
 
-    /// Appends one event whose fields are already known: `values[i]` is the value of the
-    /// field named `names[i]` (`-` for absent), as for a flow-log record read from a file
-    /// whose header or columns name its fields, whatever its format.
-    pub fn push_named(&mut self, event: &Event<'_>, names: &[&str], values: &[&str]) -> Result<()> {
-        self.push_values(event, |_, name| {
-            names
+    /// Where the discovered fields the query uses are among records whose fields are named
+    /// `names` (a file's header or columns): looked up once per file, for
+    /// [`InputBuilder::push_named`].
+    pub fn positions_of(&self, names: &[&str]) -> FieldPositions {
+        FieldPositions(
+            self.fields
                 .iter()
-                .position(|n| *n == name)
+                .map(|f| names.iter().position(|n| n == f))
+                .collect(),
+        )
+    }
+
+    /// Appends one event whose fields are already known: `values` are a record's values in the
+    /// order of the names `at` was made from ([`InputBuilder::positions_of`]), `-` for absent,
+    /// as for a flow-log record read from a file whose header or columns name its fields,
+    /// whatever its format.
+    pub fn push_named(
+        &mut self,
+        event: &Event<'_>,
+        at: &FieldPositions,
+        values: &[&str],
+    ) -> Result<()> {
+        self.push_values(event, |i, _| {
+            at.0.get(i)
+                .copied()
+                .flatten()
                 .and_then(|at| values.get(at))
                 .filter(|v| **v != "-")
                 .map(|v| (*v).to_owned())
