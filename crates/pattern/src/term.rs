@@ -29,7 +29,7 @@ impl Term {
     /// Whether the term's text occurs in `message`; a blank text (`" "`) occurs in every
     /// message.
     fn occurs_in(&self, message: &str) -> bool {
-        self.text.trim().is_empty() || message.contains(self.text.as_str())
+        message.contains(self.text.as_str()) || self.text.chars().all(char::is_whitespace)
     }
 }
 
