@@ -18,66 +18,8 @@ EVENT_BYTES="${EVENT_BYTES:-150}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release"
 
-WORK="$(mktemp -d -t flowwatch-bench.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_port() { # port seconds
-    local deadline=$((SECONDS + $2))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-        if ((SECONDS > deadline)); then
-            echo "nothing listening on port $1 after $2 s" >&2
-            return 1
-        fi
-        sleep 0.2
-    done
-}
-
-cpu_ticks() { # pid -> utime+stime in clock ticks (fields after the ")" of comm)
-    sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
-
-peak_rss_kb() {
-    awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
-}
-
-# run_bench LABEL PORT ARGS... : runs ingest-bench against SERVER_PID, writes $WORK/LABEL.json
-run_bench() {
-    local label="$1" port="$2"
-    shift 2
-    local before after ticks
-    ticks="$(getconf CLK_TCK)"
-    before="$(cpu_ticks "$SERVER_PID")"
-    "$BIN/ingest-bench" --endpoint "http://127.0.0.1:$port" --clients "$CLIENTS" \
-        --event-bytes "$EVENT_BYTES" --label "$label" "$@" >"$WORK/$label.out"
-    after="$(cpu_ticks "$SERVER_PID")"
-    local rss
-    rss="$(peak_rss_kb "$SERVER_PID")"
-    tail -n 1 "$WORK/$label.out" | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-s["server_peak_rss_kb"] = int(sys.argv[1])
-s["server_cpu_seconds"] = (int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4])
-s["server_cpu_percent"] = 100 * s["server_cpu_seconds"] / s["seconds"]
-print(json.dumps(s))' "$rss" "$before" "$after" "$ticks" >"$WORK/$label.json"
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 echo "== building release binaries (cargo build --release -p flowwatch-cli -p flowwatch-bench)" >&2
 (cd "$ROOT" && cargo build --release -p flowwatch-cli -p flowwatch-bench)
@@ -88,7 +30,7 @@ PORT="$(free_port)"
 "$BIN/flowwatch" serve --auth off --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log warn >"$WORK/flowwatch.log" 2>&1 &
 SERVER_PID=$!
 wait_port "$PORT" 60
-run_bench flowwatch "$PORT" --duration "$DURATION"
+run_bench flowwatch "$PORT" --event-bytes "$EVENT_BYTES" --duration "$DURATION"
 stop_server
 RESULTS=("$WORK/flowwatch.json")
 
@@ -102,7 +44,7 @@ if [[ -z "${SKIP_MOTO:-}" ]]; then
     python3 -m moto.server -H 127.0.0.1 -p "$PORT" >"$WORK/moto.log" 2>&1 &
     SERVER_PID=$!
     wait_port "$PORT" 60
-    run_bench moto "$PORT" --batches "$MOTO_BATCHES"
+    run_bench moto "$PORT" --event-bytes "$EVENT_BYTES" --batches "$MOTO_BATCHES"
     stop_server
     RESULTS+=("$WORK/moto.json")
 fi

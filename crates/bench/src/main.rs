@@ -5,13 +5,22 @@
 //! send them as fast as the server acknowledges, for `--duration` seconds or `--batches` batches
 //! per client. Prints one human line and, last, one JSON line with events/s, MB/s and request
 //! latency percentiles. See `docs/benchmarks.md` and `bench/ingest.sh`.
+//!
+//! With `--events flow-logs --metric-filters dashboard|alerting` it measures what 100 metric
+//! filters cost ingest over HTTP (`bench/metric-filters.sh`): the events are VPC flow-log lines,
+//! the group gets one of the two sets of 100 filters of [`flowwatch_bench::workload`], and the
+//! run ends when the filters have been applied to every acknowledged event (CloudWatch's
+//! ListMetrics answers once the metric store has caught up), so the rate reported is the rate
+//! at which events were both stored and applied.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use flowwatch_bench::workload;
 use flowwatch_model::limits::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
+use flowwatch_model::logs::MetricFilter;
 use serde::Serialize;
 
 /// Distinct bodies pre-built per client (cycled), so the data is not one repeated batch.
@@ -53,6 +62,29 @@ struct Args {
     /// Runtime worker threads of the load generator.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// What the events are: access-log-like lines of `--event-bytes`, or VPC flow-log lines
+    /// (default format, ~100 bytes; `--event-bytes` is then ignored).
+    #[arg(long, value_enum, default_value_t = Events::Access)]
+    events: Events,
+    /// Metric filters to put on the group first (100 each; see `docs/benchmarks.md`); the run
+    /// then lasts until they have been applied to every acknowledged event.
+    #[arg(long, value_enum, default_value_t = Filters::None)]
+    metric_filters: Filters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Events {
+    Access,
+    FlowLogs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Filters {
+    None,
+    /// Dashboard-like: counts and sums per watched port, dimensions (~3.5 samples per event).
+    Dashboard,
+    /// Alerting-style: each filter matches few events (~1.1 samples per event).
+    Alerting,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,6 +104,11 @@ struct Summary {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
+    /// How many metric filters the group had.
+    metric_filters: usize,
+    /// Seconds from the last acknowledgement until the filters had applied every event
+    /// (included in `seconds`).
+    catch_up_seconds: f64,
 }
 
 fn main() {
@@ -85,7 +122,11 @@ fn run_main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.clients >= 1, "--clients must be at least 1");
     anyhow::ensure!(args.event_bytes >= 1, "--event-bytes must be at least 1");
-    let fit = MAX_BATCH_BYTES / (args.event_bytes + EVENT_OVERHEAD_BYTES);
+    let event_bytes = match args.events {
+        Events::Access => args.event_bytes,
+        Events::FlowLogs => workload::FLOW_LINE_MAX_BYTES,
+    };
+    let fit = MAX_BATCH_BYTES / (event_bytes + EVENT_OVERHEAD_BYTES);
     let batch_events = match args.batch_events {
         Some(n) => n,
         None => fit.min(MAX_BATCH_EVENTS),
@@ -104,7 +145,7 @@ fn run_main() -> anyhow::Result<()> {
         .build()?;
     let summary = runtime.block_on(run(&args, batch_events))?;
     eprintln!(
-        "{}: {:.0} events/s, {:.1} MB/s, p50 {:.1} ms, p99 {:.1} ms ({} requests, {} errors, {} clients x {} events of {} B, {:.1} s)",
+        "{}: {:.0} events/s, {:.1} MB/s, p50 {:.1} ms, p99 {:.1} ms ({} requests, {} errors, {} clients x {} events of {} B, {:.1} s, {} metric filters, {:.1} s to apply them after the last acknowledgement)",
         summary.label,
         summary.events_per_sec,
         summary.mb_per_sec,
@@ -115,7 +156,9 @@ fn run_main() -> anyhow::Result<()> {
         summary.clients,
         summary.batch_events,
         summary.event_bytes,
-        summary.seconds
+        summary.seconds,
+        summary.metric_filters,
+        summary.catch_up_seconds
     );
     println!("{}", serde_json::to_string(&summary)?);
     if summary.errors > 0 {
@@ -140,6 +183,16 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
         )
         .await
         .or_else(already_exists)?;
+    let filters = match args.metric_filters {
+        Filters::None => Vec::new(),
+        Filters::Dashboard => workload::vpc_filters(),
+        Filters::Alerting => workload::alert_filters(),
+    };
+    for f in &filters {
+        setup
+            .call("PutMetricFilter", put_metric_filter_body(&group, f))
+            .await?;
+    }
     let mut workers = Vec::new();
     for c in 0..args.clients {
         let stream = format!("client-{c}");
@@ -152,17 +205,15 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
             )
             .await
             .or_else(already_exists)?;
-        let bodies: Vec<Bytes> = (0..BODIES_PER_CLIENT)
+        let bodies: Vec<(Bytes, u64)> = (0..BODIES_PER_CLIENT)
             .map(|b| {
-                build_body(
-                    &group,
-                    &stream,
-                    now_ms,
-                    c,
-                    b,
-                    batch_events,
-                    args.event_bytes,
-                )
+                let messages = match args.events {
+                    Events::Access => access_lines(c, b, batch_events, args.event_bytes),
+                    Events::FlowLogs => {
+                        workload::flow_lines((c * BODIES_PER_CLIENT + b) as u64, batch_events)
+                    }
+                };
+                build_body(&group, &stream, now_ms, messages)
             })
             .collect();
         workers.push((Target::new(&args.endpoint, &args.region)?, bodies));
@@ -181,11 +232,15 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
             let mut latencies = Vec::new();
             let mut errors = 0u64;
             let mut sent = 0u64;
+            let mut message_bytes = 0u64;
             while sent < max_batches && deadline.is_none_or(|d| Instant::now() < d) {
-                let body = bodies[(sent as usize) % bodies.len()].clone();
+                let (body, bytes) = bodies[(sent as usize) % bodies.len()].clone();
                 let t = Instant::now();
                 match target.call("PutLogEvents", body).await {
-                    Ok(_) => latencies.push(t.elapsed()),
+                    Ok(_) => {
+                        latencies.push(t.elapsed());
+                        message_bytes += bytes;
+                    }
                     Err(e) => {
                         if errors == 0 {
                             eprintln!("PutLogEvents failed: {e:#}");
@@ -195,21 +250,27 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
                 }
                 sent += 1;
             }
-            (latencies, errors)
+            (latencies, errors, message_bytes)
         }));
     }
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut message_bytes = 0;
     for task in tasks {
-        let (l, e) = task.await?;
+        let (l, e, b) = task.await?;
         latencies.extend(l);
         errors += e;
+        message_bytes += b;
+    }
+    let acknowledged = start.elapsed();
+    if !filters.is_empty() {
+        setup.wait_for_metrics().await?;
     }
     let seconds = start.elapsed().as_secs_f64();
+    let catch_up_seconds = seconds - acknowledged.as_secs_f64();
     latencies.sort();
     let ok = latencies.len() as u64;
     let events = ok * batch_events as u64;
-    let message_bytes = events * args.event_bytes as u64;
     let pct = |p: f64| -> f64 {
         if latencies.is_empty() {
             return 0.0;
@@ -222,7 +283,7 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
         endpoint: args.endpoint.clone(),
         clients: args.clients,
         batch_events,
-        event_bytes: args.event_bytes,
+        event_bytes: message_bytes.checked_div(events).unwrap_or(0) as usize,
         requests: ok + errors,
         errors,
         events,
@@ -233,6 +294,8 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         max_ms: pct(1.0),
+        metric_filters: filters.len(),
+        catch_up_seconds,
     })
 }
 
@@ -244,30 +307,8 @@ fn already_exists(e: anyhow::Error) -> anyhow::Result<Bytes> {
     }
 }
 
-/// One PutLogEvents body: `n` events of exactly `size` bytes, access-log-like and all
-/// different, timestamps non-decreasing from `t0`.
-fn build_body(
-    group: &str,
-    stream: &str,
-    t0: i64,
-    client: usize,
-    body: usize,
-    n: usize,
-    size: usize,
-) -> Bytes {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Event {
-        timestamp: i64,
-        message: String,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Body<'a> {
-        log_group_name: &'a str,
-        log_stream_name: &'a str,
-        log_events: Vec<Event>,
-    }
+/// `n` access-log-like lines of exactly `size` bytes, all different.
+fn access_lines(client: usize, body: usize, n: usize, size: usize) -> Vec<String> {
     let mut state = ((client as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)) ^ (body as u64 + 1);
     let mut next = move || {
         // xorshift64*: cheap, deterministic variety.
@@ -276,7 +317,7 @@ fn build_body(
         state ^= state >> 27;
         state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     };
-    let log_events = (0..n)
+    (0..n)
         .map(|i| {
             let r = next();
             let mut message = format!(
@@ -293,10 +334,34 @@ fn build_body(
                 message.push_str(&pad[..pad.len().min(size - message.len())]);
             }
             message.truncate(size);
-            Event {
-                timestamp: t0 + (i / 1000) as i64,
-                message,
-            }
+            message
+        })
+        .collect()
+}
+
+/// One PutLogEvents body of `messages`, timestamps non-decreasing from `t0`, and the bytes of
+/// its messages.
+fn build_body(group: &str, stream: &str, t0: i64, messages: Vec<String>) -> (Bytes, u64) {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Event {
+        timestamp: i64,
+        message: String,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body<'a> {
+        log_group_name: &'a str,
+        log_stream_name: &'a str,
+        log_events: Vec<Event>,
+    }
+    let bytes = messages.iter().map(|m| m.len() as u64).sum();
+    let log_events = messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, message)| Event {
+            timestamp: t0 + (i / 1000) as i64,
+            message,
         })
         .collect();
     let body = Body {
@@ -304,7 +369,38 @@ fn build_body(
         log_stream_name: stream,
         log_events,
     };
-    Bytes::from(serde_json::to_vec(&body).expect("serialising a plain struct cannot fail"))
+    let json = serde_json::to_vec(&body).expect("serialising a plain struct cannot fail");
+    (Bytes::from(json), bytes)
+}
+
+/// PutMetricFilter's request for one of the workload's filters, on `group`.
+fn put_metric_filter_body(group: &str, f: &MetricFilter) -> Bytes {
+    let transformations: Vec<serde_json::Value> = f
+        .metric_transformations
+        .iter()
+        .map(|t| {
+            let mut v = serde_json::json!({
+                "metricName": t.metric_name,
+                "metricNamespace": t.metric_namespace,
+                "metricValue": t.metric_value,
+            });
+            if let Some(d) = t.default_value {
+                v["defaultValue"] = d.into();
+            }
+            if let Some(dims) = &t.dimensions {
+                v["dimensions"] = serde_json::json!(dims);
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "logGroupName": group,
+        "filterName": f.filter_name,
+        "filterPattern": f.filter_pattern,
+        "metricTransformations": transformations,
+    })
+    .to_string()
+    .into()
 }
 
 /// A keep-alive connection to an endpoint with a fixed, well-formed SigV4 header (flowwatch
@@ -314,6 +410,8 @@ struct Target {
     http: reqwest::Client,
     endpoint: String,
     authorization: String,
+    /// The same for CloudWatch (SigV4 service `monitoring`).
+    monitoring_authorization: String,
     amz_date: String,
 }
 
@@ -324,16 +422,50 @@ impl Target {
             .timeout(Duration::from_secs(300))
             .build()?;
         let (date, time) = utc_now_basic()?;
+        let authorization = |service: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKIAFLOWWATCHBENCH/{date}/{region}/{service}/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
+                "0".repeat(64)
+            )
+        };
         Ok(Self {
             http,
             endpoint: endpoint.to_owned(),
-            authorization: format!(
-                "AWS4-HMAC-SHA256 Credential=AKIAFLOWWATCHBENCH/{date}/{region}/logs/aws4_request, \
-                 SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
-                "0".repeat(64)
-            ),
+            authorization: authorization("logs"),
+            monitoring_authorization: authorization("monitoring"),
             amz_date: format!("{date}T{time}Z"),
         })
+    }
+
+    /// Waits until CloudWatch's ListMetrics answers: flowwatch answers metric reads once the
+    /// metric filters have applied every acknowledged event (and refuses them while that
+    /// takes longer than its `observer_wait`, so this retries).
+    async fn wait_for_metrics(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let response = self
+                .http
+                .post(&self.endpoint)
+                .header("content-type", "application/x-amz-json-1.0")
+                .header("x-amz-target", "GraniteServiceVersion20100801.ListMetrics")
+                .header("x-amzn-query-mode", "true")
+                .header("x-amz-date", &self.amz_date)
+                .header("authorization", &self.monitoring_authorization)
+                .body(r#"{"Namespace":"VPC"}"#)
+                .send()
+                .await
+                .with_context(|| format!("ListMetrics to {}", self.endpoint))?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            let text = response.text().await.unwrap_or_default();
+            if !status.is_server_error() || Instant::now() > deadline {
+                bail!("ListMetrics: HTTP {status}: {text}");
+            }
+            eprintln!("metric filters still applying ({status}), waiting");
+        }
     }
 
     async fn call(&self, operation: &str, body: Bytes) -> anyhow::Result<Bytes> {
@@ -386,7 +518,8 @@ mod tests {
 
     #[test]
     fn bodies_are_valid_batches() {
-        let body = build_body("g", "s", 1_700_000_000_000, 0, 0, 100, 150);
+        let (body, bytes) = build_body("g", "s", 1_700_000_000_000, access_lines(0, 0, 100, 150));
+        assert_eq!(bytes, 100 * 150);
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let events = json["logEvents"].as_array().unwrap();
         assert_eq!(events.len(), 100);
@@ -398,5 +531,26 @@ mod tests {
             last = t;
         }
         assert_ne!(events[0]["message"], events[1]["message"]);
+    }
+
+    #[test]
+    fn flow_log_lines_fit_the_batch_sizing() {
+        let lines = workload::flow_lines(3, 10_000);
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.len() <= workload::FLOW_LINE_MAX_BYTES)
+        );
+    }
+
+    #[test]
+    fn metric_filter_requests_carry_every_member() {
+        let f = &workload::vpc_filters()[0];
+        let body: serde_json::Value =
+            serde_json::from_slice(&put_metric_filter_body("g", f)).unwrap();
+        assert_eq!(body["logGroupName"], "g");
+        assert_eq!(body["filterPattern"], f.filter_pattern.as_str());
+        assert_eq!(body["metricTransformations"][0]["metricValue"], "1");
+        assert_eq!(body["metricTransformations"][0]["defaultValue"], 0.0);
     }
 }
