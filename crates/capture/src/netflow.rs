@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use flowwatch_flowlog::{FlowType, TcpFlags};
 
-use crate::packet::{PacketInfo, Timestamp, reported_tcp_flags};
+use crate::packet::{PacketInfo, Timestamp};
 
 /// Most templates remembered over all exporters.
 pub const MAX_TEMPLATES: usize = 4096;
@@ -61,7 +61,7 @@ impl FlowSample {
             protocol: self.protocol,
             bytes: self.bytes,
             tcp_flags: if self.protocol == 6 {
-                reported_tcp_flags(self.tcp_flags)
+                Some(self.reported_tcp_flags())
             } else {
                 Some(TcpFlags(0))
             },
@@ -71,6 +71,25 @@ impl FlowSample {
                 FlowType::Ipv6
             },
         }
+    }
+}
+
+impl FlowSample {
+    /// `tcp-flags` from the OR of the flow's flags, which is all NetFlow and IPFIX export:
+    /// FIN, SYN and RST as they are (SYN with FIN is a connection opened and closed in the
+    /// flow: 3, as AWS's OR over an interval gives; the invalid-packet rule of
+    /// [`crate::packet::reported_tcp_flags`] is for single packets). Whether a SYN came with an ACK is not
+    /// known from the OR; a flow with SYN and ACK from a lower port to a higher one is taken
+    /// to be the server's answer, SYN-ACK (18), and otherwise the client's SYN (2).
+    fn reported_tcp_flags(&self) -> TcpFlags {
+        const SYN: u8 = 0x02;
+        const ACK: u8 = 0x10;
+        let raw = self.tcp_flags;
+        let mut value = raw & 0x07;
+        if raw & SYN != 0 && raw & ACK != 0 && self.src_port < self.dst_port {
+            value |= ACK;
+        }
+        TcpFlags(value)
     }
 }
 
@@ -621,5 +640,36 @@ impl Decoder {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_flags_are_the_or_over_the_flow() {
+        let sample = |flags: u8, src_port: u16, dst_port: u16| FlowSample {
+            input_if: None,
+            output_if: None,
+            src: IpAddr::from([10, 0, 0, 1]),
+            dst: IpAddr::from([10, 0, 0, 2]),
+            src_port,
+            dst_port,
+            protocol: 6,
+            packets: 1,
+            bytes: 40,
+            start: 0,
+            end: 0,
+            tcp_flags: flags,
+        };
+        let reported = |s: FlowSample| s.packet_info().tcp_flags.map(|f| f.0);
+        // A client's whole connection: SYN, ACK, PSH, FIN.
+        assert_eq!(reported(sample(0x1b, 50_000, 443)), Some(3));
+        // The server's side of it.
+        assert_eq!(reported(sample(0x1b, 443, 50_000)), Some(19));
+        assert_eq!(reported(sample(0x02, 50_000, 22)), Some(2));
+        assert_eq!(reported(sample(0x14, 443, 50_000)), Some(4));
+        assert_eq!(reported(sample(0x18, 443, 50_000)), Some(0));
     }
 }

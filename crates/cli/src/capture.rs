@@ -82,7 +82,7 @@ pub(crate) struct CaptureArgs {
     dry_run: bool,
     /// Send the records to the server's flow logs (PutFlowRecords: each flow log covering the
     /// interface keeps, formats and delivers them) instead of to --log-group.
-    #[arg(long, conflicts_with_all = ["log_group", "log_format", "netflow"])]
+    #[arg(long, conflicts_with_all = ["log_group", "log_format"])]
     flow_logs: bool,
 }
 
@@ -95,17 +95,17 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     let interval = AggregationInterval::from_secs(args.interval)
         .with_context(|| format!("--interval must be 60 or 600, not {}", args.interval))?;
     if let Some(addr) = args.netflow {
-        let sink = if args.stdout || args.dry_run {
-            netflow::Sink::Stdout
-        } else {
-            netflow::Sink::Server {
-                client: Client::from_args(&args.client)?,
-                group: args.log_group.clone(),
-            }
-        };
         let account = Token::new(&args.account)
             .with_context(|| format!("invalid --account {:?}", args.account))?;
-        return netflow::run(addr, interval, account, format, sink);
+        let version = record_version(&args, &format);
+        return netflow::run(
+            addr,
+            interval,
+            account,
+            version,
+            format,
+            Sink::from_args(&args)?,
+        );
     }
     if !args.interface.is_empty() {
         return run_live(&args, interval, format);
@@ -136,11 +136,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("in {}", path.display()))?,
         );
     }
-    options.version = if args.flow_logs {
-        flowwatch_engine::flow_logs::full_format().version()
-    } else {
-        format.version()
-    };
+    options.version = record_version(&args, &format);
 
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -241,11 +237,7 @@ fn run_live(
             local_addrs: args.local_addrs.clone(),
         });
     }
-    let version = if args.flow_logs {
-        flowwatch_engine::flow_logs::full_format().version()
-    } else {
-        format.version()
-    };
+    let version = record_version(args, &format);
     let config = LiveConfig {
         interfaces,
         nflog_group: args.nflog_group,
@@ -256,24 +248,80 @@ fn run_live(
         },
         nodata: true,
     };
-    let sink = if args.stdout || args.dry_run {
-        live::Sink::Stdout
-    } else if args.flow_logs {
-        live::Sink::FlowLogs {
-            client: Client::from_args(&args.client)?,
-        }
-    } else {
-        live::Sink::Group {
-            client: Client::from_args(&args.client)?,
-            group: args.log_group.clone(),
-        }
-    };
-    live::run(config, format, sink)
+    live::run(config, format, Sink::from_args(args)?)
 }
 
 #[cfg(not(target_os = "linux"))]
 fn run_live(_: &CaptureArgs, _: AggregationInterval, _: LogFormat) -> anyhow::Result<()> {
     anyhow::bail!("live capture (--interface) needs Linux")
+}
+
+/// Where the records of a running capture (`--netflow`, `--interface`) go.
+pub(crate) enum Sink {
+    /// Printed, one line per record in the output format.
+    Stdout,
+    /// Delivered to `<eni>-all` in a log group, in the output format.
+    Group { client: Client, group: String },
+    /// Sent with PutFlowRecords to the flow logs that cover the interface.
+    FlowLogs { client: Client },
+}
+
+impl Sink {
+    /// The sink the flags choose.
+    fn from_args(args: &CaptureArgs) -> anyhow::Result<Self> {
+        Ok(if args.stdout || args.dry_run {
+            Self::Stdout
+        } else if args.flow_logs {
+            Self::FlowLogs {
+                client: Client::from_args(&args.client)?,
+            }
+        } else {
+            Self::Group {
+                client: Client::from_args(&args.client)?,
+                group: args.log_group.clone(),
+            }
+        })
+    }
+
+    /// Sends the records of interface `eni` on (sorted by start), formatted with `format`
+    /// unless they go to flow logs (which format them themselves).
+    pub(crate) async fn send(
+        &self,
+        eni: &str,
+        records: &mut [FlowRecord],
+        format: &LogFormat,
+    ) -> anyhow::Result<()> {
+        records.sort_by_key(|r| r.start.unwrap_or(0));
+        match self {
+            Self::Stdout => {
+                use std::io::Write;
+                let mut stdout = std::io::stdout().lock();
+                for r in records.iter() {
+                    writeln!(stdout, "{}", format.encode(r))?;
+                }
+                stdout.flush()?;
+                Ok(())
+            }
+            Self::Group { client, group } => {
+                let lines: Vec<(i64, String)> = records
+                    .iter()
+                    .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
+                    .collect();
+                deliver(client, group, &format!("{eni}-all"), &lines).await
+            }
+            Self::FlowLogs { client } => put_flow_records(client, eni, records).await,
+        }
+    }
+}
+
+/// The version of the records a capture makes: every field when they go to flow logs, else
+/// what the output format needs.
+fn record_version(args: &CaptureArgs, format: &LogFormat) -> u8 {
+    if args.flow_logs {
+        flowwatch_engine::flow_logs::full_format().version()
+    } else {
+        format.version()
+    }
 }
 
 /// Records per PutFlowRecords call.

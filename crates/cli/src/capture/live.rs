@@ -15,19 +15,12 @@ use flowwatch_capture::{LiveCapture, LiveConfig, Timestamp};
 use flowwatch_flowlog::{FlowRecord, LogFormat, LogStatus};
 use tokio::sync::mpsc;
 
-use crate::client::Client;
+use super::Sink;
 
 /// Batches of records (one per window close) waiting for delivery.
 const QUEUE: usize = 8;
 /// Longest the capture thread waits for traffic before looking at the clock.
 const TICK: Duration = Duration::from_millis(200);
-
-/// Where records go.
-pub(crate) enum Sink {
-    Stdout,
-    Group { client: Client, group: String },
-    FlowLogs { client: Client },
-}
 
 fn clock() -> Timestamp {
     SystemTime::now()
@@ -176,30 +169,7 @@ async fn deliver(batch: Vec<FlowRecord>, format: &LogFormat, sink: &Sink) {
         by_eni.entry(eni).or_default().push(r);
     }
     for (eni, mut records) in by_eni {
-        records.sort_by_key(|r| r.start.unwrap_or(0));
-        let result = match sink {
-            Sink::Stdout => {
-                use std::io::Write;
-                let mut stdout = std::io::stdout().lock();
-                let mut result = Ok(());
-                for r in &records {
-                    if let Err(e) = writeln!(stdout, "{}", format.encode(r)) {
-                        result = Err(e.into());
-                        break;
-                    }
-                }
-                result.and_then(|()| stdout.flush().map_err(Into::into))
-            }
-            Sink::Group { client, group } => {
-                let lines: Vec<(i64, String)> = records
-                    .iter()
-                    .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
-                    .collect();
-                super::deliver(client, group, &format!("{eni}-all"), &lines).await
-            }
-            Sink::FlowLogs { client } => super::put_flow_records(client, &eni, &records).await,
-        };
-        if let Err(error) = result {
+        if let Err(error) = sink.send(&eni, &mut records, format).await {
             eprintln!(
                 "error: {} records of {eni} not delivered: {error:#}",
                 records.len()

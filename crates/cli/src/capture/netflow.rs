@@ -13,13 +13,7 @@ use flowwatch_capture::netflow::Decoder;
 use flowwatch_capture::{AggregationInterval, FlowTable, Interface, TableConfig, derive_eni};
 use flowwatch_flowlog::{Action, FlowRecord, LogFormat, Token};
 
-use crate::client::Client;
-
-/// Where records go.
-pub(crate) enum Sink {
-    Stdout,
-    Server { client: Client, group: String },
-}
+use super::Sink;
 
 /// One interface of one exporter.
 struct Exported {
@@ -32,6 +26,7 @@ pub(crate) fn run(
     addr: SocketAddr,
     interval: AggregationInterval,
     account: Token,
+    version: u8,
     format: LogFormat,
     sink: Sink,
 ) -> anyhow::Result<()> {
@@ -39,7 +34,7 @@ pub(crate) fn run(
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(collect(addr, interval, account, format, sink))
+    runtime.block_on(collect(addr, interval, account, version, format, sink))
 }
 
 fn now_secs() -> u64 {
@@ -52,6 +47,7 @@ async fn collect(
     addr: SocketAddr,
     interval: AggregationInterval,
     account: Token,
+    version: u8,
     format: LogFormat,
     sink: Sink,
 ) -> anyhow::Result<()> {
@@ -66,7 +62,7 @@ async fn collect(
     let mut interfaces: HashMap<(IpAddr, u32), Exported> = HashMap::new();
     let config = TableConfig {
         interval,
-        version: format.version(),
+        version,
         ..TableConfig::default()
     };
     let mut samples = Vec::new();
@@ -126,27 +122,13 @@ async fn emit(
         if records.is_empty() {
             continue;
         }
-        records.sort_by_key(|r| r.start.unwrap_or(0));
-        let lines: Vec<(i64, String)> = records
-            .iter()
-            .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
-            .collect();
-        match sink {
-            Sink::Stdout => {
-                for (_, line) in &lines {
-                    println!("{line}");
-                }
-            }
-            Sink::Server { client, group } => {
-                let stream = format!("{}-all", exported.eni);
-                if let Err(error) = super::deliver(client, group, &stream, &lines).await {
-                    // The collector goes on; the records of this window are reported lost.
-                    eprintln!(
-                        "error: {} records for {stream} not delivered: {error:#}",
-                        lines.len()
-                    );
-                }
-            }
+        if let Err(error) = sink.send(&exported.eni, &mut records, format).await {
+            // The collector goes on; the records of this window are reported lost.
+            eprintln!(
+                "error: {} records of {} not delivered: {error:#}",
+                records.len(),
+                exported.eni
+            );
         }
     }
     Ok(())

@@ -186,9 +186,10 @@ fn netflow_v5(now: u32, records: &[V5Record]) -> Vec<u8> {
     b
 }
 
-#[test]
-fn netflow_collector_delivers_records_per_exporter_interface() {
-    let server = Server::start();
+/// Runs `flowwatch capture --netflow` with `extra` arguments against `server`, sends it one
+/// export packet of three records (two of one SSH flow, one HTTPS) from 127.0.0.1's input
+/// interface 3, and stops it with SIGTERM (which closes and delivers every open window).
+fn collect_one_export(server: &Server, extra: &[&str]) {
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .expect("free port")
@@ -196,6 +197,7 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
     let mut collector = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
         .args(["capture", "--netflow", &format!("127.0.0.1:{port}")])
         .args(["--account", "123456789010", "--interval", "60"])
+        .args(extra)
         .args(["--endpoint-url", &server.endpoint])
         .envs(aws_env())
         .stderr(std::process::Stdio::piped())
@@ -206,38 +208,20 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
     let first = lines.next().expect("a line").expect("utf-8");
     assert!(first.contains("collecting NetFlow"), "{first}");
-    std::thread::spawn(move || for _ in lines {});
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as u32;
     let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("sender");
+    let ssh = ([198, 51, 100, 7], [10, 0, 1, 5], 50_000, 22, 6, 0x02);
+    let (s, d, sp, dp, p, f) = ssh;
     let packet = netflow_v5(
         now,
         &[
-            (
-                [198, 51, 100, 7],
-                [10, 0, 1, 5],
-                50_000,
-                22,
-                6,
-                0x02,
-                1,
-                40,
-                10,
-            ),
-            (
-                [198, 51, 100, 7],
-                [10, 0, 1, 5],
-                50_000,
-                22,
-                6,
-                0x02,
-                2,
-                80,
-                10,
-            ),
+            (s, d, sp, dp, p, f, 1, 40, 10),
+            (s, d, sp, dp, p, f, 2, 80, 10),
             (
                 [10, 0, 1, 5],
                 [93, 184, 216, 34],
@@ -255,13 +239,20 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
         .send_to(&packet, ("127.0.0.1", port))
         .expect("send NetFlow");
     std::thread::sleep(Duration::from_millis(500));
-    // SIGTERM closes every open window and delivers it.
     Command::new("kill")
         .args(["-TERM", &collector.id().to_string()])
         .status()
         .expect("kill");
     let status = collector.wait().expect("wait");
-    assert!(status.success(), "collector exit: {status}");
+    let stderr = rest.join().expect("stderr reader").join("\n");
+    assert!(status.success(), "collector exit: {status}: {stderr}");
+    assert!(!stderr.contains("not delivered"), "{stderr}");
+}
+
+#[test]
+fn netflow_collector_delivers_records_per_exporter_interface() {
+    let server = Server::start();
+    collect_one_export(&server, &[]);
 
     let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
     let got = server.aws_ok(&[
@@ -301,6 +292,59 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
     let https = fields.iter().find(|f| f[6] == "443").expect("https record");
     assert_eq!((https[8], https[9]), ("5", "900"));
     assert_eq!(ssh[12], "ACCEPT");
+}
+
+/// `--flow-logs`: the collector's records go to the flow logs covering the exporter
+/// interface's ENI, each in its own format.
+#[test]
+fn netflow_collector_feeds_flow_logs() {
+    let server = Server::start();
+    let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let created = server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        &eni,
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "netflow-flows",
+        "--deliver-logs-permission-arn",
+        "arn:aws:iam::123456789010:role/flow-logs",
+        "--log-format",
+        "${interface-id} ${srcaddr} ${dstport} ${packets} ${bytes} ${tcp-flags} ${action}",
+    ]);
+    assert_eq!(created["FlowLogIds"].as_array().map(Vec::len), Some(1));
+    collect_one_export(&server, &["--flow-logs"]);
+
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "netflow-flows",
+        "--log-stream-name",
+        &format!("{eni}-all"),
+        "--start-from-head",
+    ]);
+    let mut messages: Vec<&str> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            // SYN, ACK, PSH and FIN over the flow: a client opening and closing, 3.
+            format!("{eni} 10.0.1.5 443 5 900 3 ACCEPT"),
+            format!("{eni} 198.51.100.7 22 3 120 2 ACCEPT"),
+        ]
+    );
+    let described = server.aws_ok(&["ec2", "describe-flow-logs"]);
+    assert_eq!(described["FlowLogs"][0]["DeliverLogsStatus"], "SUCCESS");
 }
 
 #[test]
