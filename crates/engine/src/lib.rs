@@ -58,6 +58,8 @@ pub struct Engine {
     monitoring: Arc<Monitoring>,
     /// Logs Insights queries: status, results, execution slots.
     queries: Arc<logs::queries::QueryRegistry>,
+    /// Saved Logs Insights queries.
+    query_definitions: Arc<Persisted<logs::query_definitions::QueryDefinitions>>,
     /// VPC flow logs (EC2 resources).
     flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
     /// IAM users, keys, roles and policies, and STS sessions.
@@ -84,6 +86,7 @@ impl Engine {
             failed_deliveries: Default::default(),
         });
         let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
+        let query_definitions = Arc::new(Persisted::load(&storage, "query_definitions")?);
         let iam = Arc::new(Persisted::load(&storage, "iam")?);
         let s3 = Arc::new(flow_logs::S3Delivery::new(config.s3_delivery.clone()));
         let engine = Self {
@@ -95,6 +98,7 @@ impl Engine {
             queries: Arc::new(logs::queries::QueryRegistry::new(
                 logs::queries::MAX_RUNNING,
             )),
+            query_definitions,
             flow_logs,
             iam,
             s3,

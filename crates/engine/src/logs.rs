@@ -14,5 +14,6 @@ pub mod filter;
 pub mod groups;
 pub mod metric_filters;
 pub mod queries;
+pub mod query_definitions;
 pub mod streams;
 pub mod tags;

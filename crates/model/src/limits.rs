@@ -65,4 +65,15 @@ pub mod insights {
     pub const MAX_DESCRIBE_RESULTS: usize = 1_000;
     /// GetLogGroupFields looks this far either side of `time`.
     pub const FIELDS_WINDOW_MS: i64 = 8 * 60 * 1000;
+    /// Longest query definition name (PutQueryDefinition `name`).
+    pub const MAX_DEFINITION_NAME_CHARS: usize = 255;
+    /// Longest query definition id (`queryDefinitionId`).
+    pub const MAX_DEFINITION_ID_CHARS: usize = 256;
+    /// Saved query definitions per account: flowwatch's bound (the spec gives no AWS quota),
+    /// beyond which PutQueryDefinition answers LimitExceededException.
+    pub const MAX_DEFINITIONS: usize = 1_000;
+    /// DescribeQueryDefinitions `maxResults` bound (and default).
+    pub const MAX_DESCRIBE_DEFINITIONS: usize = 1_000;
+    /// PutQueryDefinition `clientToken` length bounds.
+    pub const CLIENT_TOKEN_CHARS: std::ops::RangeInclusive<usize> = 36..=128;
 }

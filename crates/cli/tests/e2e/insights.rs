@@ -386,3 +386,212 @@ fn cloudtrail_json_and_malformed_queries() {
         "InvalidParameterException",
     );
 }
+
+/// Saved queries through the aws CLI: created, found by name prefix, replaced whole, paged,
+/// kept across a restart, deleted; bad input is refused with AWS's errors.
+#[test]
+fn query_definitions_are_saved_updated_and_deleted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let mut server = Server::start_in(&data, &[]);
+    let put = |server: &Server, extra: &[&str]| -> String {
+        let mut args = vec!["logs", "put-query-definition"];
+        args.extend_from_slice(extra);
+        server.aws_ok(&args)["queryDefinitionId"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let rejects = put(
+        &server,
+        &[
+            "--name",
+            "vpc/rejected-ssh",
+            "--query-string",
+            "filter action = \"REJECT\" and dstPort = 22 | stats count(*) by srcAddr",
+            "--log-group-names",
+            "vpc-flow-logs",
+            "other-flows",
+        ],
+    );
+    let sql = put(
+        &server,
+        &[
+            "--name",
+            "vpc/top-talkers",
+            "--query-language",
+            "SQL",
+            "--query-string",
+            "SELECT srcAddr, count(*) FROM `vpc-flow-logs` GROUP BY srcAddr",
+        ],
+    );
+    put(
+        &server,
+        &[
+            "--name",
+            "app/errors",
+            "--query-string",
+            "filter @message like /ERROR/",
+        ],
+    );
+    // The same client token twice makes one definition.
+    let token = "0123456789abcdef0123456789abcdef0123";
+    let once = put(
+        &server,
+        &[
+            "--name",
+            "app/x",
+            "--query-string",
+            "fields @message",
+            "--client-token",
+            token,
+        ],
+    );
+    let again = put(
+        &server,
+        &[
+            "--name",
+            "app/x",
+            "--query-string",
+            "fields @message",
+            "--client-token",
+            token,
+        ],
+    );
+    assert_eq!(once, again);
+
+    let described = server.aws_ok(&[
+        "logs",
+        "describe-query-definitions",
+        "--query-definition-name-prefix",
+        "vpc/",
+    ]);
+    let defs = described["queryDefinitions"]
+        .as_array()
+        .expect("definitions");
+    let names: Vec<&str> = defs.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vpc/rejected-ssh", "vpc/top-talkers"]);
+    assert_eq!(defs[0]["queryDefinitionId"], rejects.as_str());
+    assert_eq!(defs[0]["queryLanguage"], "CWLI");
+    assert_eq!(
+        defs[0]["logGroupNames"],
+        serde_json::json!(["vpc-flow-logs", "other-flows"])
+    );
+    assert!(defs[0]["lastModified"].as_i64().expect("lastModified") > 0);
+    assert_eq!(defs[1]["queryLanguage"], "SQL");
+    let only_sql = server.aws_ok(&[
+        "logs",
+        "describe-query-definitions",
+        "--query-language",
+        "SQL",
+    ]);
+    assert_eq!(
+        only_sql["queryDefinitions"][0]["queryDefinitionId"],
+        sql.as_str()
+    );
+
+    // An update replaces the definition whole: no log groups given, none kept.
+    put(
+        &server,
+        &[
+            "--name",
+            "vpc/rejected-ssh",
+            "--query-definition-id",
+            &rejects,
+            "--query-string",
+            "filter action = \"REJECT\" | stats count(*)",
+        ],
+    );
+    // Pages of one, by name.
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut args = vec!["logs", "describe-query-definitions", "--max-results", "1"];
+        if let Some(t) = &token {
+            args.extend_from_slice(&["--next-token", t]);
+        }
+        let page = server.aws_ok(&args);
+        let defs = page["queryDefinitions"].as_array().expect("page");
+        assert_eq!(defs.len(), 1);
+        seen.push(defs[0]["name"].as_str().expect("name").to_owned());
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["app/errors", "app/x", "vpc/rejected-ssh", "vpc/top-talkers"]
+    );
+
+    server.stop();
+    let server = Server::start_in(&data, &[]);
+    let described = server.aws_ok(&[
+        "logs",
+        "describe-query-definitions",
+        "--query-definition-name-prefix",
+        "vpc/rejected",
+    ]);
+    let def = &described["queryDefinitions"][0];
+    assert_eq!(
+        def["queryString"],
+        "filter action = \"REJECT\" | stats count(*)"
+    );
+    assert!(def.get("logGroupNames").is_none(), "{def}");
+
+    let deleted = server.aws_ok(&[
+        "logs",
+        "delete-query-definition",
+        "--query-definition-id",
+        &rejects,
+    ]);
+    assert_eq!(deleted["success"], true);
+    server.aws_err(
+        &[
+            "logs",
+            "delete-query-definition",
+            "--query-definition-id",
+            &rejects,
+        ],
+        "ResourceNotFoundException",
+    );
+    server.aws_err(
+        &[
+            "logs",
+            "put-query-definition",
+            "--name",
+            "x",
+            "--query-definition-id",
+            &rejects,
+            "--query-string",
+            "fields @message",
+        ],
+        "ResourceNotFoundException",
+    );
+    let long = "n".repeat(256);
+    server.aws_err(
+        &[
+            "logs",
+            "put-query-definition",
+            "--name",
+            &long,
+            "--query-string",
+            "fields a",
+        ],
+        "InvalidParameterException",
+    );
+    server.aws_err(
+        &[
+            "logs",
+            "put-query-definition",
+            "--name",
+            "x",
+            "--query-string",
+            "fields a",
+            "--log-group-names",
+            "bad name!",
+        ],
+        "InvalidParameterException",
+    );
+    drop(server);
+}

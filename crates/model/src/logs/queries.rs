@@ -1,5 +1,5 @@
 //! Logs Insights shapes: StartQuery, GetQueryResults, StopQuery, DescribeQueries,
-//! GetLogRecord, GetLogGroupFields.
+//! GetLogRecord, GetLogGroupFields, and the saved queries (Put/Describe/DeleteQueryDefinition).
 
 use std::collections::BTreeMap;
 
@@ -129,4 +129,65 @@ pub struct LogGroupField {
 #[serde(rename_all = "camelCase")]
 pub struct GetLogGroupFieldsResponse {
     pub log_group_fields: Vec<LogGroupField>,
+}
+
+/// PutQueryDefinition: a saved query, created (no `queryDefinitionId`) or replaced whole.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutQueryDefinitionRequest {
+    pub query_language: Option<String>,
+    pub name: Option<String>,
+    pub query_definition_id: Option<String>,
+    pub log_group_names: Option<Vec<String>>,
+    pub query_string: Option<String>,
+    pub client_token: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutQueryDefinitionResponse {
+    pub query_definition_id: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeQueryDefinitionsRequest {
+    pub query_language: Option<String>,
+    pub query_definition_name_prefix: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+}
+
+/// A saved query as DescribeQueryDefinitions shows it (and as the engine keeps it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryDefinition {
+    pub query_language: String,
+    pub query_definition_id: String,
+    pub name: String,
+    pub query_string: String,
+    /// Milliseconds since the epoch.
+    pub last_modified: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_group_names: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeQueryDefinitionsResponse {
+    pub query_definitions: Vec<QueryDefinition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQueryDefinitionRequest {
+    pub query_definition_id: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQueryDefinitionResponse {
+    pub success: bool,
 }
