@@ -40,6 +40,11 @@ use serde::Deserialize;
 /// endpoint = "http://127.0.0.1:9000"
 /// region = "us-east-1"
 /// allow_http = true
+///
+/// [flow_log_buckets]         # flow logs to S3 write to this S3-compatible service's buckets
+/// endpoint = "http://127.0.0.1:9000"   # instead of data_dir/s3/<bucket> (same keys as [s3],
+/// region = "us-east-1"                 # without bucket and prefix)
+/// allow_http = true
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +62,7 @@ pub(crate) struct FileConfig {
     pub(crate) inventory: Option<PathBuf>,
     pub(crate) smtp: Option<SmtpFileConfig>,
     pub(crate) s3: Option<S3Config>,
+    pub(crate) flow_log_buckets: Option<S3ServiceConfig>,
     pub(crate) auth: Option<AuthMode>,
     pub(crate) root: Option<RootFileConfig>,
 }
@@ -88,6 +94,7 @@ pub(crate) struct SmtpFileConfig {
     pub(crate) password: Option<String>,
 }
 
+/// `[s3]`: segments in a bucket of an S3-compatible service.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct S3Config {
@@ -100,6 +107,44 @@ pub(crate) struct S3Config {
     pub(crate) secret_access_key: Option<String>,
     #[serde(default)]
     pub(crate) allow_http: bool,
+}
+
+impl S3Config {
+    /// The bucket, the prefix and the service.
+    pub(crate) fn split(self) -> (String, String, S3ServiceConfig) {
+        let service = S3ServiceConfig {
+            endpoint: self.endpoint,
+            region: self.region,
+            access_key_id: self.access_key_id,
+            secret_access_key: self.secret_access_key,
+            allow_http: self.allow_http,
+        };
+        (self.bucket, self.prefix, service)
+    }
+}
+
+/// How to reach an S3-compatible service (`[flow_log_buckets]`, and `[s3]` with its bucket).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S3ServiceConfig {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    #[serde(default)]
+    pub(crate) allow_http: bool,
+}
+
+impl S3ServiceConfig {
+    pub(crate) fn into_connection(self) -> flowwatch_storage::S3Connection {
+        flowwatch_storage::S3Connection {
+            endpoint: self.endpoint,
+            region: self.region.unwrap_or_else(|| "us-east-1".to_owned()),
+            access_key_id: self.access_key_id,
+            secret_access_key: self.secret_access_key,
+            allow_http: self.allow_http,
+        }
+    }
 }
 
 /// Reads and checks an inventory file (TOML, `docs/inventory.md`).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use flowwatch_engine::{Engine, EngineConfig};
-use flowwatch_storage::ObjectStoreConfig;
+use flowwatch_storage::{BucketStoreConfig, ObjectStoreConfig};
 
 use crate::config::{AuthMode, FileConfig};
 
@@ -149,15 +149,15 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         storage.memory_limit_bytes = b;
     }
     if let Some(s3) = file.s3 {
+        let (bucket, prefix, service) = s3.split();
         storage.object_store = ObjectStoreConfig::S3 {
-            bucket: s3.bucket,
-            prefix: s3.prefix,
-            endpoint: s3.endpoint,
-            region: s3.region.unwrap_or_else(|| "us-east-1".to_owned()),
-            access_key_id: s3.access_key_id,
-            secret_access_key: s3.secret_access_key,
-            allow_http: s3.allow_http,
+            bucket,
+            prefix,
+            connection: service.into_connection(),
         };
+    }
+    if let Some(service) = file.flow_log_buckets {
+        config.s3_delivery.store = BucketStoreConfig::S3(service.into_connection());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

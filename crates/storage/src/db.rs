@@ -124,26 +124,9 @@ fn build_store(config: &ObjectStoreConfig) -> Result<Arc<dyn ObjectStore>> {
         ObjectStoreConfig::S3 {
             bucket,
             prefix,
-            endpoint,
-            region,
-            access_key_id,
-            secret_access_key,
-            allow_http,
+            connection,
         } => {
-            let mut builder = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .with_region(region)
-                .with_allow_http(*allow_http);
-            if let Some(endpoint) = endpoint {
-                builder = builder.with_endpoint(endpoint);
-            }
-            if let Some(key) = access_key_id {
-                builder = builder.with_access_key_id(key);
-            }
-            if let Some(secret) = secret_access_key {
-                builder = builder.with_secret_access_key(secret);
-            }
-            let s3: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+            let s3: Arc<dyn ObjectStore> = Arc::new(connection.bucket(bucket)?);
             if prefix.is_empty() {
                 Ok(s3)
             } else {

@@ -5,10 +5,9 @@
 //!   spaces), then one record per line in the flow log's format, each line ending in `\n`.
 //! - Parquet: the Arrow codec's columns (AWS's names and types), GZIP-compressed pages.
 //!
-//! A bucket is a directory `<root>/<bucket>/` of a local object store ([`BucketStoreConfig`]);
-//! an object is written to a temporary file and renamed into place, so a reader never sees a
-//! partial file. Another kind of store (S3 itself) is a new [`BucketStoreConfig`] variant
-//! mapping a bucket name to its [`ObjectStore`]; nothing else changes.
+//! A bucket is a directory `<root>/<bucket>/` of a local object store, or a bucket of an
+//! S3-compatible service ([`BucketStoreConfig`]). A local object is written to a temporary file
+//! and renamed into place, and an S3 object is one PUT, so a reader never sees a partial file.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,12 +25,15 @@ use parquet::basic::{Compression as ParquetCompression, GzipLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Result, StorageError};
+use crate::types::S3Connection;
 
 /// Where the buckets flow logs deliver to live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BucketStoreConfig {
     /// One directory per bucket under `root` (default: `<data-dir>/s3`).
     Local { root: PathBuf },
+    /// The buckets of an S3-compatible service (they must exist, as in AWS).
+    S3(S3Connection),
 }
 
 /// The file format of a flow log delivering to S3 (`DestinationOptions.FileFormat`).
@@ -60,6 +62,7 @@ impl Buckets {
     pub fn location(&self, bucket: &str, key: &str) -> String {
         match &self.config {
             BucketStoreConfig::Local { root } => root.join(bucket).join(key).display().to_string(),
+            BucketStoreConfig::S3(_) => format!("s3://{bucket}/{key}"),
         }
     }
 
@@ -74,6 +77,7 @@ impl Buckets {
                 std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(dir.display(), e))?;
                 Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&dir)?)
             }
+            BucketStoreConfig::S3(connection) => Arc::new(connection.bucket(bucket)?),
         };
         stores.insert(bucket.to_owned(), store.clone());
         Ok(store)

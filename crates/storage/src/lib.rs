@@ -59,6 +59,6 @@ pub use flow_files::{BucketStoreConfig, Buckets, FlowFileFormat, parquet_file, p
 pub use observer::{DurableBatch, IngestObserver};
 pub use types::{
     Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,
-    ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StorageConfig, StoredEvent, StreamKey,
-    StreamStats,
+    ReadRequest, S3Connection, ScanRequest, ScannedEvent, SegmentMeta, StorageConfig, StoredEvent,
+    StreamKey, StreamStats,
 };

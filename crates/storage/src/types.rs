@@ -176,12 +176,41 @@ pub enum ObjectStoreConfig {
     S3 {
         bucket: String,
         prefix: String,
-        endpoint: Option<String>,
-        region: String,
-        access_key_id: Option<String>,
-        secret_access_key: Option<String>,
-        allow_http: bool,
+        connection: S3Connection,
     },
+}
+
+/// How to reach an S3-compatible service (AWS S3, MinIO, moto...). Unset credentials and
+/// region come from the environment (`AWS_ACCESS_KEY_ID`, ...), as the AWS SDKs take them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Connection {
+    /// The service's URL (default: AWS S3 of `region`).
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Allow a plain-HTTP endpoint.
+    pub allow_http: bool,
+}
+
+impl S3Connection {
+    /// The object store of `bucket` on this service.
+    pub(crate) fn bucket(&self, bucket: &str) -> crate::Result<object_store::aws::AmazonS3> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_region(&self.region)
+            .with_allow_http(self.allow_http);
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(key) = &self.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &self.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        Ok(builder.build()?)
+    }
 }
 
 /// How the storage engine runs.

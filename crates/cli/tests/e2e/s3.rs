@@ -165,3 +165,130 @@ fn resources_are_scoped_by_region() {
         "ResourceNotFoundException",
     );
 }
+
+/// Flow logs to S3 write their files to a real S3-compatible service (moto's server) when the
+/// config file names one in `[flow_log_buckets]`; a bucket that does not exist makes the flow
+/// log's delivery FAILED.
+#[test]
+fn s3_flow_logs_deliver_to_an_s3_compatible_service() {
+    use crate::s3_delivery::{ENI, GUNZIP, capture, python};
+    let (_moto, s3) = start_moto();
+    s3api(&s3, &["create-bucket", "--bucket", "flow-log-bucket"]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("flowwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[flow_log_buckets]\nendpoint = \"{s3}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\nallow_http = true\n"
+        ),
+    )
+    .expect("config");
+    let server = Server::start_in(
+        &tmp.path().join("data"),
+        &["--config", &config.display().to_string()],
+    );
+    let create = |destination: &str| {
+        server.aws_ok(&[
+            "ec2",
+            "create-flow-logs",
+            "--resource-type",
+            "NetworkInterface",
+            "--resource-ids",
+            ENI,
+            "--traffic-type",
+            "ALL",
+            "--log-destination-type",
+            "s3",
+            "--log-destination",
+            destination,
+        ])["FlowLogIds"][0]
+            .as_str()
+            .expect("a flow log")
+            .to_owned()
+    };
+    let good = create("arn:aws:s3:::flow-log-bucket/vpc");
+    let missing = create("arn:aws:s3:::no-such-bucket");
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    // Records of 2023: their window closed long ago, so they are written within seconds.
+    capture(&server, &pcap, false);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let key = loop {
+        let listing = s3api(&s3, &["list-objects-v2", "--bucket", "flow-log-bucket"]);
+        let keys: Vec<String> = listing["Contents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| o["Key"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(key) = keys.into_iter().find(|k| k.ends_with(".log.gz")) {
+            break key;
+        }
+        assert!(Instant::now() < deadline, "no flow-log file in the bucket");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        key.starts_with(&format!(
+            "vpc/AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_{good}_20231114T2210Z_"
+        )),
+        "{key}"
+    );
+    let file = tmp.path().join("downloaded.log.gz");
+    s3api(
+        &s3,
+        &[
+            "get-object",
+            "--bucket",
+            "flow-log-bucket",
+            "--key",
+            &key,
+            &file.display().to_string(),
+        ],
+    );
+    let lines = python(GUNZIP, &file);
+    let lines: Vec<&str> = lines
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l.as_str().expect("line"))
+        .collect();
+    assert!(
+        lines[0].starts_with("version account-id interface-id"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 1 + 6 + 1, "header, 6 records, final newline");
+
+    // The flow log of the missing bucket failed; the other delivered.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let described = server.aws_ok(&["ec2", "describe-flow-logs"]);
+        let status = |id: &str| {
+            described["FlowLogs"]
+                .as_array()
+                .expect("flow logs")
+                .iter()
+                .find(|f| f["FlowLogId"] == id)
+                .map(|f| {
+                    (
+                        f["DeliverLogsStatus"].clone(),
+                        f["DeliverLogsErrorMessage"].clone(),
+                    )
+                })
+                .expect("described")
+        };
+        let (failed, message) = status(&missing);
+        if failed == "FAILED" {
+            assert!(message.as_str().is_some_and(|m| !m.is_empty()), "{message}");
+            assert_eq!(status(&good).0, "SUCCESS");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failure for the missing bucket: {described}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

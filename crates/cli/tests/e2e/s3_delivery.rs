@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::support::{Server, aws_env, binary};
 
-const ENI: &str = "eni-0a1b2c3d4e5f67890";
+pub(crate) const ENI: &str = "eni-0a1b2c3d4e5f67890";
 const PARQUET_FORMAT: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} \
      ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} \
      ${log-status} ${tcp-flags} ${flow-direction}";
@@ -48,7 +48,7 @@ fn wait_for(root: &Path, suffix: &str, n: usize) -> Vec<PathBuf> {
 }
 
 /// Runs a Python script with the file as its argument; it prints JSON.
-fn python(script: &str, file: &Path) -> Value {
+pub(crate) fn python(script: &str, file: &Path) -> Value {
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -63,7 +63,7 @@ fn python(script: &str, file: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON from python")
 }
 
-const GUNZIP: &str = r#"
+pub(crate) const GUNZIP: &str = r#"
 import gzip, json, sys
 with gzip.open(sys.argv[1], "rt") as f:
     print(json.dumps(f.read().split("\n")))
@@ -84,7 +84,7 @@ print(json.dumps({
 }))
 "#;
 
-fn capture(server: &Server, pcap: &Path, rebase: bool) {
+pub(crate) fn capture(server: &Server, pcap: &Path, rebase: bool) {
     let mut cmd = Command::new(binary());
     cmd.args(["capture", "--flow-logs", "--pcap"])
         .arg(pcap)
