@@ -180,33 +180,43 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         let engine = Engine::open(config)
             .await
             .with_context(|| format!("opening data directory {}", data_dir.display()))?;
+        let shutdown = shutdown_signal();
         tracing::info!(%local, data_dir = %data_dir.display(), "flowwatch listening");
         // A line tests and scripts can wait for.
         println!("flowwatch listening on http://{local}");
-        flowwatch_server::serve(listener, engine.clone(), shutdown_signal()).await?;
+        flowwatch_server::serve(listener, engine.clone(), shutdown).await?;
         tracing::info!("shutting down: flushing to segments");
         engine.shutdown().await?;
         anyhow::Ok(())
     })
 }
 
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves at the first SIGINT or SIGTERM (Ctrl-C elsewhere). The handlers are installed when
+/// this is called, not when the future is first polled, so a signal sent as soon as the caller
+/// says it is ready (tests, service managers) is not lost to the default action. Call it
+/// inside the runtime.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async move {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

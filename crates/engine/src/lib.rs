@@ -22,6 +22,7 @@ mod config;
 mod error;
 pub mod flow_logs;
 pub mod iam;
+mod internal;
 pub mod logs;
 pub mod metric_data;
 mod metric_math;
@@ -44,7 +45,7 @@ use crate::state::Persisted;
 
 pub use config::{AuthConfig, EngineConfig, RootCredentials};
 pub use error::{EngineError, storage_error};
-pub(crate) use metric_data::is_internal_group;
+pub(crate) use internal::is_internal_group;
 
 /// The flowwatch engine: every AWS action, over the storage.
 #[derive(Debug, Clone)]
@@ -88,7 +89,10 @@ impl Engine {
         let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
         let query_definitions = Arc::new(Persisted::load(&storage, "query_definitions")?);
         let iam = Arc::new(Persisted::load(&storage, "iam")?);
-        let s3 = Arc::new(flow_logs::S3Delivery::new(config.s3_delivery.clone()));
+        let s3 = Arc::new(flow_logs::S3Delivery::new(
+            config.s3_delivery.clone(),
+            Persisted::load(&storage, "s3_written")?,
+        ));
         let engine = Self {
             storage,
             clock,
@@ -107,6 +111,7 @@ impl Engine {
         for group in engine.storage.all_log_groups() {
             engine.load_metric_filters(group.id, &group.scope, &group.name);
         }
+        engine.replay_s3_pending().await;
         // Closes quiet minutes (defaultValue) and expires old metric data.
         let ticking = engine.clone();
         let ticker = tokio::spawn(async move {

@@ -16,12 +16,11 @@ use flowwatch_model::cloudwatch::{
     GetMetricDataInput, GetMetricDataOutput, MetricDataQuery, MetricDataResult, MetricDatum,
     PutMetricDataInput,
 };
-use flowwatch_model::retention::RetentionDays;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
 use flowwatch_monitor::metric_data::{DatumValues, MetricDatumRecord};
 use flowwatch_monitor::metrics::MAX_ABS_VALUE;
 use flowwatch_monitor::{MetricKey, Statistic};
-use flowwatch_storage::{EventRef, NewLogGroup, StorageError, StreamKey};
+use flowwatch_storage::{EventRef, StreamKey};
 
 use crate::cloudwatch::{dimensions, invalid, millis, missing, monitor_error};
 use crate::logs::metric_filters::STANDARD_UNITS;
@@ -42,11 +41,6 @@ const MAX_DATAPOINTS: usize = 100_800;
 /// PutMetricData accepts timestamps up to two weeks old and two hours ahead.
 const MAX_AGE_MS: i64 = 14 * 24 * 3600 * 1000;
 const MAX_AHEAD_MS: i64 = 2 * 3600 * 1000;
-
-/// Whether a log group is flowwatch's own (hidden from the Logs API).
-pub(crate) fn is_internal_group(name: &str) -> bool {
-    name.starts_with("aws/")
-}
 
 fn combination(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameterCombinationException, message)
@@ -205,57 +199,11 @@ fn query_id(q: &MetricDataQuery, i: usize) -> ApiResult<String> {
 impl Engine {
     /// The stream PutMetricData writes to in `scope`, created (with its group) on first use.
     async fn metric_data_stream(&self, scope: &Scope) -> ApiResult<StreamKey> {
-        loop {
-            match self
-                .storage()
-                .stream_key(scope, METRIC_DATA_GROUP, METRIC_DATA_STREAM)
-            {
-                Ok((key, _)) => return Ok(key),
-                Err(StorageError::LogGroupNotFound) => {
-                    let created = self
-                        .storage()
-                        .create_log_group(
-                            scope,
-                            METRIC_DATA_GROUP,
-                            NewLogGroup {
-                                class: "STANDARD".to_owned(),
-                                ..NewLogGroup::default()
-                            },
-                        )
-                        .await;
-                    match created {
-                        Ok(info) => {
-                            self.metric_filter_observer()
-                                .set_metric_data_group(info.id, scope);
-                            // The checkpoint now carries the registration, so a replay after
-                            // a crash applies this group's events too.
-                            self.storage().flush().await.map_err(storage_error)?;
-                            let day = RetentionDays::parse(1)?;
-                            self.storage()
-                                .update_log_group(scope, METRIC_DATA_GROUP, move |g| {
-                                    g.retention = Some(day);
-                                    Ok(())
-                                })
-                                .await
-                                .map_err(storage_error)?;
-                        }
-                        Err(StorageError::LogGroupExists) => {}
-                        Err(e) => return Err(storage_error(e)),
-                    }
-                }
-                Err(StorageError::LogStreamNotFound) => {
-                    match self
-                        .storage()
-                        .create_log_stream(scope, METRIC_DATA_GROUP, METRIC_DATA_STREAM)
-                        .await
-                    {
-                        Ok(_) | Err(StorageError::LogStreamExists) => {}
-                        Err(e) => return Err(storage_error(e)),
-                    }
-                }
-                Err(e) => return Err(storage_error(e)),
-            }
-        }
+        self.internal_stream(scope, METRIC_DATA_GROUP, METRIC_DATA_STREAM, |id| {
+            self.metric_filter_observer()
+                .set_metric_data_group(id, scope);
+        })
+        .await
     }
 
     pub async fn put_metric_data(

@@ -38,6 +38,15 @@ pub(crate) fn run(config: LiveConfig, format: LogFormat, sink: Sink) -> anyhow::
         .collect();
     let nflog = config.nflog_group;
     let capture = LiveCapture::open(config).context("starting the live capture")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    // Before saying it runs, so that a signal sent at once is not lost.
+    let signal = {
+        let _in_runtime = runtime.enter();
+        crate::serve::shutdown_signal()
+    };
     eprintln!(
         "capturing on {}{}",
         names.join(", "),
@@ -54,11 +63,7 @@ pub(crate) fn run(config: LiveConfig, format: LogFormat, sink: Sink) -> anyhow::
             move || capture_loop(capture, &tx, &stop)
         })
         .context("starting the capture thread")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    runtime.block_on(deliver_loop(rx, &stop, &format, &sink));
+    runtime.block_on(deliver_loop(rx, &stop, signal, &format, &sink));
     match thread.join() {
         Ok(result) => result,
         Err(_) => anyhow::bail!("the capture thread panicked"),
@@ -138,10 +143,11 @@ fn add_lost(lost: &mut BTreeMap<String, FlowRecord>, r: &FlowRecord) {
 async fn deliver_loop(
     mut rx: mpsc::Receiver<Vec<FlowRecord>>,
     stop: &AtomicBool,
+    signal: impl std::future::Future<Output = ()>,
     format: &LogFormat,
     sink: &Sink,
 ) {
-    let mut signal = std::pin::pin!(crate::serve::shutdown_signal());
+    let mut signal = std::pin::pin!(signal);
     let mut stopping = false;
     loop {
         tokio::select! {

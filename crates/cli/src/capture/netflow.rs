@@ -51,6 +51,7 @@ async fn collect(
     format: LogFormat,
     sink: Sink,
 ) -> anyhow::Result<()> {
+    let mut stop = std::pin::pin!(crate::serve::shutdown_signal());
     let socket = tokio::net::UdpSocket::bind(addr)
         .await
         .with_context(|| format!("listening for NetFlow on udp {addr}"))?;
@@ -68,7 +69,6 @@ async fn collect(
     let mut samples = Vec::new();
     let mut buf = vec![0u8; 65_535];
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut stop = std::pin::pin!(crate::serve::shutdown_signal());
     loop {
         tokio::select! {
             received = socket.recv_from(&mut buf) => {

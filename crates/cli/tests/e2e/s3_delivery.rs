@@ -261,3 +261,53 @@ fn s3_flow_logs_write_gzip_text_and_parquet_files_as_aws_does() {
         .sum();
     assert_eq!(records, 12, "every record of both captures, once");
 }
+
+/// The records of a window not written yet survive a crash: after SIGKILL and a restart, a
+/// graceful stop writes them, once; a later restart writes nothing again.
+#[test]
+fn s3_buffered_records_survive_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::start_in(&data, &[]);
+    let id = server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        ENI,
+        "--traffic-type",
+        "ALL",
+        "--log-destination-type",
+        "s3",
+        "--log-destination",
+        "arn:aws:s3:::crash-bucket",
+    ])["FlowLogIds"][0]
+        .as_str()
+        .expect("a flow log")
+        .to_owned();
+    // Rebased to now: their window is still open, so nothing is written before the kill.
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    capture(&server, &pcap, true);
+    let bucket = data.join("s3/crash-bucket");
+    assert!(files_under(&bucket).is_empty());
+    server.kill();
+
+    let mut server = Server::start_in(&data, &[]);
+    server.stop();
+    let files = files_under(&bucket);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].to_string_lossy().contains(&id), "{files:?}");
+    let lines = python(GUNZIP, &files[0]);
+    assert_eq!(
+        lines.as_array().map(Vec::len),
+        Some(1 + 6 + 1),
+        "header, the 6 records, final newline: {lines}"
+    );
+
+    // Written and marked: another restart does not write them again.
+    let mut server = Server::start_in(&data, &[]);
+    server.stop();
+    assert_eq!(files_under(&bucket).len(), 1);
+}

@@ -5,18 +5,50 @@
 //!
 //! A background task writes the windows that closed more than the grace period ago; a window
 //! that reaches [`MAX_FILE_RECORDS`] is written at once; [`Engine::shutdown`] writes every
-//! window still open. The buffer lives in memory only: a crash (SIGKILL, power loss) loses the
-//! records of the windows not yet written — at most the last 5 minutes and the grace period.
+//! window still open.
+//!
+//! The buffer survives a crash: a record is first appended, durably, as an event of the flow
+//! log's stream in the internal group [`PENDING_GROUP`] (every field, in the full format), and
+//! only then buffered in memory. Each file written records, per flow log and window, the
+//! highest sequence number it held ([`Written`], saved in the catalog); on start the events not
+//! covered by those marks are buffered again ([`Engine::replay_s3_pending`]). Appends and
+//! buffering are serialised, so a window's records reach memory in sequence order and a mark
+//! covers exactly the records written. A crash between a file's write and its mark writes that
+//! window's records again (at least once); none is lost. The internal group keeps one day.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use flowwatch_flowlog::{FlowRecord, LogFormat, S3Layout, WINDOW_SECS, window_start};
-use flowwatch_storage::{BucketStoreConfig, Buckets, FlowFileFormat};
+use flowwatch_model::Scope;
+use flowwatch_storage::{
+    BucketStoreConfig, Buckets, Direction, EventRef, FlowFileFormat, ReadRequest,
+};
+use serde::{Deserialize, Serialize};
 
+use super::delivery::full_format;
 use super::resource::{Destination, FlowLog};
 use crate::Engine;
+use crate::state::Persisted;
+
+/// The internal log group holding the records of S3 flow logs until their files are written:
+/// one stream per flow log.
+pub const PENDING_GROUP: &str = "aws/vpcflowlogs/s3-pending";
+
+/// Marks older than this are dropped (the internal group keeps its events one day).
+const MARK_TTL_SECS: u64 = 2 * 86_400;
+
+/// Per flow log and window (`<id>/<window start>`), the highest sequence number of the
+/// [`PENDING_GROUP`] events already written to a file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Written {
+    marks: BTreeMap<String, u64>,
+}
+
+fn mark_key(id: &str, window: u64) -> String {
+    format!("{id}/{window}")
+}
 
 /// Most records in one file: a window holding more is written as several files (AWS caps a
 /// file at 75 MB; 100,000 full records are about 30 MB of text).
@@ -76,6 +108,8 @@ impl Target {
 #[derive(Debug)]
 struct Pending {
     target: Target,
+    /// The highest [`PENDING_GROUP`] sequence number among the records (0: none durable).
+    max_seq: u64,
     records: Vec<FlowRecord>,
 }
 
@@ -91,15 +125,22 @@ pub(crate) struct S3Delivery {
     pending: Mutex<BTreeMap<WindowKey, Pending>>,
     /// Held while windows are written, so that shutdown waits for a write in progress.
     writing: tokio::sync::Mutex<()>,
+    /// Held from a batch's durable append until it is buffered, so that records reach the
+    /// buffer in sequence order.
+    taking: tokio::sync::Mutex<()>,
+    /// What was written, per flow log and window.
+    written: Persisted<Written>,
 }
 
 impl S3Delivery {
-    pub(crate) fn new(config: S3DeliveryConfig) -> Self {
+    pub(crate) fn new(config: S3DeliveryConfig, written: Persisted<Written>) -> Self {
         Self {
             buckets: Buckets::new(config.store.clone()),
             config,
             pending: Mutex::default(),
             writing: tokio::sync::Mutex::new(()),
+            taking: tokio::sync::Mutex::new(()),
+            written,
         }
     }
 
@@ -124,40 +165,83 @@ impl S3Delivery {
 }
 
 impl Engine {
-    /// Buffers the `records` kept by S3 flow log `log` (in its format `format`) and writes the
-    /// windows that reached [`MAX_FILE_RECORDS`]; returns how many records were taken.
+    /// Buffers the `records` kept by S3 flow log `log` (in its format `format`), durably (see
+    /// the module documentation), and writes the windows that reached [`MAX_FILE_RECORDS`];
+    /// returns how many records were taken.
     pub(super) async fn deliver_to_s3<'r>(
         &self,
         log: &FlowLog,
         format: &LogFormat,
         records: impl Iterator<Item = &'r FlowRecord>,
     ) -> usize {
-        let Destination::S3 {
-            bucket,
-            prefix,
-            parquet,
-            hive,
-            per_hour,
-        } = &log.destination
-        else {
+        let Some(target) = target_of(log, format) else {
             return 0;
         };
-        let target = Target {
+        let version = Some(format.version());
+        let records: Vec<FlowRecord> = records
+            .map(|r| {
+                // The version field is the flow log's format's, not the capture's.
+                let mut r = r.clone();
+                r.version = r.version.and(version);
+                r
+            })
+            .collect();
+        if records.is_empty() {
+            return 0;
+        }
+        let _taking = self.s3.taking.lock().await;
+        let first_seq = match self.append_pending(log, &records).await {
+            Ok(seq) => Some(seq),
+            Err(error) => {
+                // Still delivered while the server runs, but not across a crash.
+                tracing::error!(flow_log = %log.id, %error, "S3 flow-log records not made durable");
+                None
+            }
+        };
+        let seqs = (0..records.len() as u64).map(|i| first_seq.map_or(0, |s| s + i));
+        self.buffer_s3(&log.id, &target, records.into_iter().zip(seqs))
+            .await
+    }
+
+    /// Appends records to the flow log's stream of [`PENDING_GROUP`]; returns the sequence
+    /// number of the first.
+    async fn append_pending(
+        &self,
+        log: &FlowLog,
+        records: &[FlowRecord],
+    ) -> flowwatch_model::ApiResult<u64> {
+        let scope = Scope {
             account: log.account.clone(),
             region: log.region.clone(),
-            bucket: bucket.clone(),
-            prefix: prefix.clone(),
-            hive: *hive,
-            per_hour: *per_hour,
-            file_format: if *parquet {
-                FlowFileFormat::Parquet
-            } else {
-                FlowFileFormat::PlainText
-            },
-            format: format.clone(),
         };
+        let key = self
+            .internal_stream(&scope, PENDING_GROUP, &log.id, |_| {})
+            .await?;
+        let full = full_format();
+        let now = self.now();
+        let lines: Vec<String> = records.iter().map(|r| full.encode(r)).collect();
+        let events: Vec<EventRef<'_>> = lines
+            .iter()
+            .map(|message| EventRef {
+                timestamp: now,
+                message,
+            })
+            .collect();
+        self.storage()
+            .append(key, now, &events)
+            .await
+            .map_err(crate::storage_error)
+    }
+
+    /// Puts records with their sequence numbers into the windows of flow log `id` and writes
+    /// the windows that are full.
+    async fn buffer_s3(
+        &self,
+        id: &str,
+        target: &Target,
+        records: impl Iterator<Item = (FlowRecord, u64)>,
+    ) -> usize {
         let now_secs = u64::try_from(self.now() / 1000).unwrap_or(0);
-        let version = Some(format.version());
         let mut taken = 0;
         let mut full = Vec::new();
         {
@@ -166,17 +250,16 @@ impl Engine {
                 .pending
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            for r in records {
-                // The version field is the flow log's format's, not the capture's.
-                let mut r = r.clone();
-                r.version = r.version.and(version);
+            for (r, seq) in records {
                 let window = window_start(r.end.or(r.start).unwrap_or(now_secs));
-                let key = (log.id.clone(), window);
+                let key = (id.to_owned(), window);
                 let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
                     target: target.clone(),
+                    max_seq: 0,
                     records: Vec::new(),
                 });
                 entry.records.push(r);
+                entry.max_seq = entry.max_seq.max(seq);
                 taken += 1;
                 if entry.records.len() >= MAX_FILE_RECORDS
                     && let Some(p) = pending.remove(&key)
@@ -189,6 +272,66 @@ impl Engine {
             self.write_window(key, p).await;
         }
         taken
+    }
+
+    /// Buffers again the records of S3 flow logs that were made durable but not written to a
+    /// file before the server stopped (run once, when the engine opens).
+    pub(crate) async fn replay_s3_pending(&self) {
+        let logs = self.flow_logs.read(|set| set.logs.clone()).await;
+        let marks = self.s3.written.read(|w| w.marks.clone()).await;
+        let full = full_format();
+        let mut replayed = 0usize;
+        for log in &logs {
+            let Ok(format) = LogFormat::parse(&log.log_format) else {
+                continue;
+            };
+            let Some(target) = target_of(log, &format) else {
+                continue;
+            };
+            let scope = Scope {
+                account: log.account.clone(),
+                region: log.region.clone(),
+            };
+            let Ok((key, _)) = self.storage().stream_key(&scope, PENDING_GROUP, &log.id) else {
+                continue;
+            };
+            let mut request = ReadRequest {
+                start_ms: i64::MIN,
+                end_ms: i64::MAX,
+                cursor: None,
+                direction: Direction::Forward,
+                limit: 10_000,
+                max_bytes: 16 << 20,
+            };
+            loop {
+                let page = match self.storage().read_stream(key, &request).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::error!(flow_log = %log.id, %error, "S3 flow-log records not read back");
+                        break;
+                    }
+                };
+                let Some(last) = page.last().map(|e| e.position()) else {
+                    break;
+                };
+                let records = page.iter().filter_map(|e| {
+                    let r = full.decode(&e.message).ok()?;
+                    let window = window_start(r.end.or(r.start).unwrap_or(0));
+                    let done = marks
+                        .get(&mark_key(&log.id, window))
+                        .is_some_and(|&mark| e.seq <= mark);
+                    (!done).then_some((r, e.seq))
+                });
+                replayed += self.buffer_s3(&log.id, &target, records).await;
+                request.cursor = Some(last);
+            }
+        }
+        if replayed > 0 {
+            tracing::info!(
+                records = replayed,
+                "S3 flow-log records buffered again after a restart"
+            );
+        }
     }
 
     /// Writes the windows closed by now (every window with `all`), one file each.
@@ -238,7 +381,56 @@ impl Engine {
                 })
             }
         };
+        if p.max_seq > 0 {
+            // Written or given up: either way these records are not buffered again.
+            let now_secs = u64::try_from(self.now() / 1000).unwrap_or(0);
+            let marked = self
+                .s3
+                .written
+                .update(|w| {
+                    let at = w.marks.entry(mark_key(&id, window)).or_insert(0);
+                    *at = (*at).max(p.max_seq);
+                    w.marks.retain(|k, _| {
+                        k.rsplit_once('/')
+                            .and_then(|(_, t)| t.parse::<u64>().ok())
+                            .is_some_and(|t| t + MARK_TTL_SECS > now_secs)
+                    });
+                    Ok(())
+                })
+                .await;
+            if let Err(error) = marked {
+                tracing::error!(flow_log = %id, %error, "S3 flow-log file not marked written; it may be written again after a restart");
+            }
+        }
         self.set_delivery_status(std::slice::from_ref(&id), error)
             .await;
     }
+}
+
+/// Where and how flow log `log` writes its files, if it delivers to S3.
+fn target_of(log: &FlowLog, format: &LogFormat) -> Option<Target> {
+    let Destination::S3 {
+        bucket,
+        prefix,
+        parquet,
+        hive,
+        per_hour,
+    } = &log.destination
+    else {
+        return None;
+    };
+    Some(Target {
+        account: log.account.clone(),
+        region: log.region.clone(),
+        bucket: bucket.clone(),
+        prefix: prefix.clone(),
+        hive: *hive,
+        per_hour: *per_hour,
+        file_format: if *parquet {
+            FlowFileFormat::Parquet
+        } else {
+            FlowFileFormat::PlainText
+        },
+        format: format.clone(),
+    })
 }
