@@ -30,7 +30,9 @@ pub(crate) struct QueryArgs {
     /// Query files instead of a server: a flow-log file (`.log.gz`, `.log`, `.parquet`), a
     /// CloudTrail file (`.json.gz`, `.json`) or a directory of them such as `./AWSLogs/`
     /// (repeat for several). Every file is a log stream; flow-log fields get their Insights
-    /// names (`srcAddr`, `dstPort`, ...) from the file's header or columns.
+    /// names (`srcAddr`, `dstPort`, ...) from the file's header or columns. With
+    /// `--language SQL` the files are one table, `logs`, every field a column:
+    /// `SELECT "srcAddr", count(*) FROM logs GROUP BY "srcAddr"` (mixed-case names quoted).
     #[arg(long = "file", value_name = "PATH")]
     files: Vec<std::path::PathBuf>,
     /// Memory the query may use with --file (its input table, and separately its operators).
@@ -186,16 +188,28 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .collect())
 }
 
+/// The table a SQL query over `--file` paths reads: every file's records.
+const SQL_TABLE: &str = "logs";
+/// Most columns that table has (as a log group's table on the server).
+const MAX_SQL_FIELDS: usize = 1_000;
+
 /// Runs the query here over `--file` paths.
 async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     use flowwatch_query::files::FileSet;
 
+    let sql = args.language.eq_ignore_ascii_case("SQL");
     anyhow::ensure!(
-        args.language.eq_ignore_ascii_case("CWLI"),
-        "--file runs Logs Insights queries (--language CWLI)"
+        sql || args.language.eq_ignore_ascii_case("CWLI"),
+        "--file runs Logs Insights (--language CWLI) or SQL (--language SQL) queries"
     );
-    let compiled = flowwatch_query::Compiled::new(&args.query)
-        .map_err(|e| anyhow::anyhow!("MalformedQueryException: {}", e.message()))?;
+    let compiled = if sql {
+        None
+    } else {
+        Some(
+            flowwatch_query::Compiled::new(&args.query)
+                .map_err(|e| anyhow::anyhow!("MalformedQueryException: {}", e.message()))?,
+        )
+    };
     let mut sets = Vec::new();
     for path in &args.files {
         let set = FileSet::find(path).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -219,7 +233,24 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(format!("{files} file(s)"));
-    let mut input = compiled.input(args.memory);
+    let mut input = match &compiled {
+        Some(compiled) => compiled.input(args.memory),
+        None => {
+            // SQL: one table, `logs`, with every field of the files as a column.
+            let mut fields: Vec<String> = Vec::new();
+            for set in &sets {
+                for name in set
+                    .field_names(MAX_SQL_FIELDS)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    if fields.len() < MAX_SQL_FIELDS && !fields.contains(&name) {
+                        fields.push(name);
+                    }
+                }
+            }
+            flowwatch_query::InputBuilder::new(fields, args.memory)
+        }
+    };
     for set in &sets {
         set.load(&mut input, |bytes| bar.inc(bytes))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -241,9 +272,18 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         default_limit: args.limit.unwrap_or(u64::MAX),
     };
     let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let output = flowwatch_query::run(&compiled, input, params, args.memory)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let output = match &compiled {
+        Some(compiled) => flowwatch_query::run(compiled, input, params, args.memory).await,
+        None => {
+            flowwatch_query::run_sql(
+                &args.query,
+                vec![(SQL_TABLE.to_owned(), input)],
+                args.memory,
+            )
+            .await
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
     eprintln!(
         "{} record(s) scanned, {} matched, {} row(s)",
         output.records_scanned,

@@ -118,6 +118,64 @@ impl FileSet {
         self.files.iter().map(|(_, _, size)| size).sum()
     }
 
+    /// The names of the fields of the files' records, at most `max` (first seen first): the
+    /// fields a flow-log file's header or columns name, and those discovered in CloudTrail
+    /// records (which are read for it). For SQL, whose tables have every field as a column.
+    pub fn field_names(&self, max: usize) -> Result<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            if names.len() < max && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        };
+        for (path, kind, _) in &self.files {
+            let found = match kind {
+                FileKind::FlowLogText { gzip } => open(path, *gzip).and_then(|r| {
+                    let header = r
+                        .lines()
+                        .next()
+                        .transpose()
+                        .map_err(|e| bad(e.to_string()))?;
+                    if let Some(header) = header {
+                        let format = LogFormat::from_header(header.trim_end()).map_err(|e| {
+                            bad(format!("the first line is not a flow-log header: {e}"))
+                        })?;
+                        format.fields().iter().for_each(|f| add(f.insights_name()));
+                    }
+                    Ok(())
+                }),
+                FileKind::FlowLogParquet => File::open(path)
+                    .map_err(|e| io_error(path, e))
+                    .and_then(|file| {
+                        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                            .map_err(|e| bad(format!("not a Parquet file: {e}")))?;
+                        builder
+                            .schema()
+                            .fields()
+                            .iter()
+                            .filter_map(|f| Field::from_parquet_name(f.name()))
+                            .for_each(|f| add(f.insights_name()));
+                        Ok(())
+                    }),
+                FileKind::CloudTrail { gzip } => open(path, *gzip).and_then(|r| {
+                    each_cloudtrail_record(r, |record| {
+                        for (name, _) in crate::discover::discover(&record.to_string()) {
+                            add(&name);
+                        }
+                        Ok(())
+                    })
+                }),
+            };
+            found.map_err(|e| match e {
+                QueryError::Input { message } => QueryError::Input {
+                    message: format!("{}: {message}", path.display()),
+                },
+                other => other,
+            })?;
+        }
+        Ok(names)
+    }
+
     /// Reads every file into `input`, calling `progress` with each file's size once read.
     pub fn load(&self, input: &mut InputBuilder, mut progress: impl FnMut(u64)) -> Result<()> {
         let log = self.root.display().to_string();
@@ -288,23 +346,7 @@ impl FileReader<'_> {
     /// A CloudTrail log file, `{"Records": [...]}`, read one record at a time (a file is
     /// never held whole in memory).
     fn cloudtrail(&mut self, reader: Box<dyn BufRead>) -> Result<()> {
-        let mut failed = None;
-        let mut json = serde_json::Deserializer::from_reader(reader);
-        let found = CloudTrailFile {
-            file: self,
-            failed: &mut failed,
-        }
-        .deserialize(&mut json);
-        if let Some(error) = failed {
-            return Err(error);
-        }
-        match found {
-            Ok(true) => json
-                .end()
-                .map_err(|e| bad(format!("not CloudTrail JSON: {e}"))),
-            Ok(false) => Err(bad("not a CloudTrail log file: no \"Records\" array")),
-            Err(e) => Err(bad(format!("not CloudTrail JSON: {e}"))),
-        }
+        each_cloudtrail_record(reader, |record| self.push_cloudtrail_record(record))
     }
 
     fn push_cloudtrail_record(&mut self, record: &serde_json::Value) -> Result<()> {
@@ -318,15 +360,43 @@ impl FileReader<'_> {
     }
 }
 
-/// Reads the top-level object of a CloudTrail file, pushing the records of its `Records`
-/// array as they are parsed (other members are skipped). Says whether it had that array. A
-/// record the input refuses stops the parse; its error is left in `failed`.
-struct CloudTrailFile<'f, 'a, 'e> {
-    file: &'f mut FileReader<'a>,
-    failed: &'e mut Option<QueryError>,
+/// Calls `each` with every record of a CloudTrail file's `Records` array as it is parsed (the
+/// file is never held whole). A record `each` refuses stops the parse with its error.
+fn each_cloudtrail_record(
+    reader: Box<dyn BufRead>,
+    mut each: impl FnMut(&serde_json::Value) -> Result<()>,
+) -> Result<()> {
+    let mut failed = None;
+    let mut json = serde_json::Deserializer::from_reader(reader);
+    let found = CloudTrailFile {
+        each: &mut each,
+        failed: &mut failed,
+    }
+    .deserialize(&mut json);
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    match found {
+        Ok(true) => json
+            .end()
+            .map_err(|e| bad(format!("not CloudTrail JSON: {e}"))),
+        Ok(false) => Err(bad("not a CloudTrail log file: no \"Records\" array")),
+        Err(e) => Err(bad(format!("not CloudTrail JSON: {e}"))),
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for CloudTrailFile<'_, '_, '_> {
+/// A record callback of [`each_cloudtrail_record`].
+type EachRecord<'e> = dyn FnMut(&serde_json::Value) -> Result<()> + 'e;
+
+/// Reads the top-level object of a CloudTrail file, handing the records of its `Records`
+/// array over as they are parsed (other members are skipped). Says whether it had that array.
+/// A record the callback refuses stops the parse; its error is left in `failed`.
+struct CloudTrailFile<'c, 'e> {
+    each: &'c mut EachRecord<'e>,
+    failed: &'c mut Option<QueryError>,
+}
+
+impl<'de> DeserializeSeed<'de> for CloudTrailFile<'_, '_> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(
@@ -337,7 +407,7 @@ impl<'de> DeserializeSeed<'de> for CloudTrailFile<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for CloudTrailFile<'_, '_, '_> {
+impl<'de> Visitor<'de> for CloudTrailFile<'_, '_> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -350,7 +420,7 @@ impl<'de> Visitor<'de> for CloudTrailFile<'_, '_, '_> {
             if key == "Records" && !found {
                 found = true;
                 map.next_value_seed(CloudTrailRecords {
-                    file: &mut *self.file,
+                    each: &mut *self.each,
                     failed: &mut *self.failed,
                 })?;
             } else {
@@ -361,13 +431,13 @@ impl<'de> Visitor<'de> for CloudTrailFile<'_, '_, '_> {
     }
 }
 
-/// The `Records` array of a CloudTrail file, each record pushed as it is parsed.
-struct CloudTrailRecords<'f, 'a, 'e> {
-    file: &'f mut FileReader<'a>,
-    failed: &'e mut Option<QueryError>,
+/// The `Records` array of a CloudTrail file, each record handed over as it is parsed.
+struct CloudTrailRecords<'c, 'e> {
+    each: &'c mut EachRecord<'e>,
+    failed: &'c mut Option<QueryError>,
 }
 
-impl<'de> DeserializeSeed<'de> for CloudTrailRecords<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for CloudTrailRecords<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(
@@ -378,7 +448,7 @@ impl<'de> DeserializeSeed<'de> for CloudTrailRecords<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for CloudTrailRecords<'_, '_, '_> {
+impl<'de> Visitor<'de> for CloudTrailRecords<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -387,7 +457,7 @@ impl<'de> Visitor<'de> for CloudTrailRecords<'_, '_, '_> {
 
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> std::result::Result<(), S::Error> {
         while let Some(record) = seq.next_element::<serde_json::Value>()? {
-            if let Err(error) = self.file.push_cloudtrail_record(&record) {
+            if let Err(error) = (self.each)(&record) {
                 let message = error.to_string();
                 *self.failed = Some(error);
                 return Err(serde::de::Error::custom(message));

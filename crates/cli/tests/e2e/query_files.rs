@@ -6,10 +6,14 @@ use std::path::Path;
 use std::process::Command;
 
 fn query(root: &Path, text: &str, format: &str) -> String {
+    query_in(root, "CWLI", text, format)
+}
+
+fn query_in(root: &Path, language: &str, text: &str, format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_flowwatch"))
         .args(["query", "--file"])
         .arg(root)
-        .args(["--format", format, text])
+        .args(["--language", language, "--format", format, text])
         .output()
         .expect("run flowwatch query");
     assert!(
@@ -95,6 +99,22 @@ pq.write_table(t, sys.argv[1], compression="gzip")
         ])
     );
 
+    // The same in SQL: the files are the table `logs`, every field a column.
+    let json = query_in(
+        tmp.path(),
+        "SQL",
+        r#"SELECT "srcAddr", count(*) AS n FROM logs WHERE action = 'REJECT' GROUP BY "srcAddr" ORDER BY n DESC"#,
+        "json",
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            {"srcAddr": "10.0.1.10", "n": "3"},
+            {"srcAddr": "10.0.1.11", "n": "1"}
+        ])
+    );
+
     // The third, as a table with its bar chart.
     let table = query(
         tmp.path(),
@@ -128,6 +148,14 @@ pq.write_table(t, sys.argv[1], compression="gzip")
         "csv",
     );
     assert_eq!(csv, "userIdentity.userName,failures\nalice,1\n");
+    // SQL sees the CloudTrail fields too (discovered across the files).
+    let csv = query_in(
+        tmp.path(),
+        "SQL",
+        "SELECT \"userIdentity.userName\" AS who FROM logs WHERE \"eventName\" = 'ConsoleLogin'",
+        "csv",
+    );
+    assert_eq!(csv, "who\nalice\n");
 }
 
 #[test]
