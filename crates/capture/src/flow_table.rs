@@ -194,7 +194,9 @@ struct SkipSpan {
 struct Window {
     /// In order of first packet, so records come out deterministically.
     flows: Vec<Flow>,
-    index: HashMap<FlowKey, usize>,
+    /// Keys come from the network, so the hash is seeded (foldhash's per-process random state):
+    /// fast, without letting chosen addresses and ports collide on purpose.
+    index: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
     skipped: BTreeMap<usize, SkipSpan>,
 }
 

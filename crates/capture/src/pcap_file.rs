@@ -146,7 +146,9 @@ pub fn read_capture_file(
 ) -> Result<Capture> {
     let file = std::fs::File::open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
-    read_capture(std::io::BufReader::new(file), total, options, progress)
+    // No BufReader: the pcap readers buffer (large reads) themselves; another buffer would
+    // only copy every byte once more.
+    read_capture(file, total, options, progress)
 }
 
 /// Reads a pcap or pcapng capture into flow-log records. `total` is the input's size, passed
