@@ -16,6 +16,7 @@
 //! ```
 
 pub mod alarms;
+pub mod audit;
 pub mod auth;
 pub mod cloudwatch;
 mod config;

@@ -93,6 +93,12 @@ pub enum ErrorCode {
     InvalidSubnetIdNotFound,
     /// `InvalidNetworkInterfaceID.NotFound`.
     InvalidNetworkInterfaceIdNotFound,
+    // CloudTrail (awsJson1.1): LookupEvents.
+    InvalidLookupAttributesException,
+    InvalidTimeRangeException,
+    InvalidMaxResultsException,
+    InvalidNextTokenException,
+    InvalidEventCategoryException,
 }
 
 impl ErrorCode {
@@ -156,6 +162,11 @@ impl ErrorCode {
             Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
             Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
             Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
+            Self::InvalidLookupAttributesException => "InvalidLookupAttributesException",
+            Self::InvalidTimeRangeException => "InvalidTimeRangeException",
+            Self::InvalidMaxResultsException => "InvalidMaxResultsException",
+            Self::InvalidNextTokenException => "InvalidNextTokenException",
+            Self::InvalidEventCategoryException => "InvalidEventCategoryException",
         }
     }
 

@@ -162,6 +162,7 @@ fn service_terms(service: &str) -> (&'static str, ErrorCode) {
         "ec2" => ("ec2", ErrorCode::UnauthorizedOperation),
         "iam" => ("iam", ErrorCode::AccessDenied),
         "sts" => ("sts", ErrorCode::AccessDenied),
+        "cloudtrail" => ("cloudtrail", ErrorCode::AccessDeniedException),
         // flowwatch's own operations (PutFlowRecords): `flowwatch:PutFlowRecords`.
         _ => ("flowwatch", ErrorCode::AccessDeniedException),
     }
@@ -393,5 +394,6 @@ mod tests {
         }
         assert_eq!(service_terms("monitoring").0, "cloudwatch");
         assert_eq!(service_terms("flowwatch").0, "flowwatch");
+        assert_eq!(service_terms("cloudtrail").0, "cloudtrail");
     }
 }
