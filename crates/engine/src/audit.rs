@@ -13,12 +13,15 @@
 //! [`MANAGEMENT_STREAM`], data events to [`DATA_STREAM`], so LookupEvents (management events
 //! only) never reads past data-plane traffic.
 //!
+//! Trails ([`trails`]) deliver each management record to their log groups too.
+//!
 //! The call is answered only once its record is durable. The append runs in its own task, so
 //! a client that hangs up cannot cancel it half-way.
 
 pub mod lookup;
 pub mod record;
 pub(crate) mod services;
+pub mod trails;
 
 use flowwatch_model::retention::RetentionDays;
 use flowwatch_model::{ApiResult, Scope};
@@ -90,6 +93,10 @@ impl Engine {
             .append(key, now, &[event])
             .await
             .map_err(storage_error)?;
+        // Trails log management events (CloudTrail's default event selectors).
+        if built.management {
+            self.deliver_to_trails(scope, now, &built.json).await;
+        }
         Ok(())
     }
 

@@ -99,6 +99,13 @@ pub enum ErrorCode {
     InvalidMaxResultsException,
     InvalidNextTokenException,
     InvalidEventCategoryException,
+    // CloudTrail trails.
+    TrailAlreadyExistsException,
+    TrailNotFoundException,
+    InvalidTrailNameException,
+    InvalidCloudWatchLogsLogGroupArnException,
+    InvalidCloudWatchLogsRoleArnException,
+    MaximumNumberOfTrailsExceededException,
 }
 
 impl ErrorCode {
@@ -167,6 +174,16 @@ impl ErrorCode {
             Self::InvalidMaxResultsException => "InvalidMaxResultsException",
             Self::InvalidNextTokenException => "InvalidNextTokenException",
             Self::InvalidEventCategoryException => "InvalidEventCategoryException",
+            Self::TrailAlreadyExistsException => "TrailAlreadyExistsException",
+            Self::TrailNotFoundException => "TrailNotFoundException",
+            Self::InvalidTrailNameException => "InvalidTrailNameException",
+            Self::InvalidCloudWatchLogsLogGroupArnException => {
+                "InvalidCloudWatchLogsLogGroupArnException"
+            }
+            Self::InvalidCloudWatchLogsRoleArnException => "InvalidCloudWatchLogsRoleArnException",
+            Self::MaximumNumberOfTrailsExceededException => {
+                "MaximumNumberOfTrailsExceededException"
+            }
         }
     }
 

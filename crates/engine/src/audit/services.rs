@@ -46,6 +46,7 @@ pub(crate) enum ResourceKind {
     IamUser,
     IamRole,
     IamPolicy,
+    Trail,
 }
 
 /// Members hidden in every service, whatever its table says.
@@ -157,7 +158,7 @@ static SERVICES: &[ServiceTerms] = &[
         read_only: &[],
         secrets: &[],
         bulk: &[],
-        resources: &[],
+        resources: &[("Name", Trail)],
     },
     // flowwatch's own operations (PutFlowRecords from capture processes): data, like
     // PutLogEvents.
@@ -208,6 +209,7 @@ impl ResourceKind {
             IamUser => "AWS::IAM::User",
             IamRole => "AWS::IAM::Role",
             IamPolicy => "AWS::IAM::Policy",
+            Trail => "AWS::CloudTrail::Trail",
         }
     }
 
@@ -224,6 +226,7 @@ impl ResourceKind {
             IamUser => format!("arn:aws:iam::{account}:user/{value}"),
             IamRole => format!("arn:aws:iam::{account}:role/{value}"),
             IamPolicy => format!("arn:aws:iam::{account}:policy/{value}"),
+            Trail => format!("arn:aws:cloudtrail:{region}:{account}:trail/{value}"),
         }
     }
 }
