@@ -4,7 +4,7 @@
 //!
 //! The server hands each answered call to [`Engine::record_api_call`] from one place in its
 //! request path; [`record::build`] turns it into the record (pure, with the per-service
-//! tables of [`services`]: event source, data events, read-only operations, secrets). Records
+//! tables of `services`: event source, data events, read-only operations, secrets). Records
 //! are stored like log events, through the storage engine, so they are exactly as durable: one
 //! event per record (its JSON text, timestamp = the completion time) in the hidden internal
 //! log group [`AUDIT_GROUP`] of the caller's account and region (names starting with `aws/`

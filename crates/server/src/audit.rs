@@ -74,7 +74,9 @@ impl Seen<'_> {
     }
 }
 
-/// Records a call whose caller is known (`identity`), with its input and outcome.
+/// Records a call with its input and outcome. A verified caller's is recorded in its account
+/// and region; an unsigned one's (an SNS link, whose scope comes from an ARN anyone may write)
+/// in the server's account and a known region.
 pub(crate) async fn record(
     engine: &Engine,
     seen: &Seen<'_>,
@@ -84,12 +86,19 @@ pub(crate) async fn record(
     outcome: Result<&[u8], &ApiError>,
 ) {
     let source_ip = seen.source_ip();
+    let (account, region) = match identity {
+        Identity::Known { .. } => (caller.scope.account.clone(), caller.scope.region.clone()),
+        Identity::Unknown { .. } => (
+            engine.config().account_id.clone(),
+            known_region(Some(caller.scope.region.clone())),
+        ),
+    };
     engine
         .record_api_call(ApiCall {
             service: seen.call.service.name,
             op: &seen.call.op,
-            account: &caller.scope.account,
-            region: &caller.scope.region,
+            account: &account,
+            region: &region,
             identity,
             source_ip: source_ip.as_deref(),
             user_agent: seen.user_agent(),
@@ -105,9 +114,7 @@ pub(crate) async fn record(
 /// request claims, and its parameters are not recorded (the sender is unauthenticated).
 pub(crate) async fn record_refused(engine: &Engine, seen: &Seen<'_>, error: &ApiError) {
     let (access_key_id, region) = claimed_credential(seen.parts);
-    let region = region
-        .filter(|r| KNOWN_REGIONS.contains(&r.as_str()))
-        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    let region = known_region(region);
     let source_ip = seen.source_ip();
     engine
         .record_api_call(ApiCall {
@@ -125,6 +132,13 @@ pub(crate) async fn record_refused(engine: &Engine, seen: &Seen<'_>, error: &Api
             outcome: Err(error),
         })
         .await;
+}
+
+/// `region` if it is a known AWS region, else the default one.
+fn known_region(region: Option<String>) -> String {
+    region
+        .filter(|r| KNOWN_REGIONS.contains(&r.as_str()))
+        .unwrap_or_else(|| DEFAULT_REGION.to_owned())
 }
 
 /// The access key id and region a request's credential (`Authorization: … Credential=…` or a

@@ -8,7 +8,7 @@
 //! home region, or of every region when it is multi-region (the trail is then listed in every
 //! region's DescribeTrails, as a shadow trail outside its home).
 //!
-//! Delivery: [`Engine::deliver_to_trails`] appends each management record, as written in the
+//! Delivery: `Engine::deliver_to_trails` appends each management record, as written in the
 //! audit group, as one event of the trail's group (`CloudWatchLogsLogGroupArn`), stream
 //! `<account>_CloudTrail_<region>` (created on first use), through the storage engine, so
 //! metric filters, filter patterns and Insights work on it as on any event. The group must
@@ -16,18 +16,21 @@
 //! memory). S3 log files and digests are not written yet: a trail's `S3BucketName` is kept and
 //! shown, and the S3 writer plugs in beside the log-group delivery.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use flowwatch_model::cloudtrail::{
     CreateTrailRequest, DescribeTrailsRequest, DescribeTrailsResponse, Trail, TrailNameRequest,
     TrailStatus,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
-use flowwatch_storage::{EventRef, StorageError};
 use serde::{Deserialize, Serialize};
 
 use super::record::event_time;
-use crate::{Engine, storage_error};
+
+mod delivery;
+
+use crate::Engine;
+pub use delivery::{Deliveries, DeliveryStatus};
 
 /// Trails per region (CloudTrail: 5).
 const MAX_TRAILS_PER_REGION: usize = 5;
@@ -35,11 +38,11 @@ const MAX_TRAILS_PER_REGION: usize = 5;
 /// Every trail, by ARN.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TrailSet {
-    trails: BTreeMap<String, TrailRecord>,
+    pub(crate) trails: BTreeMap<String, TrailRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct TrailRecord {
+pub(crate) struct TrailRecord {
     name: String,
     account: String,
     home_region: String,
@@ -49,19 +52,12 @@ struct TrailRecord {
     include_global_service_events: bool,
     is_multi_region: bool,
     log_file_validation: bool,
-    log_group_arn: Option<String>,
+    pub(crate) log_group_arn: Option<String>,
     role_arn: Option<String>,
     kms_key_id: Option<String>,
-    logging: bool,
+    pub(crate) logging: bool,
     start_logging_ms: Option<i64>,
     stop_logging_ms: Option<i64>,
-}
-
-/// The latest delivery of a trail to its log group (kept in memory).
-#[derive(Debug, Clone, Default)]
-pub struct DeliveryStatus {
-    latest_ms: Option<i64>,
-    latest_error: Option<String>,
 }
 
 fn trail_arn(region: &str, account: &str, name: &str) -> String {
@@ -90,7 +86,7 @@ fn valid_name(name: &str) -> bool {
 
 /// The (region, account, group name) of a `CloudWatchLogsLogGroupArn`
 /// (`arn:aws:logs:<region>:<account>:log-group:<name>[:*]`).
-fn log_group_of(arn: &str) -> Option<(&str, &str, &str)> {
+pub(crate) fn log_group_of(arn: &str) -> Option<(&str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(_), Some("logs"), Some(region), Some(account), Some(rest)) = (
         parts.next(),
@@ -135,7 +131,7 @@ impl TrailRecord {
 
     /// Whether the trail is seen from `scope` (its home region, or any region when it is
     /// multi-region).
-    fn visible_in(&self, scope: &Scope) -> bool {
+    pub(crate) fn visible_in(&self, scope: &Scope) -> bool {
         self.account == scope.account && (self.home_region == scope.region || self.is_multi_region)
     }
 }
@@ -422,83 +418,7 @@ impl Engine {
             .remove(&arn);
         Ok(serde_json::json!({}))
     }
-
-    /// Delivers one management record of `scope` to the log group of every trail logging it.
-    pub(crate) async fn deliver_to_trails(&self, scope: &Scope, time_ms: i64, json: &str) {
-        let targets: Vec<(String, String)> = self
-            .trails
-            .read(|set| {
-                set.trails
-                    .iter()
-                    .filter(|(_, t)| t.logging && t.visible_in(scope))
-                    .filter_map(|(arn, t)| Some((arn.clone(), t.log_group_arn.clone()?)))
-                    .collect()
-            })
-            .await;
-        for (trail, group_arn) in targets {
-            let outcome = self.deliver(scope, &group_arn, time_ms, json).await;
-            let mut deliveries = self
-                .trail_deliveries
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let status = deliveries.entry(trail).or_default();
-            match outcome {
-                Ok(()) => {
-                    status.latest_ms = Some(time_ms);
-                    status.latest_error = None;
-                }
-                Err(error) => {
-                    tracing::warn!(%group_arn, code = %error.code, "trail delivery failed");
-                    status.latest_error = Some(error.message);
-                }
-            }
-        }
-    }
-
-    async fn deliver(
-        &self,
-        scope: &Scope,
-        group_arn: &str,
-        time_ms: i64,
-        json: &str,
-    ) -> ApiResult<()> {
-        let (region, account, group) =
-            log_group_of(group_arn).ok_or_else(ApiError::log_group_not_found)?;
-        let group_scope = Scope {
-            account: account.to_owned(),
-            region: region.to_owned(),
-        };
-        let stream = format!("{}_CloudTrail_{}", scope.account, scope.region);
-        let key = loop {
-            match self.storage().stream_key(&group_scope, group, &stream) {
-                Ok((key, _)) => break key,
-                Err(StorageError::LogStreamNotFound) => {
-                    match self
-                        .storage()
-                        .create_log_stream(&group_scope, group, &stream)
-                        .await
-                    {
-                        Ok(_) | Err(StorageError::LogStreamExists) => {}
-                        Err(e) => return Err(storage_error(e)),
-                    }
-                }
-                Err(e) => return Err(storage_error(e)),
-            }
-        };
-        let event = EventRef {
-            timestamp: time_ms,
-            message: json,
-        };
-        self.storage()
-            .append(key, time_ms, &[event])
-            .await
-            .map_err(storage_error)?;
-        Ok(())
-    }
 }
-
-/// The in-memory delivery statuses of trails, by ARN.
-pub type Deliveries = std::sync::Mutex<HashMap<String, DeliveryStatus>>;
 
 #[cfg(test)]
 mod tests {
