@@ -19,6 +19,7 @@
 //! a client that hangs up cannot cancel it half-way.
 
 pub mod lookup;
+pub mod members;
 pub mod record;
 pub(crate) mod services;
 pub mod trails;

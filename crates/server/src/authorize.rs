@@ -14,6 +14,7 @@
 //! role's trust policy ([`Engine::authorize_assume_role`]).
 
 use flowwatch_engine::Engine;
+use flowwatch_engine::audit::members::object_members;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{Principal, RequestContext, access_denied_message};
 use serde_json::Value;
@@ -153,6 +154,9 @@ const RULES: &[(&str, &str, Resource)] = &[
     ("sts", "AssumeRole", TrustedRole),
 ];
 
+/// Request members that carry a batch's payload and never name a resource.
+const BULK_MEMBERS: &[&str] = &["logEvents", "MetricData", "EntityMetricData", "records"];
+
 /// The IAM action prefix of a service (by signing name), and the error a denial is.
 fn service_terms(service: &str) -> (&'static str, ErrorCode) {
     match service {
@@ -196,7 +200,8 @@ pub(crate) async fn authorize(
     }
     let (prefix, code) = service_terms(request.service);
     let action = format!("{prefix}:{}", request.op);
-    let input: Value = serde_json::from_slice(request.input).unwrap_or(Value::Null);
+    // Resources are named by small members: a batch's payload is skipped, not parsed.
+    let input = object_members(request.input, BULK_MEMBERS).map_or(Value::Null, Value::Object);
     let path = iam_path(engine, resource, &input).await;
     for arn in resources(resource, &input, caller, &path) {
         let mut context = RequestContext::new(principal.clone(), action.clone(), arn)

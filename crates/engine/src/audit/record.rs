@@ -1,14 +1,12 @@
 //! Building one CloudTrail record (spec `cloudtrail-iam.md` A.1, A.2) from what the server
 //! knows about an answered call. Pure: no I/O, no clock; the caller passes the time and ids.
 
-use std::fmt;
-
 use flowwatch_model::ApiError;
 use flowwatch_security::policy::{Principal, PrincipalKind};
 use serde::Serialize;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::members::object_members;
 use super::services::{Codes, HIDDEN, ServiceTerms, terms};
 
 /// `eventVersion` of every record.
@@ -290,11 +288,7 @@ fn error_code(terms: &ServiceTerms, error: &ApiError) -> String {
 /// `requestParameters`: the input's members, bulk payloads skipped without being built,
 /// secrets hidden; null when there are none or the input is not a JSON object.
 fn request_parameters(terms: &ServiceTerms, input: &[u8]) -> Option<Value> {
-    if input.iter().all(u8::is_ascii_whitespace) {
-        return None;
-    }
-    let mut de = serde_json::Deserializer::from_slice(input);
-    let mut map = SkipMembers(terms.bulk).deserialize(&mut de).ok()?;
+    let mut map = object_members(input, terms.bulk)?;
     if map.is_empty() {
         return None;
     }
@@ -390,38 +384,6 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
-}
-
-/// Reads a JSON object into a map, skipping (without building) the members named.
-pub(crate) struct SkipMembers<'a>(pub(crate) &'a [&'a str]);
-
-impl<'de> DeserializeSeed<'de> for SkipMembers<'_> {
-    type Value = Map<String, Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SkipMembers<'_> {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if self.0.contains(&key.as_str()) {
-                access.next_value::<IgnoredAny>()?;
-            } else {
-                let value: Value = access.next_value()?;
-                map.insert(key, value);
-            }
-        }
-        Ok(map)
-    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,9 @@
 //! trail cannot be read around LookupEvents, written to or deleted through the Logs API.
 
 use flowwatch_model::{ApiError, ApiResult};
-use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-use crate::audit::record::SkipMembers;
+use crate::audit::members::object_members;
 use crate::is_internal_group;
 
 /// Members of Logs requests that name log groups, by name or ARN.
@@ -29,12 +28,11 @@ fn internal(name: &str) -> bool {
 /// Refuses a Logs request (its JSON body) that names an internal log group, as if the group
 /// did not exist. Bodies without `aws/` anywhere (nearly all) are not parsed.
 pub fn refuse_internal_groups(body: &[u8]) -> ApiResult<()> {
-    if !body.windows(4).any(|w| w == b"aws/") {
+    if memchr::memmem::find(body, b"aws/").is_none() {
         return Ok(());
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
     // A body that does not parse is the operation's to refuse.
-    let Ok(members) = SkipMembers(&["logEvents"]).deserialize(&mut de) else {
+    let Some(members) = object_members(body, &["logEvents"]) else {
         return Ok(());
     };
     let named = GROUP_MEMBERS
