@@ -154,10 +154,12 @@ pub fn build(call: &ApiCall<'_>, now_ms: i64, event_id: &str) -> Built {
         .as_ref()
         .map(|r| resources(terms, r, call.region, call.account))
         .unwrap_or_default();
-    let request = cap(request, "requestParameters", &mut additional);
+    let input_len = call.input.map_or(0, <[u8]>::len);
+    let request = cap(request, input_len, "requestParameters", &mut additional);
     let response = match call.outcome {
         Ok(output) if !read_only => cap(
             response_elements(terms, output),
+            output.len(),
             "responseElements",
             &mut additional,
         ),
@@ -332,9 +334,19 @@ fn hide(terms: &ServiceTerms, name: &str, value: &mut Value) {
     }
 }
 
-/// Null (with a note in `additionalEventData`) when larger than the record allows.
-fn cap(value: Option<Value>, what: &str, additional: &mut Map<String, Value>) -> Option<Value> {
+/// Null (with a note in `additionalEventData`) when larger than the record allows. `raw_len`
+/// is the size of the JSON the value was read from: a value read from no more than the limit
+/// is not serialised again to be measured.
+fn cap(
+    value: Option<Value>,
+    raw_len: usize,
+    what: &str,
+    additional: &mut Map<String, Value>,
+) -> Option<Value> {
     let value = value?;
+    if raw_len <= MAX_ELEMENTS_BYTES {
+        return Some(value);
+    }
     let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
     if size > MAX_ELEMENTS_BYTES {
         additional.insert(format!("{what}Truncated"), Value::Bool(true));
