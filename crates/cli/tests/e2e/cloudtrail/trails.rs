@@ -127,6 +127,16 @@ fn a_trail_delivers_management_events_to_its_log_group() {
     let record: Value = serde_json::from_str(events[0]["message"].as_str().unwrap()).unwrap();
     assert_eq!(record["eventName"], "DeleteLogGroup");
     assert_eq!(record["userIdentity"]["userName"], "mallory");
+    // Insights reads the records' JSON fields.
+    let results = crate::insights::query(
+        &server,
+        "trail-logs",
+        "filter errorCode like /AccessDenied/ | stats count(*) as n by userIdentity.userName, eventName",
+    );
+    assert_eq!(
+        crate::insights::rows(&results),
+        ["userIdentity.userName=mallory | eventName=DeleteLogGroup | n=1"]
+    );
     // Management events only: the group holds no data event.
     let all = server.aws_ok(&[
         "logs",
