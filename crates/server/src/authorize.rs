@@ -54,6 +54,8 @@ enum Kind {
     Role,
     Policy,
     FlowLog,
+    /// A CloudTrail trail (its name, or its ARN as given).
+    Trail,
 }
 
 use Kind::*;
@@ -152,6 +154,12 @@ const RULES: &[(&str, &str, Resource)] = &[
     // STS.
     ("sts", "GetCallerIdentity", Always),
     ("sts", "AssumeRole", TrustedRole),
+    // CloudTrail trails (LookupEvents and DescribeTrails have no resource-level permissions).
+    ("cloudtrail", "CreateTrail", Name("Name", Trail)),
+    ("cloudtrail", "DeleteTrail", Name("Name", Trail)),
+    ("cloudtrail", "GetTrailStatus", Name("Name", Trail)),
+    ("cloudtrail", "StartLogging", Name("Name", Trail)),
+    ("cloudtrail", "StopLogging", Name("Name", Trail)),
 ];
 
 /// Request members that carry a batch's payload and never name a resource.
@@ -267,6 +275,8 @@ fn resources(resource: Resource, input: &Value, caller: &Caller, path: &str) -> 
         Role => format!("arn:aws:iam::{account}:role{path}{name}"),
         Policy => format!("arn:aws:iam::{account}:policy/{name}"),
         FlowLog => format!("arn:aws:ec2:{region}:{account}:vpc-flow-log/{name}"),
+        Trail if name.starts_with("arn:") => name.to_owned(),
+        Trail => format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}"),
     };
     let group = text("logGroupIdentifier").or_else(|| text("logGroupName"));
     let arns: Vec<String> = match resource {
@@ -383,6 +393,19 @@ mod tests {
             resources(rule("iam", "GetRole"), &input, &caller(), "/ops/"),
             ["arn:aws:iam::123456789012:role/ops/r"]
         );
+        assert_eq!(
+            arns("cloudtrail", "StopLogging", r#"{"Name":"main"}"#),
+            ["arn:aws:cloudtrail:eu-west-1:123456789012:trail/main"]
+        );
+        assert_eq!(
+            arns(
+                "cloudtrail",
+                "DeleteTrail",
+                r#"{"Name":"arn:aws:cloudtrail:us-east-1:1:trail/t"}"#
+            ),
+            ["arn:aws:cloudtrail:us-east-1:1:trail/t"]
+        );
+        assert_eq!(arns("cloudtrail", "LookupEvents", "{}"), ["*"]);
         assert_eq!(
             arns("ec2", "CreateFlowLogs", "{}"),
             ["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]
