@@ -96,7 +96,7 @@ impl Engine {
             .map_err(storage_error)?;
         // Trails log management events (CloudTrail's default event selectors).
         if built.management {
-            self.deliver_to_trails(scope, now, &built.json).await;
+            self.deliver_to_trails(scope, now, &built).await;
         }
         Ok(())
     }

@@ -60,6 +60,9 @@ pub struct Built {
     pub json: String,
     /// Whether it is a management event (else a data event).
     pub management: bool,
+    /// Whether it is an event of a global service (IAM, STS), which trails deliver only when
+    /// they include global service events.
+    pub global: bool,
 }
 
 #[derive(Serialize)]
@@ -198,7 +201,11 @@ pub fn build(call: &ApiCall<'_>, now_ms: i64, event_id: &str) -> Built {
     };
     // A record of plain strings, numbers and JSON values always serialises.
     let json = serde_json::to_string(&record).unwrap_or_default();
-    Built { json, management }
+    Built {
+        json,
+        management,
+        global: matches!(call.service, "iam" | "sts"),
+    }
 }
 
 /// `eventTime`: ISO 8601 UTC, second precision.

@@ -49,7 +49,7 @@ pub(crate) struct TrailRecord {
     s3_bucket_name: String,
     s3_key_prefix: Option<String>,
     sns_topic_name: Option<String>,
-    include_global_service_events: bool,
+    pub(crate) include_global_service_events: bool,
     is_multi_region: bool,
     log_file_validation: bool,
     pub(crate) log_group_arn: Option<String>,

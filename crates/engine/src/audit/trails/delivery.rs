@@ -6,6 +6,7 @@ use flowwatch_model::{ApiError, ApiResult, Scope};
 use flowwatch_storage::{EventRef, StorageError};
 
 use super::log_group_of;
+use crate::audit::Built;
 use crate::{Engine, storage_error};
 
 /// The latest delivery of a trail to its log group (kept in memory).
@@ -19,14 +20,17 @@ pub struct DeliveryStatus {
 pub type Deliveries = std::sync::Mutex<HashMap<String, DeliveryStatus>>;
 
 impl Engine {
-    /// Delivers one management record of `scope` to the log group of every trail logging it.
-    pub(crate) async fn deliver_to_trails(&self, scope: &Scope, time_ms: i64, json: &str) {
+    /// Delivers one management record of `scope` to the log group of every trail logging it
+    /// (a global service's only to trails that include global service events).
+    pub(crate) async fn deliver_to_trails(&self, scope: &Scope, time_ms: i64, record: &Built) {
+        let json = record.json.as_str();
         let targets: Vec<(String, String)> = self
             .trails
             .read(|set| {
                 set.trails
                     .iter()
                     .filter(|(_, t)| t.logging && t.visible_in(scope))
+                    .filter(|(_, t)| t.include_global_service_events || !record.global)
                     .filter_map(|(arn, t)| Some((arn.clone(), t.log_group_arn.clone()?)))
                     .collect()
             })
