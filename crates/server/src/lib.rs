@@ -13,9 +13,13 @@
 //! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
 //! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
 //! | SNS, EC2, IAM, STS | awsQuery / ec2Query | form `Version=2010-03-31`, `2016-11-15`, `2010-05-08`, `2011-06-15` |
+//! | CloudTrail | awsJson1.1 | `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>` |
 //!
 //! After authentication, every request is authorized by the caller's IAM policies
-//! (`authorize`, one table from operation to action and resource) before it runs.
+//! (`authorize`, one table from operation to action and resource) before it runs. Every call
+//! routed to an operation, allowed or denied, successful or failed, is then recorded in the
+//! audit trail (`audit`, once, here in the request path) and answered once its record is
+//! durable.
 //!
 //! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
 //! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
