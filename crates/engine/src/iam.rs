@@ -90,6 +90,9 @@ struct SessionRecord {
     secret: String,
     token: String,
     expires_ms: i64,
+    /// When AssumeRole issued it (0 for sessions saved before this was kept).
+    #[serde(default)]
+    created_ms: i64,
     role_name: String,
     role_path: String,
     role_id: String,
@@ -228,6 +231,15 @@ impl Engine {
                 })
             })
             .await
+    }
+
+    /// When the role session of temporary key `access_key_id` was issued (epoch ms), for the
+    /// audit record's `sessionContext`.
+    pub async fn session_created_ms(&self, access_key_id: &str) -> Option<i64> {
+        self.iam
+            .read(|state| state.sessions.get(access_key_id).map(|s| s.created_ms))
+            .await
+            .filter(|&ms| ms > 0)
     }
 
     /// Decides a request: the root user is allowed (unless a deny applied, which it cannot

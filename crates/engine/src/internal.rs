@@ -1,6 +1,7 @@
 //! flowwatch's own log groups (`aws/...`, a prefix reserved to AWS, so no user group can
-//! collide): hidden from the Logs API, kept one day, used to make engine work durable through
-//! the storage engine (PutMetricData's datums, S3 delivery's buffered flow-log records).
+//! collide): out of the Logs API's reach (`logs::internal`), used to make engine work durable
+//! through the storage engine (PutMetricData's datums, S3 delivery's buffered flow-log
+//! records, the audit trail).
 
 use flowwatch_model::retention::RetentionDays;
 use flowwatch_model::{ApiResult, Scope};
@@ -15,14 +16,15 @@ pub(crate) fn is_internal_group(name: &str) -> bool {
 
 impl Engine {
     /// Stream `stream` of the internal group `group` in `scope`, created (with the group, kept
-    /// one day) on first use. `on_new_group` runs with a group's id when this call created it,
-    /// before the checkpoint that records it (an ingest observer registers the group there, so
-    /// that a replay after a crash applies its events too).
+    /// `retention_days`) on first use. `on_new_group` runs with a group's id when this call
+    /// created it, before the checkpoint that records it (an ingest observer registers the
+    /// group there, so that a replay after a crash applies its events too).
     pub(crate) async fn internal_stream(
         &self,
         scope: &Scope,
         group: &str,
         stream: &str,
+        retention_days: i64,
         on_new_group: impl Fn(i64),
     ) -> ApiResult<StreamKey> {
         loop {
@@ -44,10 +46,10 @@ impl Engine {
                         Ok(info) => {
                             on_new_group(info.id);
                             self.storage().flush().await.map_err(storage_error)?;
-                            let day = RetentionDays::parse(1)?;
+                            let days = RetentionDays::parse(retention_days)?;
                             self.storage()
                                 .update_log_group(scope, group, move |g| {
-                                    g.retention = Some(day);
+                                    g.retention = Some(days);
                                     Ok(())
                                 })
                                 .await

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod alarms;
+pub mod audit;
 pub mod auth;
 pub mod cloudwatch;
 mod config;
@@ -65,6 +66,9 @@ pub struct Engine {
     flow_logs: Arc<Persisted<flow_logs::FlowLogSet>>,
     /// IAM users, keys, roles and policies, and STS sessions.
     iam: Arc<Persisted<iam::IamState>>,
+    /// CloudTrail trails, and their latest deliveries (in memory).
+    trails: Arc<Persisted<audit::trails::TrailSet>>,
+    trail_deliveries: Arc<audit::trails::Deliveries>,
     /// Flow-log records buffered for S3 and the buckets they are written to.
     s3: Arc<flow_logs::S3Delivery>,
     /// Background tasks, stopped by [`Engine::shutdown`].
@@ -89,6 +93,7 @@ impl Engine {
         let flow_logs = Arc::new(Persisted::load(&storage, "flow_logs")?);
         let query_definitions = Arc::new(Persisted::load(&storage, "query_definitions")?);
         let iam = Arc::new(Persisted::load(&storage, "iam")?);
+        let trails = Arc::new(Persisted::load(&storage, "cloudtrail_trails")?);
         let s3 = Arc::new(flow_logs::S3Delivery::new(
             config.s3_delivery.clone(),
             Persisted::load(&storage, "s3_written")?,
@@ -105,6 +110,8 @@ impl Engine {
             query_definitions,
             flow_logs,
             iam,
+            trails,
+            trail_deliveries: Arc::default(),
             s3,
             tasks: Arc::default(),
         };

@@ -12,6 +12,7 @@
 pub mod events;
 pub mod filter;
 pub mod groups;
+pub mod internal;
 pub mod metric_filters;
 pub mod queries;
 pub mod query_definitions;

@@ -199,7 +199,7 @@ fn query_id(q: &MetricDataQuery, i: usize) -> ApiResult<String> {
 impl Engine {
     /// The stream PutMetricData writes to in `scope`, created (with its group) on first use.
     async fn metric_data_stream(&self, scope: &Scope) -> ApiResult<StreamKey> {
-        self.internal_stream(scope, METRIC_DATA_GROUP, METRIC_DATA_STREAM, |id| {
+        self.internal_stream(scope, METRIC_DATA_GROUP, METRIC_DATA_STREAM, 1, |id| {
             self.metric_filter_observer()
                 .set_metric_data_group(id, scope);
         })

@@ -93,6 +93,19 @@ pub enum ErrorCode {
     InvalidSubnetIdNotFound,
     /// `InvalidNetworkInterfaceID.NotFound`.
     InvalidNetworkInterfaceIdNotFound,
+    // CloudTrail (awsJson1.1): LookupEvents.
+    InvalidLookupAttributesException,
+    InvalidTimeRangeException,
+    InvalidMaxResultsException,
+    InvalidNextTokenException,
+    InvalidEventCategoryException,
+    // CloudTrail trails.
+    TrailAlreadyExistsException,
+    TrailNotFoundException,
+    InvalidTrailNameException,
+    InvalidCloudWatchLogsLogGroupArnException,
+    InvalidCloudWatchLogsRoleArnException,
+    MaximumNumberOfTrailsExceededException,
 }
 
 impl ErrorCode {
@@ -156,6 +169,21 @@ impl ErrorCode {
             Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
             Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
             Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
+            Self::InvalidLookupAttributesException => "InvalidLookupAttributesException",
+            Self::InvalidTimeRangeException => "InvalidTimeRangeException",
+            Self::InvalidMaxResultsException => "InvalidMaxResultsException",
+            Self::InvalidNextTokenException => "InvalidNextTokenException",
+            Self::InvalidEventCategoryException => "InvalidEventCategoryException",
+            Self::TrailAlreadyExistsException => "TrailAlreadyExistsException",
+            Self::TrailNotFoundException => "TrailNotFoundException",
+            Self::InvalidTrailNameException => "InvalidTrailNameException",
+            Self::InvalidCloudWatchLogsLogGroupArnException => {
+                "InvalidCloudWatchLogsLogGroupArnException"
+            }
+            Self::InvalidCloudWatchLogsRoleArnException => "InvalidCloudWatchLogsRoleArnException",
+            Self::MaximumNumberOfTrailsExceededException => {
+                "MaximumNumberOfTrailsExceededException"
+            }
         }
     }
 

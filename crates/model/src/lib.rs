@@ -18,6 +18,7 @@
 pub mod arn;
 pub mod caller;
 pub mod clock;
+pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod error;

@@ -14,6 +14,7 @@
 //! role's trust policy ([`Engine::authorize_assume_role`]).
 
 use flowwatch_engine::Engine;
+use flowwatch_engine::audit::members::object_members;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{Principal, RequestContext, access_denied_message};
 use serde_json::Value;
@@ -53,6 +54,8 @@ enum Kind {
     Role,
     Policy,
     FlowLog,
+    /// A CloudTrail trail (its name, or its ARN as given).
+    Trail,
 }
 
 use Kind::*;
@@ -151,7 +154,16 @@ const RULES: &[(&str, &str, Resource)] = &[
     // STS.
     ("sts", "GetCallerIdentity", Always),
     ("sts", "AssumeRole", TrustedRole),
+    // CloudTrail trails (LookupEvents and DescribeTrails have no resource-level permissions).
+    ("cloudtrail", "CreateTrail", Name("Name", Trail)),
+    ("cloudtrail", "DeleteTrail", Name("Name", Trail)),
+    ("cloudtrail", "GetTrailStatus", Name("Name", Trail)),
+    ("cloudtrail", "StartLogging", Name("Name", Trail)),
+    ("cloudtrail", "StopLogging", Name("Name", Trail)),
 ];
+
+/// Request members that carry a batch's payload and never name a resource.
+const BULK_MEMBERS: &[&str] = &["logEvents", "MetricData", "EntityMetricData", "records"];
 
 /// The IAM action prefix of a service (by signing name), and the error a denial is.
 fn service_terms(service: &str) -> (&'static str, ErrorCode) {
@@ -162,6 +174,7 @@ fn service_terms(service: &str) -> (&'static str, ErrorCode) {
         "ec2" => ("ec2", ErrorCode::UnauthorizedOperation),
         "iam" => ("iam", ErrorCode::AccessDenied),
         "sts" => ("sts", ErrorCode::AccessDenied),
+        "cloudtrail" => ("cloudtrail", ErrorCode::AccessDeniedException),
         // flowwatch's own operations (PutFlowRecords): `flowwatch:PutFlowRecords`.
         _ => ("flowwatch", ErrorCode::AccessDeniedException),
     }
@@ -195,7 +208,8 @@ pub(crate) async fn authorize(
     }
     let (prefix, code) = service_terms(request.service);
     let action = format!("{prefix}:{}", request.op);
-    let input: Value = serde_json::from_slice(request.input).unwrap_or(Value::Null);
+    // Resources are named by small members: a batch's payload is skipped, not parsed.
+    let input = object_members(request.input, BULK_MEMBERS).map_or(Value::Null, Value::Object);
     let path = iam_path(engine, resource, &input).await;
     for arn in resources(resource, &input, caller, &path) {
         let mut context = RequestContext::new(principal.clone(), action.clone(), arn)
@@ -261,6 +275,8 @@ fn resources(resource: Resource, input: &Value, caller: &Caller, path: &str) -> 
         Role => format!("arn:aws:iam::{account}:role{path}{name}"),
         Policy => format!("arn:aws:iam::{account}:policy/{name}"),
         FlowLog => format!("arn:aws:ec2:{region}:{account}:vpc-flow-log/{name}"),
+        Trail if name.starts_with("arn:") => name.to_owned(),
+        Trail => format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}"),
     };
     let group = text("logGroupIdentifier").or_else(|| text("logGroupName"));
     let arns: Vec<String> = match resource {
@@ -378,6 +394,19 @@ mod tests {
             ["arn:aws:iam::123456789012:role/ops/r"]
         );
         assert_eq!(
+            arns("cloudtrail", "StopLogging", r#"{"Name":"main"}"#),
+            ["arn:aws:cloudtrail:eu-west-1:123456789012:trail/main"]
+        );
+        assert_eq!(
+            arns(
+                "cloudtrail",
+                "DeleteTrail",
+                r#"{"Name":"arn:aws:cloudtrail:us-east-1:1:trail/t"}"#
+            ),
+            ["arn:aws:cloudtrail:us-east-1:1:trail/t"]
+        );
+        assert_eq!(arns("cloudtrail", "LookupEvents", "{}"), ["*"]);
+        assert_eq!(
             arns("ec2", "CreateFlowLogs", "{}"),
             ["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]
         );
@@ -393,5 +422,6 @@ mod tests {
         }
         assert_eq!(service_terms("monitoring").0, "cloudwatch");
         assert_eq!(service_terms("flowwatch").0, "flowwatch");
+        assert_eq!(service_terms("cloudtrail").0, "cloudtrail");
     }
 }

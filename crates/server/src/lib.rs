@@ -13,9 +13,13 @@
 //! | CloudWatch | Smithy RPC v2 CBOR (AWS SDK for Rust, Java v2) | `smithy-protocol: rpc-v2-cbor`, `POST /service/GraniteServiceVersion20100801/operation/<Op>` |
 //! | CloudWatch | awsQuery (older SDKs, hand-written clients) | form body or query string `Action=<Op>&Version=2010-08-01` |
 //! | SNS, EC2, IAM, STS | awsQuery / ec2Query | form `Version=2010-03-31`, `2016-11-15`, `2010-05-08`, `2011-06-15` |
+//! | CloudTrail | awsJson1.1 | `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>` |
 //!
 //! After authentication, every request is authorized by the caller's IAM policies
-//! (`authorize`, one table from operation to action and resource) before it runs.
+//! (`authorize`, one table from operation to action and resource) before it runs. Every call
+//! routed to an operation, allowed or denied, successful or failed, is then recorded in the
+//! audit trail (`audit`, once, here in the request path) and answered once its record is
+//! durable.
 //!
 //! Each operation is implemented once, on JSON. CBOR (`cbor`) and the query protocols
 //! (`query`; SNS's `2010-03-31` and EC2's `2016-11-15` register the same way) translate to
@@ -29,9 +33,11 @@
 //! # }
 //! ```
 
+mod audit;
 mod auth;
 mod authorize;
 mod cbor;
+mod cloudtrail;
 mod cloudwatch;
 mod ec2;
 mod encoding;
@@ -149,6 +155,11 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Ok(call) => call,
         Err((wire, error)) => return wire.error(&request_id, &error),
     };
+    let seen = audit::Seen {
+        parts: &parts,
+        call: &call,
+        request_id: &request_id,
+    };
     let resolved =
         auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id).await;
     // A link's caller is not authorized by policies: holding the link's token is the
@@ -158,7 +169,10 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Err(error) => match link_caller(&call, &request_id) {
             // Only a request with no signature at all is a link being followed.
             Some(caller) if error.code == ErrorCode::MissingAuthenticationToken => (caller, None),
-            _ => return call.error(&request_id, &error),
+            _ => {
+                audit::record_refused(&engine, &seen, &error).await;
+                return call.error(&request_id, &error);
+            }
         },
     };
     let source_ip = parts
@@ -171,20 +185,43 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         action = %call.op,
         id = %request_id
     );
+    let input = call.input_json();
     // Instrumented, not entered: an entered span must not be held across an await.
     let result = async {
-        let input = call.input_json()?;
+        let input = input.as_deref().map_err(Clone::clone)?;
         if let Some(principal) = &principal {
             let request = authorize::Request {
                 service: call.service.name,
                 op: &call.op,
-                input: &input,
+                input,
                 source_ip,
             };
             authorize::authorize(&engine, &caller, principal, &request).await?;
         }
-        (call.service.dispatch)(&engine, &caller, &call.op, &input).await
+        (call.service.dispatch)(&engine, &caller, &call.op, input).await
     }
+    .instrument(span.clone())
+    .await;
+    // Every answered call is recorded, and answered once its record is durable.
+    let identity = match &principal {
+        Some(principal) => audit::Identity::Known {
+            principal,
+            access_key_id: &caller.access_key_id,
+            session_created_ms: None,
+        },
+        None => audit::Identity::Unknown {
+            access_key_id: None,
+        },
+    };
+    let outcome = result.as_ref().map(Vec::as_slice);
+    audit::record(
+        &engine,
+        &seen,
+        &caller,
+        identity,
+        input.as_deref().ok(),
+        outcome,
+    )
     .instrument(span.clone())
     .await;
     match result {

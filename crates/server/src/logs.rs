@@ -14,6 +14,10 @@ pub(crate) async fn dispatch(
     op: &str,
     body: &[u8],
 ) -> ApiResult<Vec<u8>> {
+    // CreateLogGroup refuses reserved names itself (InvalidParameterException).
+    if op != "CreateLogGroup" {
+        flowwatch_engine::logs::internal::refuse_internal_groups(body)?;
+    }
     macro_rules! operations {
         ($($name:literal => $method:ident),* $(,)?) => {
             match op {

@@ -198,8 +198,33 @@ pub(crate) static STS: Service = Service {
     no_output: &[],
 };
 
+/// CloudTrail (awsJson1.1): LookupEvents over the audit trail.
+pub(crate) static CLOUDTRAIL: Service = Service {
+    name: "cloudtrail",
+    dispatch: |engine, caller, op, body| {
+        Box::pin(crate::cloudtrail::dispatch(engine, caller, op, body))
+    },
+    json: Some(JsonBinding {
+        target_prefix: crate::cloudtrail::TARGET_PREFIX,
+        flavor: json::LOGS,
+    }),
+    cbor: None,
+    query: None,
+    hints: Hints(&[]),
+    no_output: &[],
+};
+
 /// Every service, in routing order.
-pub(crate) static SERVICES: &[&Service] = &[&LOGS, &CLOUDWATCH, &SNS, &EC2, &FLOWWATCH, &IAM, &STS];
+pub(crate) static SERVICES: &[&Service] = &[
+    &LOGS,
+    &CLOUDWATCH,
+    &SNS,
+    &EC2,
+    &FLOWWATCH,
+    &IAM,
+    &STS,
+    &CLOUDTRAIL,
+];
 
 /// The service whose awsJson target prefix starts `target`, and the operation after it.
 pub(crate) fn by_json_target(target: &str) -> Option<(&'static Service, &str)> {
@@ -259,6 +284,10 @@ mod tests {
         let (s, op) = by_json_target("Logs_20140328.PutLogEvents").unwrap();
         assert_eq!((s.name, op), ("logs", "PutLogEvents"));
         assert!(by_json_target("Nope.X").is_none());
+        let (s, op) =
+            by_json_target("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents")
+                .unwrap();
+        assert_eq!((s.name, op), ("cloudtrail", "LookupEvents"));
         assert_eq!(
             by_cbor_shape("GraniteServiceVersion20100801").map(|s| s.name),
             Some("monitoring")

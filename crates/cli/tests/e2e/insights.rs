@@ -104,7 +104,7 @@ fn put(server: &Server, group: &str, stream: &str, events: &[(i64, String)]) {
 
 /// Runs a query over the last hour and waits for it to complete; returns the
 /// GetQueryResults response.
-fn query(server: &Server, group: &str, text: &str) -> Value {
+pub(crate) fn query(server: &Server, group: &str, text: &str) -> Value {
     let now = now_ms() / 1000;
     let started = server.aws_ok(&[
         "logs",
@@ -133,7 +133,7 @@ fn query(server: &Server, group: &str, text: &str) -> Value {
 }
 
 /// Rows as `field=value | …`, `@ptr` left out.
-fn rows(results: &Value) -> Vec<String> {
+pub(crate) fn rows(results: &Value) -> Vec<String> {
     results["results"]
         .as_array()
         .expect("results")

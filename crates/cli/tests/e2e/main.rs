@@ -9,6 +9,7 @@ mod aws_cli;
 mod boto3;
 mod capture;
 mod client;
+mod cloudtrail;
 mod crash;
 mod cw_protocols;
 mod filter;

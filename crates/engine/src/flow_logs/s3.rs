@@ -215,7 +215,7 @@ impl Engine {
             region: log.region.clone(),
         };
         let key = self
-            .internal_stream(&scope, PENDING_GROUP, &log.id, |_| {})
+            .internal_stream(&scope, PENDING_GROUP, &log.id, 1, |_| {})
             .await?;
         let full = full_format();
         let now = self.now();

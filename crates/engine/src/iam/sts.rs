@@ -139,6 +139,7 @@ impl Engine {
                     secret: random_text(40, SECRET_CHARS),
                     token: format!("FwoGZXIvYXdzE{}", random_text(TOKEN_CHARS, SECRET_CHARS)),
                     expires_ms: now + duration * 1000,
+                    created_ms: now,
                     role_name: role.name.clone(),
                     role_path: role.path.clone(),
                     role_id: role.id.clone(),

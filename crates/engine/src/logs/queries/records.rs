@@ -43,7 +43,8 @@ impl Engine {
             .storage()
             .log_groups(&caller.scope)
             .into_iter()
-            .find(|g| g.id == group_id)
+            // A pointer into an internal group (the audit trail) points nowhere.
+            .find(|g| g.id == group_id && !crate::is_internal_group(&g.name))
             .ok_or_else(invalid)?;
         let stream = self
             .storage()

@@ -1,0 +1,459 @@
+//! CloudTrail trails: CreateTrail, DescribeTrails, GetTrailStatus, StartLogging, StopLogging,
+//! DeleteTrail, and the delivery of each management event to the CloudWatch Logs group of every
+//! trail that is logging.
+//!
+//! Trails are one [`TrailSet`] saved whole in the catalog's engine state (`cloudtrail_trails`)
+//! before a change is answered, like alarms and flow logs. A trail created by the API is not
+//! logging until StartLogging, as in CloudTrail. A trail logs the management events of its
+//! home region, or of every region when it is multi-region (the trail is then listed in every
+//! region's DescribeTrails, as a shadow trail outside its home).
+//!
+//! Delivery: `Engine::deliver_to_trails` appends each management record, as written in the
+//! audit group, as one event of the trail's group (`CloudWatchLogsLogGroupArn`), stream
+//! `<account>_CloudTrail_<region>` (created on first use), through the storage engine, so
+//! metric filters, filter patterns and Insights work on it as on any event. The group must
+//! exist; a failed delivery is kept as the trail's `LatestCloudWatchLogsDeliveryError` (in
+//! memory). S3 log files and digests are not written yet: a trail's `S3BucketName` is kept and
+//! shown, and the S3 writer plugs in beside the log-group delivery.
+
+use std::collections::BTreeMap;
+
+use flowwatch_model::cloudtrail::{
+    CreateTrailRequest, DescribeTrailsRequest, DescribeTrailsResponse, Trail, TrailNameRequest,
+    TrailStatus,
+};
+use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
+use serde::{Deserialize, Serialize};
+
+use super::record::event_time;
+
+mod delivery;
+
+use crate::Engine;
+pub use delivery::{Deliveries, DeliveryStatus};
+
+/// Trails per region (CloudTrail: 5).
+const MAX_TRAILS_PER_REGION: usize = 5;
+
+/// Every trail, by ARN.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrailSet {
+    pub(crate) trails: BTreeMap<String, TrailRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TrailRecord {
+    name: String,
+    account: String,
+    home_region: String,
+    s3_bucket_name: String,
+    s3_key_prefix: Option<String>,
+    sns_topic_name: Option<String>,
+    pub(crate) include_global_service_events: bool,
+    is_multi_region: bool,
+    log_file_validation: bool,
+    pub(crate) log_group_arn: Option<String>,
+    role_arn: Option<String>,
+    kms_key_id: Option<String>,
+    pub(crate) logging: bool,
+    start_logging_ms: Option<i64>,
+    stop_logging_ms: Option<i64>,
+}
+
+fn trail_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::TrailNotFoundException,
+        format!("Unknown trail: {name} for the user: the trail does not exist."),
+    )
+}
+
+/// CloudTrail's trail-name rules: 3–128 letters, digits, `.`, `_`, `-`; starting and ending
+/// with a letter or digit; no two of `.`, `_`, `-` in a row; not an IP address.
+fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let punct = |b: u8| matches!(b, b'.' | b'_' | b'-');
+    (3..=128).contains(&bytes.len())
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || punct(b))
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !bytes.windows(2).any(|w| punct(w[0]) && punct(w[1]))
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+/// The (region, account, group name) of a `CloudWatchLogsLogGroupArn`
+/// (`arn:aws:logs:<region>:<account>:log-group:<name>[:*]`).
+pub(crate) fn log_group_of(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("logs"), Some(region), Some(account), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let name = rest.strip_prefix("log-group:")?;
+    let name = name.strip_suffix(":*").unwrap_or(name);
+    (!name.is_empty() && !region.is_empty() && !account.is_empty())
+        .then_some((region, account, name))
+}
+
+impl TrailRecord {
+    fn arn(&self) -> String {
+        trail_arn(&self.home_region, &self.account, &self.name)
+    }
+
+    fn shape(&self) -> Trail {
+        Trail {
+            name: self.name.clone(),
+            s3_bucket_name: self.s3_bucket_name.clone(),
+            s3_key_prefix: self.s3_key_prefix.clone(),
+            sns_topic_name: self.sns_topic_name.clone(),
+            include_global_service_events: self.include_global_service_events,
+            is_multi_region_trail: self.is_multi_region,
+            home_region: self.home_region.clone(),
+            trail_arn: self.arn(),
+            log_file_validation_enabled: self.log_file_validation,
+            cloud_watch_logs_log_group_arn: self.log_group_arn.clone(),
+            cloud_watch_logs_role_arn: self.role_arn.clone(),
+            kms_key_id: self.kms_key_id.clone(),
+            has_custom_event_selectors: false,
+            has_insight_selectors: false,
+            is_organization_trail: false,
+        }
+    }
+
+    /// Whether the trail is seen from `scope` (its home region, or any region when it is
+    /// multi-region).
+    pub(crate) fn visible_in(&self, scope: &Scope) -> bool {
+        self.account == scope.account && (self.home_region == scope.region || self.is_multi_region)
+    }
+}
+
+impl TrailSet {
+    /// The ARN of the trail `name` (a name or an ARN) seen from `scope`.
+    fn find(&self, scope: &Scope, name: &str) -> ApiResult<String> {
+        if name.starts_with("arn:") {
+            return self
+                .trails
+                .get(name)
+                .filter(|t| t.visible_in(scope))
+                .map(|_| name.to_owned())
+                .ok_or_else(|| not_found(name));
+        }
+        let home = trail_arn(&scope.region, &scope.account, name);
+        if self.trails.contains_key(&home) {
+            return Ok(home);
+        }
+        self.trails
+            .iter()
+            .find(|(_, t)| t.name == name && t.visible_in(scope))
+            .map(|(arn, _)| arn.clone())
+            .ok_or_else(|| not_found(name))
+    }
+}
+
+fn required<'a>(member: &str, value: &'a Option<String>) -> ApiResult<&'a str> {
+    value.as_deref().filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameterException,
+            format!("{member} is required."),
+        )
+    })
+}
+
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+impl Engine {
+    pub async fn create_trail(&self, caller: &Caller, req: CreateTrailRequest) -> ApiResult<Trail> {
+        let name = required("Name", &req.name)?;
+        if !valid_name(name) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidTrailNameException,
+                "Trail name must be 3 to 128 characters long, start and end with a letter or \
+                 number, and contain only letters, numbers, periods, underscores and dashes, \
+                 with no two of these in a row.",
+            ));
+        }
+        let bucket = required("S3BucketName", &req.s3_bucket_name)?;
+        let (group_arn, role_arn) = match (
+            req.cloud_watch_logs_log_group_arn
+                .as_deref()
+                .filter(|a| !a.is_empty()),
+            req.cloud_watch_logs_role_arn
+                .as_deref()
+                .filter(|a| !a.is_empty()),
+        ) {
+            (None, None) => (None, None),
+            (Some(group), Some(role)) => {
+                let invalid_group = || {
+                    ApiError::new(
+                        ErrorCode::InvalidCloudWatchLogsLogGroupArnException,
+                        format!(
+                            "CloudWatch Logs log group ARN {group} is not valid or does not exist."
+                        ),
+                    )
+                };
+                let (region, account, group_name) =
+                    log_group_of(group).ok_or_else(invalid_group)?;
+                let scope = Scope {
+                    account: account.to_owned(),
+                    region: region.to_owned(),
+                };
+                if account != caller.scope.account
+                    || self.storage().log_group(&scope, group_name).is_none()
+                {
+                    return Err(invalid_group());
+                }
+                if !role.starts_with("arn:aws:iam::") || !role.contains(":role/") {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidCloudWatchLogsRoleArnException,
+                        format!("CloudWatch Logs role ARN {role} is not valid."),
+                    ));
+                }
+                (Some(group.to_owned()), Some(role.to_owned()))
+            }
+            (Some(_), None) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCloudWatchLogsRoleArnException,
+                    "A CloudWatchLogsRoleArn is required with a CloudWatchLogsLogGroupArn.",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCloudWatchLogsLogGroupArnException,
+                    "A CloudWatchLogsLogGroupArn is required with a CloudWatchLogsRoleArn.",
+                ));
+            }
+        };
+        if req.is_organization_trail == Some(true) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterException,
+                "Organization trails are not supported.",
+            ));
+        }
+        let record = TrailRecord {
+            name: name.to_owned(),
+            account: caller.scope.account.clone(),
+            home_region: caller.scope.region.clone(),
+            s3_bucket_name: bucket.to_owned(),
+            s3_key_prefix: req.s3_key_prefix.filter(|p| !p.is_empty()),
+            sns_topic_name: req.sns_topic_name.filter(|t| !t.is_empty()),
+            include_global_service_events: req.include_global_service_events.unwrap_or(true),
+            is_multi_region: req.is_multi_region_trail.unwrap_or(false),
+            log_file_validation: req.enable_log_file_validation.unwrap_or(false),
+            log_group_arn: group_arn,
+            role_arn,
+            kms_key_id: req.kms_key_id.filter(|k| !k.is_empty()),
+            logging: false,
+            start_logging_ms: None,
+            stop_logging_ms: None,
+        };
+        let arn = record.arn();
+        let shape = record.shape();
+        self.trails
+            .update(|set| {
+                if set.trails.contains_key(&arn) {
+                    return Err(ApiError::new(
+                        ErrorCode::TrailAlreadyExistsException,
+                        format!(
+                            "Trail {} already exists for customer: {}",
+                            record.name, record.account
+                        ),
+                    ));
+                }
+                let in_region = set
+                    .trails
+                    .values()
+                    .filter(|t| t.account == record.account && t.home_region == record.home_region)
+                    .count();
+                if in_region >= MAX_TRAILS_PER_REGION {
+                    return Err(ApiError::new(
+                        ErrorCode::MaximumNumberOfTrailsExceededException,
+                        format!(
+                            "User: {} already has {MAX_TRAILS_PER_REGION} trails in {}.",
+                            record.account, record.home_region
+                        ),
+                    ));
+                }
+                set.trails.insert(arn.clone(), record);
+                Ok(())
+            })
+            .await?;
+        Ok(shape)
+    }
+
+    pub async fn describe_trails(
+        &self,
+        caller: &Caller,
+        req: DescribeTrailsRequest,
+    ) -> ApiResult<DescribeTrailsResponse> {
+        let shadows = req.include_shadow_trails.unwrap_or(true);
+        let names = req.trail_name_list.unwrap_or_default();
+        let scope = &caller.scope;
+        let trail_list = self
+            .trails
+            .read(|set| {
+                set.trails
+                    .values()
+                    .filter(|t| t.visible_in(scope) && (shadows || t.home_region == scope.region))
+                    .filter(|t| {
+                        names.is_empty() || names.iter().any(|n| *n == t.name || *n == t.arn())
+                    })
+                    .map(TrailRecord::shape)
+                    .collect()
+            })
+            .await;
+        Ok(DescribeTrailsResponse { trail_list })
+    }
+
+    pub async fn get_trail_status(
+        &self,
+        caller: &Caller,
+        req: TrailNameRequest,
+    ) -> ApiResult<TrailStatus> {
+        let name = required("Name", &req.name)?;
+        let (arn, trail) = self
+            .trails
+            .read(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                let trail = set
+                    .trails
+                    .get(&arn)
+                    .cloned()
+                    .ok_or_else(|| not_found(name))?;
+                Ok::<_, ApiError>((arn, trail))
+            })
+            .await?;
+        let delivery = self
+            .trail_deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&arn)
+            .cloned()
+            .unwrap_or_default();
+        Ok(TrailStatus {
+            is_logging: trail.logging,
+            start_logging_time: trail.start_logging_ms.map(secs),
+            stop_logging_time: trail.stop_logging_ms.map(secs),
+            latest_cloud_watch_logs_delivery_time: delivery.latest_ms.map(secs),
+            latest_cloud_watch_logs_delivery_error: delivery.latest_error,
+            time_logging_started: trail.start_logging_ms.map(event_time),
+            time_logging_stopped: trail.stop_logging_ms.map(event_time),
+        })
+    }
+
+    /// StartLogging (`on`) or StopLogging.
+    pub async fn set_trail_logging(
+        &self,
+        caller: &Caller,
+        req: TrailNameRequest,
+        on: bool,
+    ) -> ApiResult<serde_json::Value> {
+        let name = required("Name", &req.name)?;
+        let now = self.now();
+        self.trails
+            .update_when(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                let trail = set.trails.get_mut(&arn).ok_or_else(|| not_found(name))?;
+                if trail.home_region != caller.scope.region {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidParameterException,
+                        format!(
+                            "The trail {name} can only be changed in its home region {}.",
+                            trail.home_region
+                        ),
+                    ));
+                }
+                if trail.logging == on {
+                    return Ok(((), false));
+                }
+                trail.logging = on;
+                if on {
+                    trail.start_logging_ms = Some(now);
+                } else {
+                    trail.stop_logging_ms = Some(now);
+                }
+                Ok(((), true))
+            })
+            .await?;
+        Ok(serde_json::json!({}))
+    }
+
+    pub async fn delete_trail(
+        &self,
+        caller: &Caller,
+        req: TrailNameRequest,
+    ) -> ApiResult<serde_json::Value> {
+        let name = required("Name", &req.name)?;
+        let arn = self
+            .trails
+            .update(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                if set
+                    .trails
+                    .get(&arn)
+                    .is_some_and(|t| t.home_region != caller.scope.region)
+                {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidParameterException,
+                        format!("The trail {name} can only be deleted in its home region."),
+                    ));
+                }
+                set.trails.remove(&arn);
+                Ok(arn)
+            })
+            .await?;
+        self.trail_deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&arn);
+        Ok(serde_json::json!({}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trail_names_follow_cloudtrails_rules() {
+        for good in ["abc", "my-trail", "a.b_c-d", "Trail1"] {
+            assert!(valid_name(good), "{good}");
+        }
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "a--b",
+            "a._b",
+            "a b c",
+            "10.0.0.1",
+            &"a".repeat(129),
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn log_group_arns_name_their_group() {
+        assert_eq!(
+            log_group_of("arn:aws:logs:us-east-1:123:log-group:trail/logs:*"),
+            Some(("us-east-1", "123", "trail/logs"))
+        );
+        assert_eq!(
+            log_group_of("arn:aws:logs:us-east-1:123:log-group:g"),
+            Some(("us-east-1", "123", "g"))
+        );
+        assert_eq!(log_group_of("arn:aws:s3:::bucket"), None);
+        assert_eq!(log_group_of("arn:aws:logs:us-east-1:123:log-group:"), None);
+    }
+}

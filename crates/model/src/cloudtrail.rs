@@ -1,0 +1,151 @@
+//! Request and response shapes of CloudTrail (`2013-11-01`, awsJson1.1), the subset flowwatch
+//! serves: LookupEvents (spec `cloudtrail-iam.md` Part C). Member names are the model's
+//! (PascalCase); times are epoch seconds.
+
+use serde::{Deserialize, Serialize};
+
+/// LookupEvents' input.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LookupEventsRequest {
+    /// At most one attribute to match.
+    pub lookup_attributes: Option<Vec<LookupAttribute>>,
+    /// Inclusive lower bound, epoch seconds.
+    pub start_time: Option<f64>,
+    /// Inclusive upper bound, epoch seconds.
+    pub end_time: Option<f64>,
+    /// Only `insight` is accepted.
+    pub event_category: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+}
+
+/// One `{AttributeKey, AttributeValue}` of LookupEvents.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LookupAttribute {
+    pub attribute_key: Option<String>,
+    pub attribute_value: Option<String>,
+}
+
+/// LookupEvents' output.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LookupEventsResponse {
+    pub events: Vec<Event>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// One event as LookupEvents lists it.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Event {
+    pub event_id: String,
+    pub event_name: String,
+    /// `"true"` or `"false"`.
+    pub read_only: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// Epoch seconds.
+    pub event_time: f64,
+    pub event_source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    pub resources: Vec<Resource>,
+    /// The whole CloudTrail record, as JSON text.
+    pub cloud_trail_event: String,
+}
+
+/// A resource an event names.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Resource {
+    pub resource_type: String,
+    pub resource_name: String,
+}
+
+/// CreateTrail's input.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTrailRequest {
+    pub name: Option<String>,
+    pub s3_bucket_name: Option<String>,
+    pub s3_key_prefix: Option<String>,
+    pub sns_topic_name: Option<String>,
+    pub include_global_service_events: Option<bool>,
+    pub is_multi_region_trail: Option<bool>,
+    pub enable_log_file_validation: Option<bool>,
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    pub cloud_watch_logs_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub is_organization_trail: Option<bool>,
+}
+
+/// The input of the operations that name one trail (by name or ARN).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrailNameRequest {
+    pub name: Option<String>,
+}
+
+/// DescribeTrails' input (its members are camelCase in the CloudTrail model).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeTrailsRequest {
+    pub trail_name_list: Option<Vec<String>>,
+    pub include_shadow_trails: Option<bool>,
+}
+
+/// A trail as CreateTrail answers it and DescribeTrails lists it.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Trail {
+    pub name: String,
+    pub s3_bucket_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sns_topic_name: Option<String>,
+    pub include_global_service_events: bool,
+    pub is_multi_region_trail: bool,
+    pub home_region: String,
+    #[serde(rename = "TrailARN")]
+    pub trail_arn: String,
+    pub log_file_validation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_watch_logs_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub has_custom_event_selectors: bool,
+    pub has_insight_selectors: bool,
+    pub is_organization_trail: bool,
+}
+
+/// DescribeTrails' output.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeTrailsResponse {
+    pub trail_list: Vec<Trail>,
+}
+
+/// GetTrailStatus' output (times are epoch seconds).
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrailStatus {
+    pub is_logging: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_logging_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_logging_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_cloud_watch_logs_delivery_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_logging_started: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_logging_stopped: Option<String>,
+}
