@@ -8,6 +8,7 @@
 //! validated with [`Policy::parse`] when they are stored, and parsed again when a non-root
 //! caller is authorized (the root key never reads this state).
 
+mod inline;
 mod managed;
 mod roles;
 mod sts;

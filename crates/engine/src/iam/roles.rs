@@ -4,6 +4,7 @@ use flowwatch_model::iam::{IamRequest, IamResponse, Role};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{PolicyKind, limits};
 
+use super::inline::Holder;
 use super::{
     RoleRecord, check_document, check_name, check_path, invalid, policy_error, secs, url_encode,
 };
@@ -24,13 +25,6 @@ fn role_shape(account: &str, r: &RoleRecord) -> Role {
         description: r.description.clone(),
         max_session_duration: r.max_session_duration,
     }
-}
-
-fn no_role_policy(name: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::NoSuchEntity,
-        format!("The role policy with name {name} cannot be found."),
-    )
 }
 
 fn trust_document(document: Option<&str>) -> ApiResult<String> {
@@ -172,46 +166,16 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let role = check_name("RoleName", req.role_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        let document = check_document(
-            req.policy_document.as_deref(),
-            "PolicyDocument",
-            PolicyKind::Identity,
-        )?;
-        self.iam
-            .update(|state| {
-                let record = state.role_mut(&role)?;
-                record.inline.insert(name, document);
-                limits::check_role_inline_size(&role, record.inline.values().map(String::as_str))
-                    .map_err(policy_error)?;
-                Ok(IamResponse::default())
-            })
-            .await
+        self.put_inline_policy(Holder::Role, req).await
     }
 
+    /// GetRolePolicy: the document URL-encoded, as IAM returns it.
     pub async fn iam_get_role_policy(
         &self,
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let role = check_name("RoleName", req.role_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        self.iam
-            .read(|state| {
-                let document = state
-                    .role(&role)?
-                    .inline
-                    .get(&name)
-                    .ok_or_else(|| no_role_policy(&name))?;
-                Ok(IamResponse {
-                    role_name: Some(role.clone()),
-                    policy_name: Some(name.clone()),
-                    policy_document: Some(url_encode(document)),
-                    ..Default::default()
-                })
-            })
-            .await
+        self.get_inline_policy(Holder::Role, req).await
     }
 
     pub async fn iam_delete_role_policy(
@@ -219,18 +183,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let role = check_name("RoleName", req.role_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        self.iam
-            .update(|state| {
-                state
-                    .role_mut(&role)?
-                    .inline
-                    .remove(&name)
-                    .ok_or_else(|| no_role_policy(&name))?;
-                Ok(IamResponse::default())
-            })
-            .await
+        self.delete_inline_policy(Holder::Role, req).await
     }
 
     pub async fn iam_list_role_policies(
@@ -238,17 +191,6 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let role = check_name("RoleName", req.role_name.as_deref(), 64)?;
-        let names = self
-            .iam
-            .read(|state| -> ApiResult<Vec<String>> {
-                Ok(state.role(&role)?.inline.keys().cloned().collect())
-            })
-            .await?;
-        Ok(IamResponse {
-            policy_names: Some(names),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        self.list_inline_policies(Holder::Role, req).await
     }
 }

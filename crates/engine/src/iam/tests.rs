@@ -209,3 +209,103 @@ async fn assume_role_needs_the_trust_policy_and_issues_session_keys() {
     let error = engine.sts_assume_role(&root(), req).await.unwrap_err();
     assert_eq!(error.code, ErrorCode::AccessDenied);
 }
+
+/// Users and roles hold inline policies the same way, each with IAM's size limit and message.
+#[tokio::test]
+async fn inline_policies_of_users_and_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path()).await;
+    engine
+        .iam_create_user(&root(), user("carol"))
+        .await
+        .unwrap();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    engine
+        .iam_create_role(
+            &root(),
+            IamRequest {
+                role_name: Some("flows".into()),
+                assume_role_policy_document: Some(trust.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let req =
+        |user_name: Option<&str>, role_name: Option<&str>, policy: &str, doc: Option<String>| {
+            IamRequest {
+                user_name: user_name.map(Into::into),
+                role_name: role_name.map(Into::into),
+                policy_name: Some(policy.into()),
+                policy_document: doc,
+                ..Default::default()
+            }
+        };
+    let big = |n: usize| {
+        let actions: Vec<String> = (0..n).map(|i| format!("\"logs:Action{i:04}\"")).collect();
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"*"}}]}}"#,
+            actions.join(",")
+        )
+    };
+    // A user holds 2,048 characters of inline policies, a role 10,240.
+    let err = engine
+        .iam_put_user_policy(&root(), req(Some("carol"), None, "big", Some(big(150))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "Maximum policy size of 2048 bytes exceeded for user carol"
+    );
+    engine
+        .iam_put_role_policy(&root(), req(None, Some("flows"), "big", Some(big(150))))
+        .await
+        .unwrap();
+    let err = engine
+        .iam_put_role_policy(&root(), req(None, Some("flows"), "bigger", Some(big(600))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "Maximum policy size of 10240 bytes exceeded for role flows"
+    );
+    engine
+        .iam_put_user_policy(
+            &root(),
+            req(Some("carol"), None, "describe", Some(ALLOW_DESCRIBE.into())),
+        )
+        .await
+        .unwrap();
+    let got = engine
+        .iam_get_role_policy(&root(), req(None, Some("flows"), "big", None))
+        .await
+        .unwrap();
+    assert_eq!(got.role_name.as_deref(), Some("flows"));
+    assert_eq!(got.user_name, None);
+    let listed = engine
+        .iam_list_user_policies(&root(), user("carol"))
+        .await
+        .unwrap();
+    assert_eq!(listed.policy_names, Some(vec!["describe".to_owned()]));
+    engine
+        .iam_delete_user_policy(&root(), req(Some("carol"), None, "describe", None))
+        .await
+        .unwrap();
+    let err = engine
+        .iam_get_user_policy(&root(), req(Some("carol"), None, "describe", None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "The user policy with name describe cannot be found."
+    );
+    let err = engine
+        .iam_delete_role_policy(&root(), req(None, Some("flows"), "nope", None))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "The role policy with name nope cannot be found."
+    );
+}

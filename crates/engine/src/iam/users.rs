@@ -2,11 +2,11 @@
 
 use flowwatch_model::iam::{AccessKey, AccessKeyMetadata, IamRequest, IamResponse, User};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
-use flowwatch_security::policy::{PolicyKind, limits};
 
+use super::inline::Holder;
 use super::{
-    IamState, KeyRecord, MAX_ACCESS_KEYS_PER_USER, SECRET_CHARS, UserRecord, check_document,
-    check_name, check_path, invalid, missing, random_text, secs, url_encode,
+    KeyRecord, MAX_ACCESS_KEYS_PER_USER, SECRET_CHARS, UserRecord, check_name, check_path, invalid,
+    missing, random_text, secs,
 };
 use crate::Engine;
 
@@ -18,13 +18,6 @@ fn user_shape(account: &str, u: &UserRecord) -> User {
         arn: format!("arn:aws:iam::{account}:user{}{}", u.path, u.name),
         create_date: secs(u.created_ms),
     }
-}
-
-fn no_user_policy(name: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::NoSuchEntity,
-        format!("The user policy with name {name} cannot be found."),
-    )
 }
 
 fn no_key(id: &str) -> ApiError {
@@ -296,30 +289,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        let document = check_document(
-            req.policy_document.as_deref(),
-            "PolicyDocument",
-            PolicyKind::Identity,
-        )?;
-        self.iam
-            .update(|state| {
-                let record = state.user_mut(&user)?;
-                record.inline.insert(name.clone(), document);
-                let total: usize = record.inline.values().map(|d| limits::policy_size(d)).sum();
-                if total > limits::USER_INLINE_POLICIES_MAX_CHARS {
-                    return Err(ApiError::new(
-                        ErrorCode::IamLimitExceeded,
-                        format!(
-                            "Maximum policy size of {} bytes exceeded for user {user}",
-                            limits::USER_INLINE_POLICIES_MAX_CHARS
-                        ),
-                    ));
-                }
-                Ok(IamResponse::default())
-            })
-            .await
+        self.put_inline_policy(Holder::User, req).await
     }
 
     /// GetUserPolicy: the document URL-encoded, as IAM returns it.
@@ -328,23 +298,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        self.iam
-            .read(|state| {
-                let document = state
-                    .user(&user)?
-                    .inline
-                    .get(&name)
-                    .ok_or_else(|| no_user_policy(&name))?;
-                Ok(IamResponse {
-                    user_name: Some(user.clone()),
-                    policy_name: Some(name.clone()),
-                    policy_document: Some(url_encode(document)),
-                    ..Default::default()
-                })
-            })
-            .await
+        self.get_inline_policy(Holder::User, req).await
     }
 
     pub async fn iam_delete_user_policy(
@@ -352,18 +306,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
-        let name = check_name("PolicyName", req.policy_name.as_deref(), 128)?;
-        self.iam
-            .update(|state| {
-                state
-                    .user_mut(&user)?
-                    .inline
-                    .remove(&name)
-                    .ok_or_else(|| no_user_policy(&name))?;
-                Ok(IamResponse::default())
-            })
-            .await
+        self.delete_inline_policy(Holder::User, req).await
     }
 
     pub async fn iam_list_user_policies(
@@ -371,18 +314,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let user = check_name("UserName", req.user_name.as_deref(), 64)?;
-        let names = self
-            .iam
-            .read(|state: &IamState| -> ApiResult<Vec<String>> {
-                Ok(state.user(&user)?.inline.keys().cloned().collect())
-            })
-            .await?;
-        Ok(IamResponse {
-            policy_names: Some(names),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        self.list_inline_policies(Holder::User, req).await
     }
 }
 

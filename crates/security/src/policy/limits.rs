@@ -49,10 +49,28 @@ pub fn check_role_inline_size<'a>(
     role: &str,
     documents: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), PolicyError> {
+    check_inline_size("role", role, ROLE_INLINE_POLICIES_MAX_CHARS, documents)
+}
+
+/// For `PutUserPolicy`: `documents` are all the user's inline policies after the change.
+/// `Maximum policy size of 2048 bytes exceeded for user <name>`.
+pub fn check_user_inline_size<'a>(
+    user: &str,
+    documents: impl IntoIterator<Item = &'a str>,
+) -> Result<(), PolicyError> {
+    check_inline_size("user", user, USER_INLINE_POLICIES_MAX_CHARS, documents)
+}
+
+fn check_inline_size<'a>(
+    kind: &str,
+    name: &str,
+    max: usize,
+    documents: impl IntoIterator<Item = &'a str>,
+) -> Result<(), PolicyError> {
     let total: usize = documents.into_iter().map(policy_size).sum();
-    if total > ROLE_INLINE_POLICIES_MAX_CHARS {
+    if total > max {
         return Err(limit_exceeded(format!(
-            "Maximum policy size of {ROLE_INLINE_POLICIES_MAX_CHARS} bytes exceeded for role {role}"
+            "Maximum policy size of {max} bytes exceeded for {kind} {name}"
         )));
     }
     Ok(())
