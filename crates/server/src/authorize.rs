@@ -211,15 +211,39 @@ pub(crate) async fn authorize(
     // Resources are named by small members: a batch's payload is skipped, not parsed.
     let input = object_members(request.input, BULK_MEMBERS).map_or(Value::Null, Value::Object);
     let path = iam_path(engine, resource, &input).await;
-    for arn in resources(resource, &input, caller, &path) {
-        let mut context = RequestContext::new(principal.clone(), action.clone(), arn)
+    let context_for = |action: String, arn: String| {
+        let mut context = RequestContext::new(principal.clone(), action, arn)
             .at(engine.now_secs())
             .with("aws:SecureTransport", "false")
             .with("aws:RequestedRegion", caller.scope.region.clone());
         if let Some(ip) = &request.source_ip {
             context.set("aws:SourceIp", ip.clone());
         }
-        let decision = if matches!(resource, TrustedRole) {
+        context
+    };
+    let mut checks: Vec<(RequestContext, bool)> = resources(resource, &input, caller, &path)
+        .into_iter()
+        .map(|arn| {
+            (
+                context_for(action.clone(), arn),
+                matches!(resource, TrustedRole),
+            )
+        })
+        .collect();
+    // CreateFlowLogs hands its delivery role to the flow-logs service: the caller must also be
+    // allowed `iam:PassRole` on that role (with `iam:PassedToService`), as in AWS.
+    if request.service == "ec2"
+        && request.op == "CreateFlowLogs"
+        && let Some(role) = input
+            .get("DeliverLogsPermissionArn")
+            .and_then(Value::as_str)
+    {
+        let context = context_for("iam:PassRole".to_owned(), role.to_owned())
+            .with("iam:PassedToService", "vpc-flow-logs.amazonaws.com");
+        checks.push((context, false));
+    }
+    for (context, trust) in checks {
+        let decision = if trust {
             engine.authorize_assume_role(&context).await
         } else {
             engine.authorize(&context).await

@@ -379,3 +379,71 @@ fn users_and_keys_survive_a_restart() {
     let users = server.aws_ok(&["iam", "list-users"]);
     assert_eq!(users["Users"][0]["UserName"], "alice");
 }
+
+/// CreateFlowLogs passes its delivery role to the flow-logs service: a user allowed
+/// `ec2:CreateFlowLogs` but not `iam:PassRole` on that role is refused; the user guide's
+/// PassRole statement (with `iam:PassedToService`) lets the call through.
+#[test]
+fn create_flow_logs_needs_pass_role_on_the_delivery_role() {
+    let server = Server::start();
+    let account = server.aws_ok(&["sts", "get-caller-identity"])["Account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, netops) = new_user(&server, "netops");
+    let put_policy = |name: &str, document: &str| {
+        server.aws_ok(&[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "netops",
+            "--policy-name",
+            name,
+            "--policy-document",
+            document,
+        ]);
+    };
+    put_policy(
+        "flow-logs",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["ec2:CreateFlowLogs","ec2:DescribeFlowLogs"],"Resource":"*"}]}"#,
+    );
+    let role = format!("arn:aws:iam::{account}:role/flow-logs-role");
+    let create = [
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        "eni-0a1b2c3d4e5f67890",
+        "--traffic-type",
+        "REJECT",
+        "--log-group-name",
+        "flows",
+        "--deliver-logs-permission-arn",
+        &role,
+    ];
+    let message = denied(&server, &netops, &create, "UnauthorizedOperation");
+    assert!(
+        message.contains("iam:PassRole") && message.contains(&role),
+        "{message}"
+    );
+    // Passing the role to another service is not what it allows.
+    put_policy(
+        "pass-role",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:PassRole",
+               "Resource":"{role}","Condition":{{"StringEquals":{{"iam:PassedToService":"ec2.amazonaws.com"}}}}}}]}}"#
+        ),
+    );
+    denied(&server, &netops, &create, "UnauthorizedOperation");
+    put_policy(
+        "pass-role",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:PassRole",
+               "Resource":"{role}","Condition":{{"StringEquals":{{"iam:PassedToService":"vpc-flow-logs.amazonaws.com"}}}}}}]}}"#
+        ),
+    );
+    let created = ok(&server, &netops, &create);
+    assert_eq!(created["FlowLogIds"].as_array().map(Vec::len), Some(1));
+}
