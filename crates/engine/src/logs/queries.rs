@@ -61,7 +61,7 @@ fn query_not_found() -> ApiError {
     ApiError::not_found("Query does not exist.")
 }
 
-fn offset_token(prefix: &str, token: Option<&str>) -> ApiResult<usize> {
+pub(crate) fn offset_token(prefix: &str, token: Option<&str>) -> ApiResult<usize> {
     match token {
         None => Ok(0),
         Some(t) => t

@@ -17,6 +17,7 @@ use flowwatch_model::logs::{page_limit, required};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, LogGroupName};
 use serde::{Deserialize, Serialize};
 
+use super::queries::offset_token;
 use crate::Engine;
 
 /// Every account's saved queries.
@@ -178,15 +179,7 @@ impl Engine {
                 1..=MAX_DEFINITION_NAME_CHARS,
             )?;
         }
-        let from = match req.next_token.as_deref() {
-            None => 0,
-            Some(t) => t
-                .strip_prefix("qdef/")
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    ApiError::invalid_parameter("The specified nextToken is invalid.")
-                })?,
-        };
+        let from = offset_token("qdef/", req.next_token.as_deref())?;
         let account = &caller.scope.account;
         let mut found: Vec<QueryDefinition> = self
             .query_definitions
