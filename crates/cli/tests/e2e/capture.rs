@@ -300,6 +300,7 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
 fn netflow_collector_feeds_flow_logs() {
     let server = Server::start();
     let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let role = server.flow_logs_role("flow-logs");
     let created = server.aws_ok(&[
         "ec2",
         "create-flow-logs",
@@ -312,7 +313,7 @@ fn netflow_collector_feeds_flow_logs() {
         "--log-group-name",
         "netflow-flows",
         "--deliver-logs-permission-arn",
-        "arn:aws:iam::123456789010:role/flow-logs",
+        &role,
         "--log-format",
         "${interface-id} ${srcaddr} ${dstport} ${packets} ${bytes} ${tcp-flags} ${action}",
     ]);

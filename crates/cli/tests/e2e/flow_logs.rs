@@ -681,6 +681,7 @@ fn capture_records_reach_the_flow_logs_covering_the_interface() {
         &tmp.path().join("data"),
         &["--inventory", inventory.to_str().unwrap()],
     );
+    assert_eq!(server.flow_logs_role("flow-logs"), ROLE);
     let cwl = |kind: &str, id: &str, traffic: &str, group: &str, format: Option<&str>| {
         let mut args = vec![
             "ec2",

@@ -447,3 +447,146 @@ fn create_flow_logs_needs_pass_role_on_the_delivery_role() {
     let created = ok(&server, &netops, &create);
     assert_eq!(created["FlowLogIds"].as_array().map(Vec::len), Some(1));
 }
+
+/// The flow-log role of the user guide, from denied to working: deliveries assume the role;
+/// while its trust or its permissions refuse them the flow log is FAILED with `Access error`
+/// and its records are held, across a crash; fixing the role delivers every one of them.
+#[test]
+fn flow_log_delivery_assumes_its_role_and_resumes_when_the_role_is_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::start_in(&data, &[]);
+    let eni = "eni-0a1b2c3d4e5f67890";
+    // A role that trusts the wrong service and may not put log events.
+    let role = server.aws_ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "flow-logs-role",
+        "--assume-role-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    ])["Role"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let put_permissions = |server: &Server, document: &str| {
+        server.aws_ok(&[
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            "flow-logs-role",
+            "--policy-name",
+            "delivery",
+            "--policy-document",
+            document,
+        ]);
+    };
+    put_permissions(
+        &server,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["logs:CreateLogGroup","logs:CreateLogStream"],"Resource":"*"}]}"#,
+    );
+    let created = server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        eni,
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "vpc-flows",
+        "--deliver-logs-permission-arn",
+        &role,
+    ]);
+    let id = created["FlowLogIds"][0].as_str().unwrap().to_owned();
+
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    let capture = |server: &Server| {
+        let out = std::process::Command::new(crate::support::binary())
+            .args(["capture", "--flow-logs", "--pcap"])
+            .arg(&pcap)
+            .args(["--eni", eni, "--rebase-time", "--local-addr", "10.0.1.5"])
+            .args(["--endpoint-url", &server.endpoint])
+            .envs(crate::support::aws_env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "capture failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let status = |server: &Server| {
+        let got = server.aws_ok(&["ec2", "describe-flow-logs", "--flow-log-ids", &id]);
+        let log = &got["FlowLogs"][0];
+        (
+            log["DeliverLogsStatus"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            log["DeliverLogsErrorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let delivered = |server: &Server| -> usize {
+        let out = server.aws(&[
+            "logs",
+            "get-log-events",
+            "--log-group-name",
+            "vpc-flows",
+            "--log-stream-name",
+            &format!("{eni}-all"),
+            "--start-from-head",
+        ]);
+        out.json["events"].as_array().map_or(0, Vec::len)
+    };
+
+    // Refused by the trust policy: nothing reaches the group, the flow log says why.
+    capture(&server);
+    assert_eq!(status(&server), ("FAILED".into(), "Access error".into()));
+    assert_eq!(delivered(&server), 0);
+    // Trusted now (the guide's trust policy), but the role still may not put log events.
+    let trust = format!(
+        "file://{}",
+        crate::support::fixture("flow-logs-trust.json").display()
+    );
+    server.aws_ok(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "flow-logs-role",
+        "--policy-document",
+        &trust,
+    ]);
+    capture(&server);
+    assert_eq!(status(&server), ("FAILED".into(), "Access error".into()));
+    assert_eq!(delivered(&server), 0);
+
+    // The held records survive a crash.
+    server.kill();
+    let server = Server::start_in(&data, &[]);
+    assert_eq!(delivered(&server), 0);
+    // The guide's permissions: every held record is delivered, none twice.
+    let permissions =
+        std::fs::read_to_string(crate::support::fixture("flow-logs-permissions.json")).unwrap();
+    put_permissions(&server, &permissions);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while delivered(&server) < 12 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(delivered(&server), 12, "both captures' six records each");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while status(&server).0 != "SUCCESS" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(status(&server), ("SUCCESS".into(), String::new()));
+    // New records go straight through.
+    capture(&server);
+    assert_eq!(delivered(&server), 18);
+}

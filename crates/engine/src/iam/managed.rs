@@ -216,7 +216,8 @@ impl Engine {
         user: bool,
     ) -> ApiResult<IamResponse> {
         let arn = req.policy_arn.clone().ok_or_else(|| missing("PolicyArn"))?;
-        self.iam
+        let response = self
+            .iam
             .update(|state| {
                 state.policy_by_arn(&arn)?;
                 let attached = state.attached_mut(&req, user)?;
@@ -234,7 +235,11 @@ impl Engine {
                 attached.insert(arn);
                 Ok(IamResponse::default())
             })
-            .await
+            .await?;
+        if !user {
+            self.role_changed();
+        }
+        Ok(response)
     }
 
     /// DetachUserPolicy (`user`) or DetachRolePolicy.

@@ -153,12 +153,15 @@ impl Engine {
     ) -> ApiResult<IamResponse> {
         let name = check_name("RoleName", req.role_name.as_deref(), 64)?;
         let trust = trust_document(req.policy_document.as_deref())?;
-        self.iam
+        let response = self
+            .iam
             .update(|state| {
                 state.role_mut(&name)?.trust = trust;
                 Ok(IamResponse::default())
             })
-            .await
+            .await?;
+        self.role_changed();
+        Ok(response)
     }
 
     pub async fn iam_put_role_policy(
@@ -166,7 +169,9 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        self.put_inline_policy(Holder::Role, req).await
+        let response = self.put_inline_policy(Holder::Role, req).await?;
+        self.role_changed();
+        Ok(response)
     }
 
     /// GetRolePolicy: the document URL-encoded, as IAM returns it.
