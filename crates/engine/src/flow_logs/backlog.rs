@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::PoisonError;
 
 use flowwatch_model::{ApiResult, Caller, Scope};
-use flowwatch_storage::{Direction, EventRef, Position, ReadRequest, StreamKey};
+use flowwatch_storage::{Direction, Position, ReadRequest, StreamKey};
 use serde::{Deserialize, Serialize};
 
 use super::resource::{Destination, FlowLog};
@@ -114,23 +114,12 @@ impl Engine {
             return Ok(());
         }
         let key = self.backlog_stream(lines.log).await?;
-        let now = self.now();
         let messages: Vec<String> = lines
             .lines
             .iter()
             .map(|(timestamp, line)| format!("{timestamp} {} {line}", lines.eni))
             .collect();
-        let events: Vec<EventRef<'_>> = messages
-            .iter()
-            .map(|message| EventRef {
-                timestamp: now,
-                message,
-            })
-            .collect();
-        self.storage()
-            .append(key, now, &events)
-            .await
-            .map_err(crate::storage_error)?;
+        self.append_internal(key, &messages).await?;
         Ok(())
     }
 
