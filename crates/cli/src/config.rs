@@ -20,6 +20,7 @@ use serde::Deserialize;
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
 /// auth = "on"                # "off": accept any well-formed signature as the root (development)
+/// rate_limit_scale = 1.0     # rate limits as a multiple of AWS's quotas (0: off)
 ///
 /// [root]                     # the root access key (default: created in data_dir/root-credentials)
 /// access_key_id = "AKIAEXAMPLE"
@@ -64,6 +65,7 @@ pub(crate) struct FileConfig {
     pub(crate) s3: Option<S3Config>,
     pub(crate) flow_log_buckets: Option<S3ServiceConfig>,
     pub(crate) auth: Option<AuthMode>,
+    pub(crate) rate_limit_scale: Option<f64>,
     pub(crate) root: Option<RootFileConfig>,
 }
 

@@ -33,6 +33,8 @@ pub struct EngineConfig {
     pub auth: AuthConfig,
     /// Flow-log delivery to S3: where buckets are, when windows are written.
     pub s3_delivery: crate::flow_logs::S3DeliveryConfig,
+    /// Rate limits as a multiple of AWS's quotas (`crate::throttle`); 0 turns them off.
+    pub rate_limit_scale: f64,
 }
 
 /// How requests are authenticated.
@@ -67,6 +69,7 @@ impl EngineConfig {
             query_memory_limit: 1 << 30,
             inventory: None,
             auth: AuthConfig::default(),
+            rate_limit_scale: 1.0,
         }
     }
 }

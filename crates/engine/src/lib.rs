@@ -30,6 +30,7 @@ mod metric_math;
 mod monitoring;
 pub mod sns;
 mod state;
+pub mod throttle;
 mod token;
 
 use std::sync::{Arc, Mutex};
@@ -73,6 +74,8 @@ pub struct Engine {
     s3: Arc<flow_logs::S3Delivery>,
     /// Flow-log records held until their role lets them be delivered to CloudWatch Logs.
     flow_log_backlog: Arc<flow_logs::Backlog>,
+    /// Every principal's rate-limit buckets.
+    throttle: Arc<throttle::Throttle>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -120,6 +123,7 @@ impl Engine {
             trail_deliveries: Arc::default(),
             s3,
             flow_log_backlog,
+            throttle: Arc::default(),
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {

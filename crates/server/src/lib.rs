@@ -189,6 +189,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     // Instrumented, not entered: an entered span must not be held across an await.
     let result = async {
         let input = input.as_deref().map_err(Clone::clone)?;
+        engine.admit(&caller.principal_arn, call.service.name, &call.op)?;
         if let Some(principal) = &principal {
             let request = authorize::Request {
                 service: call.service.name,

@@ -590,3 +590,70 @@ fn flow_log_delivery_assumes_its_role_and_resumes_when_the_role_is_fixed() {
     capture(&server);
     assert_eq!(delivered(&server), 18);
 }
+
+/// Rate limits: each principal has its own bucket per operation at AWS's quota; a call past it
+/// gets the service's throttling error (ThrottlingException for CloudTrail, Throttling for
+/// CloudWatch), another principal is not held back, and a retrying client gets through.
+#[test]
+fn each_principal_is_rate_limited_per_operation_with_the_services_throttling_error() {
+    let server = Server::start();
+    let (_, bob) = new_user(&server, "bob");
+    server.aws_ok(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "bob",
+        "--policy-name",
+        "lookup",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}"#,
+    ]);
+    let (bob_id, bob_secret) = (&bob[0].1, &bob[1].1);
+    server.python(&format!(
+        r#"
+import os, boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+endpoint = os.environ["FLOWWATCH_ENDPOINT"]
+once = Config(retries={{"total_max_attempts": 1}})
+trail = boto3.client("cloudtrail", endpoint_url=endpoint, config=once)
+codes = []
+for _ in range(80):
+    try:
+        trail.lookup_events(MaxResults=1)
+        codes.append("ok")
+    except ClientError as e:
+        codes.append(e.response["Error"]["Code"])
+        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert status == 400, status
+        assert e.response["Error"]["Message"] == "Rate exceeded", e.response
+# LookupEvents: 2 per second, a burst of 50.
+assert codes[:50] == ["ok"] * 50, codes
+assert codes.count("ThrottlingException") >= 20, codes
+assert set(codes) == {{"ok", "ThrottlingException"}}, codes
+
+# Another principal has its own bucket.
+bob = boto3.client("cloudtrail", endpoint_url=endpoint, config=once,
+                   aws_access_key_id="{bob_id}", aws_secret_access_key="{bob_secret}")
+bob.lookup_events(MaxResults=1)
+
+# CloudWatch says Throttling (awsJson 1.0 with the query error header); DescribeAlarms: 9
+# per second, a burst of 90.
+cw = boto3.client("cloudwatch", endpoint_url=endpoint, config=once)
+codes = []
+for _ in range(150):
+    try:
+        cw.describe_alarms()
+        codes.append("ok")
+    except ClientError as e:
+        codes.append(e.response["Error"]["Code"])
+assert "Throttling" in codes and set(codes) == {{"ok", "Throttling"}}, codes
+
+# The default client retries throttled calls with backoff and gets through.
+patient = boto3.client("cloudtrail", endpoint_url=endpoint,
+                       config=Config(retries={{"mode": "standard", "total_max_attempts": 10}}))
+for _ in range(3):
+    patient.lookup_events(MaxResults=1)
+"#
+    ));
+}
