@@ -99,23 +99,28 @@ python3 - "${RESULTS[@]}" <<'PY'
 import json, sys
 rows = [json.load(open(p)) for p in sys.argv[1:]]
 print()
-print("| run | batch events | requests/s | events/s | p50 ms | p99 ms | server CPU % | ratio on/off |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-base, ratios = {}, []
+print("| run | batch events | requests/s | events/s | p50 ms | p99 ms | server CPU % | server CPU µs / request | ratio on/off |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+base, ratios, cpu_ratios = {}, [], []
 for r in rows:
     rnd, mode = r["label"].split("-", 1)
+    requests = r["events_per_sec"] * r["seconds"] / r["batch_events"]
+    cpu_us = 1e6 * r["server_cpu_seconds"] / requests
     if mode == "off":
-        base[rnd] = r["events_per_sec"]
+        base[rnd] = (r["events_per_sec"], cpu_us)
         ratio = 1.0
     else:
-        ratio = r["events_per_sec"] / base[rnd]
+        ratio = r["events_per_sec"] / base[rnd][0]
         ratios.append(ratio)
+        cpu_ratios.append(cpu_us / base[rnd][1])
     print(
-        f'| {r["label"]} | {r["batch_events"]:,} | {r["events_per_sec"] / r["batch_events"]:,.0f} '
+        f'| {r["label"]} | {r["batch_events"]:,} | {requests / r["seconds"]:,.0f} '
         f'| {r["events_per_sec"]:,.0f} | {r["p50_ms"]:.1f} | {r["p99_ms"]:.1f} '
-        f'| {r["server_cpu_percent"]:.0f} | {ratio:.3f} |'
+        f'| {r["server_cpu_percent"]:.0f} | {cpu_us:,.0f} | {ratio:.3f} |'
     )
 ratios.sort()
+cpu_ratios.sort()
 print()
-print(f"auth on / off throughput, per round: {', '.join(f'{x:.3f}' for x in ratios)}; median {ratios[len(ratios) // 2]:.3f}")
+print(f"throughput, auth on / off, per round: {', '.join(f'{x:.3f}' for x in ratios)}; median {ratios[len(ratios) // 2]:.3f}")
+print(f"server CPU per request, auth on / off, per round: {', '.join(f'{x:.3f}' for x in cpu_ratios)}; median {cpu_ratios[len(cpu_ratios) // 2]:.3f}")
 PY
