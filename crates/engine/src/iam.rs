@@ -10,6 +10,7 @@
 
 mod inline;
 mod managed;
+mod pages;
 mod roles;
 mod sts;
 mod users;
@@ -23,6 +24,7 @@ use flowwatch_security::policy::{
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+use pages::page;
 
 /// Access keys one user may have (IAM: 2).
 const MAX_ACCESS_KEYS_PER_USER: usize = 2;

@@ -166,15 +166,14 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         call: &call,
         request_id: &request_id,
     };
-    let resolved =
-        auth::resolve_caller(
-            &engine,
-            &parts,
-            body_sha256.as_deref(),
-            call.service.name,
-            &request_id,
-        )
-        .await;
+    let resolved = auth::resolve_caller(
+        &engine,
+        &parts,
+        body_sha256.as_deref(),
+        call.service.name,
+        &request_id,
+    )
+    .await;
     // A link's caller is not authorized by policies: holding the link's token is the
     // permission, as in SNS.
     let (caller, principal) = match resolved {

@@ -657,3 +657,54 @@ for _ in range(3):
 "#
     ));
 }
+
+/// IAM's List* calls come in pages: MaxItems, IsTruncated and Marker, as boto3 and the aws CLI
+/// (its `--page-size`) page through them.
+#[test]
+fn iam_lists_are_paged_with_markers() {
+    let server = Server::start();
+    server.python(
+        r#"
+import os, boto3
+from botocore.exceptions import ClientError
+iam = boto3.client("iam", endpoint_url=os.environ["FLOWWATCH_ENDPOINT"])
+names = [f"user-{i:02}" for i in range(7)]
+for n in names:
+    iam.create_user(UserName=n)
+for i in range(3):
+    iam.put_user_policy(UserName="user-00", PolicyName=f"p{i}",
+        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}')
+first = iam.list_users(MaxItems=3)
+assert first["IsTruncated"] is True and "Marker" in first, first
+assert [u["UserName"] for u in first["Users"]] == names[:3], first
+second = iam.list_users(MaxItems=3, Marker=first["Marker"])
+assert [u["UserName"] for u in second["Users"]] == names[3:6], second
+third = iam.list_users(MaxItems=3, Marker=second["Marker"])
+assert [u["UserName"] for u in third["Users"]] == names[6:] and third["IsTruncated"] is False, third
+assert "Marker" not in third
+# The paginator walks every page.
+got = [u["UserName"] for p in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+       for u in p["Users"]]
+assert got == names, got
+pols = iam.list_user_policies(UserName="user-00", MaxItems=2)
+assert pols["PolicyNames"] == ["p0", "p1"] and pols["IsTruncated"], pols
+from botocore.config import Config
+raw = boto3.client("iam", endpoint_url=os.environ["FLOWWATCH_ENDPOINT"],
+                   config=Config(parameter_validation=False))
+for bad in [{"MaxItems": 0}, {"MaxItems": 1001}, {"Marker": "not-a-marker"}]:
+    try:
+        raw.list_users(**bad)
+        raise SystemExit(f"{bad} accepted")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "ValidationError", e.response
+# A marker of another List call is refused.
+try:
+    iam.list_roles(Marker=first["Marker"])
+    raise SystemExit("foreign marker accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "ValidationError", e.response
+"#,
+    );
+    let out = server.aws_ok(&["iam", "list-users", "--page-size", "2"]);
+    assert_eq!(out["Users"].as_array().map(Vec::len), Some(7));
+}

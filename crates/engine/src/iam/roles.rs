@@ -1,5 +1,6 @@
 //! IAM roles: their trust policies (`AssumeRolePolicyDocument`) and inline policies.
 
+use super::page;
 use flowwatch_model::iam::{IamRequest, IamResponse, Role};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{PolicyKind, limits};
@@ -97,7 +98,7 @@ impl Engine {
     }
 
     pub async fn iam_list_roles(&self, caller: &Caller, req: IamRequest) -> ApiResult<IamResponse> {
-        let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+        let prefix = req.path_prefix.clone().unwrap_or_else(|| "/".into());
         let account = &caller.scope.account;
         let roles = self
             .iam
@@ -110,11 +111,13 @@ impl Engine {
                     .collect()
             })
             .await;
-        Ok(IamResponse {
-            roles: Some(roles),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListRoles",
+            &req,
+            roles,
+            |r| &r.role_name,
+            |r, roles| r.roles = Some(roles),
+        )
     }
 
     /// DeleteRole: refused while the role has policies. Its sessions stay valid until they
