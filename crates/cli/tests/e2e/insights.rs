@@ -322,6 +322,19 @@ fn cloudtrail_json_and_malformed_queries() {
             "userIdentity.userName=bob | count(*)=1",
         ]
     );
+    // jsonParse, a path into it, split and unnest, through StartQuery.
+    let got = query(
+        &server,
+        "trail",
+        r#"filter eventName = "CreateUser" | fields jsonParse(@message) as j, split("a,b", ",") as parts | unnest parts into part | stats count(*) as n by j.userIdentity.userName, part"#,
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "j.userIdentity.userName=alice | part=a | n=1",
+            "j.userIdentity.userName=alice | part=b | n=1",
+        ]
+    );
 
     let now = (now_ms() / 1000).to_string();
     let malformed = server.aws(&[
@@ -334,12 +347,12 @@ fn cloudtrail_json_and_malformed_queries() {
         "--end-time",
         &now,
         "--query-string",
-        "fields @message | unnest x into y",
+        "fields @message | pattern @message",
     ]);
     assert!(!malformed.success);
     assert!(
         malformed.stderr.contains("(MalformedQueryException)")
-            && malformed.stderr.contains("unnest"),
+            && malformed.stderr.contains("pattern"),
         "{}",
         malformed.stderr
     );
