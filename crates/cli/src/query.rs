@@ -210,6 +210,11 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 .map_err(|e| anyhow::anyhow!("MalformedQueryException: {}", e.message()))?,
         )
     };
+    anyhow::ensure!(
+        compiled.as_ref().is_none_or(|c| c.source().is_none()),
+        "SOURCE chooses log groups on a server; with --file the files are what the query reads \
+         (drop the SOURCE clause)"
+    );
     let mut sets = Vec::new();
     for path in &args.files {
         let set = FileSet::find(path).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -164,9 +164,7 @@ impl<'a> Lowering<'a> {
     }
 
     pub(crate) fn lower_query(mut self, query: &Query) -> Result<Lowered> {
-        if let Some(source) = &query.source {
-            return Err(self.unsupported("SOURCE", source.span));
-        }
+        // `SOURCE` chose the input (the server resolves it: `Compiled::source`).
         let mut in_match_stage = true;
         for command in &query.commands {
             let leading = matches!(
