@@ -4,6 +4,7 @@
 //! Every function takes its arguments as text (other types are cast) and is one
 //! [`TextFn`] variant; [`TextUdf`] adapts them to DataFusion.
 
+mod date;
 mod ip;
 pub mod json;
 mod natural;
@@ -61,6 +62,8 @@ pub enum TextFn {
     Split,
     /// The elements `unnest` expands, as a list.
     JsonElements,
+    /// `parseDate(text, pattern[, tz])`: epoch milliseconds.
+    ParseDate,
 }
 
 impl TextFn {
@@ -89,6 +92,7 @@ impl TextFn {
             TextFn::JsonArrayContains => "jsonArrayContains",
             TextFn::Split => "split",
             TextFn::JsonElements => "__unnest_elements",
+            TextFn::ParseDate => "parseDate",
         }
     }
 
@@ -107,7 +111,8 @@ impl TextFn {
             TextFn::Ipv4ToNumber
             | TextFn::HexToDec
             | TextFn::JsonArraySize
-            | TextFn::JsonArrayContains => DataType::Int64,
+            | TextFn::JsonArrayContains
+            | TextFn::ParseDate => DataType::Int64,
             TextFn::JsonElements => list_of_text(),
             _ => DataType::Boolean,
         }
@@ -211,6 +216,12 @@ impl TextUdf {
                 _ => None,
             }),
             TextFn::JsonElements => Out::List(json::elements(first)),
+            TextFn::ParseDate => Out::Int(match (first, second) {
+                (Some(text), Some(pattern)) => {
+                    date::parse_date(text, pattern, args.get(2).copied().flatten())
+                }
+                _ => None,
+            }),
         }
     }
 }
