@@ -102,6 +102,17 @@ struct Results {
     #[serde(default)]
     results: Vec<Vec<Field>>,
     next_token: Option<String>,
+    #[serde(default)]
+    statistics: Statistics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Statistics {
+    #[serde(default)]
+    records_scanned: f64,
+    #[serde(default)]
+    bytes_scanned: f64,
 }
 
 pub(crate) fn run(args: QueryArgs) -> anyhow::Result<()> {
@@ -155,7 +166,13 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
             },
         )
         .await?;
-    // Wait for the query to end, then read every page.
+    // Wait for the query to end (a spinner shows what it has read), then read every page.
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(format!("query {} scheduled", started.query_id));
     let mut rows: Vec<Vec<Field>> = Vec::new();
     let mut next_token = None;
     loop {
@@ -169,12 +186,25 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
             )
             .await?;
         match page.status.as_str() {
-            "Scheduled" | "Running" => {
+            "Scheduled" => {
+                spinner.tick();
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
-            "Complete" => {}
-            other => anyhow::bail!("query {} ended {other}", started.query_id),
+            "Running" => {
+                spinner.set_message(format!(
+                    "running: {:.0} records, {:.1} MB scanned",
+                    page.statistics.records_scanned,
+                    page.statistics.bytes_scanned / 1e6
+                ));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            "Complete" => spinner.finish_and_clear(),
+            other => {
+                spinner.finish_and_clear();
+                anyhow::bail!("query {} ended {other}", started.query_id)
+            }
         }
         rows.extend(page.results);
         match page.next_token {

@@ -158,6 +158,7 @@ impl Engine {
             create_time: now,
             finish_time: None,
             output: None,
+            scanned: (0, 0),
             task: None,
         };
         self.queries.insert(record, max, now)?;
@@ -253,6 +254,15 @@ impl Engine {
             statistics: QueryStatistics::default(),
             ..Default::default()
         };
+        if record.output.is_none() {
+            // Running: what was read so far, as AWS reports it while a query runs.
+            response.statistics = QueryStatistics {
+                records_scanned: record.scanned.0 as f64,
+                bytes_scanned: record.scanned.1 as f64,
+                log_groups_scanned: record.groups.len() as f64,
+                ..Default::default()
+            };
+        }
         if let Some(output) = &record.output {
             response.statistics = QueryStatistics {
                 records_matched: output.records_matched as f64,
