@@ -15,6 +15,7 @@ use serde::Deserialize;
 /// flush_bytes = 67108864
 /// flush_age_secs = 60
 /// memory_limit_bytes = 268435456
+/// query_memory_limit_bytes = 1073741824   # what one Logs Insights query may hold
 ///
 /// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
@@ -57,6 +58,7 @@ pub(crate) struct FileConfig {
     pub(crate) flush_bytes: Option<usize>,
     pub(crate) flush_age_secs: Option<u64>,
     pub(crate) memory_limit_bytes: Option<usize>,
+    pub(crate) query_memory_limit_bytes: Option<usize>,
     pub(crate) public_url: Option<String>,
     pub(crate) alarm_evaluation_secs: Option<u64>,
     pub(crate) sns_auto_confirm: Option<bool>,

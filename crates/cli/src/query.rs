@@ -175,6 +175,7 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     spinner.set_message(format!("query {} scheduled", started.query_id));
     let mut rows: Vec<Vec<Field>> = Vec::new();
     let mut next_token = None;
+    let mut polls = 0u32;
     loop {
         let page: Results = client
             .call(
@@ -188,7 +189,8 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         match page.status.as_str() {
             "Scheduled" => {
                 spinner.tick();
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                polls += 1;
+                tokio::time::sleep(poll_wait(polls)).await;
                 continue;
             }
             "Running" => {
@@ -197,7 +199,8 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                     page.statistics.records_scanned,
                     page.statistics.bytes_scanned / 1e6
                 ));
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                polls += 1;
+                tokio::time::sleep(poll_wait(polls)).await;
                 continue;
             }
             "Complete" => spinner.finish_and_clear(),
@@ -216,6 +219,12 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .into_iter()
         .map(|row| row.into_iter().map(|f| (f.field, f.value)).collect())
         .collect())
+}
+
+/// How long to wait before polling GetQueryResults again: quickly at first (most queries end
+/// in well under a second), then every 200 ms.
+fn poll_wait(polls: u32) -> Duration {
+    Duration::from_millis(if polls < 20 { 10 } else { 200 })
 }
 
 /// The table a SQL query over `--file` paths reads: every file's records.

@@ -159,6 +159,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(b) = file.memory_limit_bytes {
         storage.memory_limit_bytes = b;
     }
+    if let Some(b) = file.query_memory_limit_bytes {
+        config.query_memory_limit = b;
+    }
     if let Some(s3) = file.s3 {
         let (bucket, prefix, service) = s3.split();
         storage.object_store = ObjectStoreConfig::S3 {
