@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use flowwatch_flowlog::{Action, Field, FlowRecord, LogFormat};
+use flowwatch_flowlog::{Action, Field, FlowRecord, LogFormat, Token};
 use flowwatch_model::flow_records::{PutFlowRecordsInput, PutFlowRecordsOutput};
 use flowwatch_model::logs::{
     CreateLogGroupRequest, InputLogEvent, LogStreamRequest, PutLogEventsRequest,
@@ -88,6 +88,15 @@ impl Engine {
                     .map_err(|e| invalid(format!("records[{i}]: {e}")))
             })
             .collect::<ApiResult<Vec<FlowRecord>>>()?;
+        let records = match self
+            .config
+            .inventory
+            .as_ref()
+            .and_then(|i| i.interface(&eni))
+        {
+            Some(place) => records.into_iter().map(|r| enrich(r, place)).collect(),
+            None => records,
+        };
         let logs = self.flow_logs_covering(&eni).await;
         let mut output = PutFlowRecordsOutput::default();
         let mut groups: BTreeMap<GroupKey, Vec<Lines<'_>>> = BTreeMap::new();
@@ -277,4 +286,22 @@ pub(super) fn status_of(error: &flowwatch_model::ApiError) -> &'static str {
         ErrorCode::AccessDeniedException => "Access error",
         _ => "Unknown error",
     }
+}
+
+/// Fills the fields the inventory knows of a record's interface (`vpc-id`, `subnet-id`,
+/// `instance-id`, `az-id`, `region`, `account-id`) where the capture left them unknown.
+fn enrich(mut r: FlowRecord, place: &super::Interface) -> FlowRecord {
+    let token = |value: &Option<String>| value.as_deref().and_then(|v| Token::new(v).ok());
+    let fill = |field: &mut Option<Token>, value: &Option<String>| {
+        if field.is_none() {
+            *field = token(value);
+        }
+    };
+    fill(&mut r.vpc_id, &place.vpc_id);
+    fill(&mut r.subnet_id, &place.subnet_id);
+    fill(&mut r.instance_id, &place.instance_id);
+    fill(&mut r.az_id, &place.az_id);
+    fill(&mut r.region, &place.region);
+    fill(&mut r.account_id, &place.account);
+    r
 }
