@@ -9,3 +9,18 @@ impl Engine {
         self.now().div_euclid(1000)
     }
 }
+
+impl Engine {
+    /// The tags of log group `group` in `scope` (none when it does not exist), for
+    /// `aws:ResourceTag/<key>` in policy conditions.
+    pub fn log_group_tags(
+        &self,
+        scope: &flowwatch_model::Scope,
+        group: &str,
+    ) -> flowwatch_model::tags::Tags {
+        self.storage()
+            .log_group(scope, group)
+            .map(|g| g.tags)
+            .unwrap_or_default()
+    }
+}

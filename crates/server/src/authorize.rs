@@ -221,15 +221,21 @@ pub(crate) async fn authorize(
         }
         context
     };
-    let mut checks: Vec<(RequestContext, bool)> = resources(resource, &input, caller, &path)
-        .into_iter()
-        .map(|arn| {
-            (
-                context_for(action.clone(), arn),
-                matches!(resource, TrustedRole),
-            )
-        })
-        .collect();
+    let (request_tags, tag_keys) = request_tags(&input);
+    let mut checks: Vec<(RequestContext, bool)> = Vec::new();
+    for arn in resources(resource, &input, caller, &path) {
+        let mut context = context_for(action.clone(), arn.clone());
+        for (key, value) in &request_tags {
+            context.set(&format!("aws:RequestTag/{key}"), value.clone());
+        }
+        if !tag_keys.is_empty() {
+            context.set_values("aws:TagKeys", tag_keys.iter().cloned());
+        }
+        for (key, value) in resource_tags(engine, caller, &arn) {
+            context.set(&format!("aws:ResourceTag/{key}"), value);
+        }
+        checks.push((context, matches!(resource, TrustedRole)));
+    }
     // CreateFlowLogs hands its delivery role to the flow-logs service: the caller must also be
     // allowed `iam:PassRole` on that role (with `iam:PassedToService`), as in AWS.
     if request.service == "ec2"
@@ -258,6 +264,75 @@ pub(crate) async fn authorize(
         }
     }
     Ok(())
+}
+
+/// The tags a request sets (`aws:RequestTag/<key>`) and the keys it names (`aws:TagKeys`):
+/// a `tags` / `Tags` map (Logs) or list of `{Key, Value}` (CloudWatch, SNS, IAM, EC2's
+/// `TagSpecifications`), and the keys an untag call lists (`tagKeys`, `TagKeys`, or Logs'
+/// UntagLogGroup `tags` list).
+fn request_tags(input: &Value) -> (Vec<(String, String)>, Vec<String>) {
+    let mut tags = Vec::new();
+    let mut keys = Vec::new();
+    let pair = |item: &Value| {
+        let key = item.get("Key").or_else(|| item.get("key"))?.as_str()?;
+        let value = item.get("Value").or_else(|| item.get("value"));
+        Some((
+            key.to_owned(),
+            value.and_then(Value::as_str).unwrap_or("").to_owned(),
+        ))
+    };
+    let specifications = input
+        .get("TagSpecifications")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("Tags").or_else(|| s.get("Tag")));
+    let members = ["tags", "Tags"].iter().filter_map(|m| input.get(*m));
+    for member in members.chain(specifications) {
+        match member {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    tags.push((key.clone(), value.as_str().unwrap_or("").to_owned()));
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        // UntagLogGroup's `tags` is a list of keys.
+                        Value::String(key) => keys.push(key.clone()),
+                        item => tags.extend(pair(item)),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for member in ["tagKeys", "TagKeys"] {
+        if let Some(list) = input.get(member).and_then(Value::as_array) {
+            keys.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+    }
+    keys.extend(tags.iter().map(|(k, _)| k.clone()));
+    keys.sort();
+    keys.dedup();
+    (tags, keys)
+}
+
+/// The tags of the resource an ARN names (`aws:ResourceTag/<key>`): log groups' tags (also
+/// for their streams); other resources have none in the context yet.
+fn resource_tags(engine: &Engine, caller: &Caller, arn: &str) -> Vec<(String, String)> {
+    let prefix = format!(
+        "arn:aws:logs:{}:{}:log-group:",
+        caller.scope.region, caller.scope.account
+    );
+    let Some(rest) = arn.strip_prefix(&prefix) else {
+        return Vec::new();
+    };
+    let group = rest.split(":log-stream:").next().unwrap_or(rest);
+    engine
+        .log_group_tags(&caller.scope, group)
+        .into_iter()
+        .collect()
 }
 
 /// The IAM path of the user or role a request names: its `Path` member (CreateUser,
@@ -447,5 +522,48 @@ mod tests {
         assert_eq!(service_terms("monitoring").0, "cloudwatch");
         assert_eq!(service_terms("flowwatch").0, "flowwatch");
         assert_eq!(service_terms("cloudtrail").0, "cloudtrail");
+    }
+
+    #[test]
+    fn request_tags_come_from_every_services_shape() {
+        let tags = |json: &str| request_tags(&serde_json::from_str(json).unwrap());
+        let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let keys =
+            |list: &[&str]| -> Vec<String> { list.iter().map(|k| (*k).to_owned()).collect() };
+        // Logs: a map.
+        assert_eq!(
+            tags(r#"{"logGroupName":"g","tags":{"team":"net","env":"prod"}}"#),
+            (
+                owned(&[("env", "prod"), ("team", "net")]),
+                keys(&["env", "team"])
+            )
+        );
+        // CloudWatch, SNS, IAM: a list of Key/Value.
+        assert_eq!(
+            tags(r#"{"Tags":[{"Key":"team","Value":"net"}]}"#),
+            (owned(&[("team", "net")]), keys(&["team"]))
+        );
+        // EC2: TagSpecifications.
+        assert_eq!(
+            tags(
+                r#"{"TagSpecifications":[{"ResourceType":"vpc-flow-log","Tags":[{"Key":"a","Value":"1"}]}]}"#
+            ),
+            (owned(&[("a", "1")]), keys(&["a"]))
+        );
+        // Untagging: keys only.
+        assert_eq!(
+            tags(r#"{"tagKeys":["x","y"]}"#),
+            (Vec::new(), keys(&["x", "y"]))
+        );
+        assert_eq!(
+            tags(r#"{"logGroupName":"g","tags":["x"]}"#),
+            (Vec::new(), keys(&["x"]))
+        );
+        assert_eq!(tags(r#"{"logGroupName":"g"}"#), (Vec::new(), Vec::new()));
     }
 }

@@ -708,3 +708,112 @@ except ClientError as e:
     let out = server.aws_ok(&["iam", "list-users", "--page-size", "2"]);
     assert_eq!(out["Users"].as_array().map(Vec::len), Some(7));
 }
+
+/// Tags in policy conditions: `aws:RequestTag/…` and `aws:TagKeys` on what a call sets,
+/// `aws:ResourceTag/…` on the log group a call acts on (and its streams).
+#[test]
+fn policies_test_request_and_resource_tags() {
+    let server = Server::start();
+    let (_, dev) = new_user(&server, "dev");
+    server.aws_ok(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "dev",
+        "--policy-name",
+        "tags",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"logs:CreateLogGroup","Resource":"*",
+             "Condition":{"StringEquals":{"aws:RequestTag/team":"net"},
+                          "ForAllValues:StringEquals":{"aws:TagKeys":["team","env"]}}},
+            {"Effect":"Allow","Action":["logs:PutLogEvents","logs:CreateLogStream"],"Resource":"*",
+             "Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}]}"#,
+    ]);
+    // Creating needs the team tag, and no other key than team and env.
+    denied(
+        &server,
+        &dev,
+        &["logs", "create-log-group", "--log-group-name", "untagged"],
+        "AccessDeniedException",
+    );
+    denied(
+        &server,
+        &dev,
+        &[
+            "logs",
+            "create-log-group",
+            "--log-group-name",
+            "other",
+            "--tags",
+            "team=net,owner=me",
+        ],
+        "AccessDeniedException",
+    );
+    ok(
+        &server,
+        &dev,
+        &[
+            "logs",
+            "create-log-group",
+            "--log-group-name",
+            "prod-app",
+            "--tags",
+            "team=net,env=prod",
+        ],
+    );
+    ok(
+        &server,
+        &dev,
+        &[
+            "logs",
+            "create-log-group",
+            "--log-group-name",
+            "dev-app",
+            "--tags",
+            "team=net,env=dev",
+        ],
+    );
+    // Writing depends on the group's own tags.
+    for group in ["prod-app", "dev-app"] {
+        server.aws_ok(&[
+            "logs",
+            "create-log-stream",
+            "--log-group-name",
+            group,
+            "--log-stream-name",
+            "s",
+        ]);
+    }
+    let event = format!(r#"[{{"timestamp":{},"message":"hello"}}]"#, now_ms());
+    let write = |group: &str| {
+        as_with(
+            &server,
+            &dev,
+            &[
+                "logs",
+                "put-log-events",
+                "--log-group-name",
+                group,
+                "--log-stream-name",
+                "s",
+                "--log-events",
+                &event,
+            ],
+        )
+    };
+    assert!(write("prod-app").success);
+    let refused = write("dev-app");
+    assert!(
+        !refused.success && refused.stderr.contains("(AccessDeniedException)"),
+        "{}",
+        refused.stderr
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
