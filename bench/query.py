@@ -84,11 +84,12 @@ def timed(cmd, env=None):
 
 def main():
     work = tempfile.mkdtemp(prefix="flowwatch-query-bench-")
-    start = (int(time.time()) // 86400 - 1) * 86400
+    start = (int(time.time()) // 86400 - 6) * 86400
     flows = os.path.join(work, "flows.log")
     print(f"== generating {N:,} records (seed 1, start {start})", file=sys.stderr)
     body = os.path.join(work, "body.log")
-    run([BIN, "generate", "--count", str(N), "--seed", "1", "--start", str(start), "--out", body])
+    run([BIN, "generate", "--count", str(N), "--seed", "1", "--interfaces", "64", "--start", str(start),
+         "--out", body])
     with open(flows, "w") as out:
         out.write(HEADER + "\n")
     run(f"cat {body} >> {flows} && rm {body}", shell=True)
@@ -118,11 +119,12 @@ def main():
             pass
         print(f"== delivering them to {endpoint}", file=sys.stderr)
         t = time.perf_counter()
-        run([BIN, "generate", "--count", str(N), "--seed", "1", "--start", str(start),
-             "--endpoint-url", endpoint, "--log-group", "vpc-flow-logs"], env=env,
+        run([BIN, "generate", "--count", str(N), "--seed", "1", "--interfaces", "64",
+             "--start", str(start), "--endpoint-url", endpoint, "--log-group", "vpc-flow-logs"],
+            env=env,
             stdout=subprocess.DEVNULL)
         ingest = time.perf_counter() - t
-        since, until = str((start - 3600) * 1000), str(int(time.time() + 3600) * 1000)
+        since, until = str((start - 3600) * 1000), str(int(time.time() + 7200) * 1000)
 
         print("== DuckDB: loading its table", file=sys.stderr)
         db = duckdb.connect()
