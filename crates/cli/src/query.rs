@@ -144,6 +144,20 @@ async fn query(args: QueryArgs) -> anyhow::Result<()> {
 /// One result row: `(field, value)` pairs.
 type Row = Vec<(String, String)>;
 
+/// A row as a JSON object whose members keep the row's order.
+struct InOrder<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (field, value) in self.0 {
+            map.serialize_entry(field, value)?;
+        }
+        map.end()
+    }
+}
+
 async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     let client = Client::from_args(&args.client)?;
     let now = now_ms();
@@ -425,14 +439,8 @@ fn print(rows: &[Row], format: Format) -> anyhow::Result<()> {
     };
     match format {
         Format::Json => {
-            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|(field, value)| (field.clone(), value.clone().into()))
-                        .collect()
-                })
-                .collect();
+            // Each row an object with its fields in the query's order.
+            let objects: Vec<InOrder<'_>> = rows.iter().map(|row| InOrder(row)).collect();
             emit(serde_json::to_string_pretty(&objects)?)
         }
         Format::Csv => {
