@@ -51,6 +51,34 @@ impl StorageError {
         }
     }
 
+    /// Whether an object was not there (anywhere in the chain of causes): a segment that
+    /// compaction or retention removed after a reader listed it.
+    pub fn is_not_found(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(object_store::Error::NotFound { .. }) =
+                error.downcast_ref::<object_store::Error>()
+            {
+                return true;
+            }
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::NotFound
+            {
+                return true;
+            }
+            if let Some(parquet::errors::ParquetError::External(inner)) =
+                error.downcast_ref::<parquet::errors::ParquetError>()
+                && inner
+                    .downcast_ref::<object_store::Error>()
+                    .is_some_and(|e| matches!(e, object_store::Error::NotFound { .. }))
+            {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
+    }
+
     /// Whether the store refused access (permissions, credentials), as opposed to any other
     /// failure: found anywhere in the chain of causes.
     pub fn is_access_denied(&self) -> bool {

@@ -10,6 +10,11 @@ use crate::types::{
     Direction, ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StoredEvent, StreamKey,
 };
 
+/// How often a read starts again when a segment it listed was removed meanwhile (compaction
+/// and retention commit the catalog first, then delete the files; a fresh look at the catalog
+/// finds the merged segment, or none past retention).
+const MAX_READ_RETRIES: usize = 5;
+
 /// How many events of `events` fit in `limit` events and `max_bytes` (at least one).
 fn fitting<'a>(sizes: impl Iterator<Item = &'a str>, limit: usize, max_bytes: usize) -> usize {
     let mut bytes = 0;
@@ -80,6 +85,23 @@ impl Storage {
     /// Reads a page of one stream's events in the request's direction, memory and segments as
     /// one, each event once; events older than the group's retention are never returned.
     pub async fn read_stream(&self, key: StreamKey, req: &ReadRequest) -> Result<Vec<StoredEvent>> {
+        let mut attempt = 0;
+        loop {
+            match self.read_stream_once(key, req).await {
+                Err(e) if e.is_not_found() && attempt < MAX_READ_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "a segment went away under a read; reading again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn read_stream_once(
+        &self,
+        key: StreamKey,
+        req: &ReadRequest,
+    ) -> Result<Vec<StoredEvent>> {
         let (floor, segments) = {
             let catalog = self.shared().catalog();
             let group = catalog
@@ -167,6 +189,24 @@ impl Storage {
     /// Scans a group's streams (all, or those `req.streams` names) oldest first, interleaved by
     /// (timestamp, seq), keeping events whose message passes `keep`, up to the page limits.
     pub async fn scan_group(
+        &self,
+        group_id: i64,
+        req: &ScanRequest,
+        keep: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<ScannedEvent>> {
+        let mut attempt = 0;
+        loop {
+            match self.scan_group_once(group_id, req, keep).await {
+                Err(e) if e.is_not_found() && attempt < MAX_READ_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "a segment went away under a scan; scanning again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn scan_group_once(
         &self,
         group_id: i64,
         req: &ScanRequest,
