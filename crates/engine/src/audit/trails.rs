@@ -13,8 +13,8 @@
 //! `<account>_CloudTrail_<region>` (created on first use), through the storage engine, so
 //! metric filters, filter patterns and Insights work on it as on any event. The group must
 //! exist; a failed delivery is kept as the trail's `LatestCloudWatchLogsDeliveryError` (in
-//! memory). S3 log files and digests are not written yet: a trail's `S3BucketName` is kept and
-//! shown, and the S3 writer plugs in beside the log-group delivery.
+//! memory). Log files and digest files go to the trail's `S3BucketName` ([`files`]), read back
+//! from the audit stream every few minutes.
 
 use std::collections::BTreeMap;
 
@@ -28,9 +28,11 @@ use serde::{Deserialize, Serialize};
 use super::record::event_time;
 
 mod delivery;
+mod files;
 
 use crate::Engine;
 pub use delivery::{Deliveries, DeliveryStatus};
+pub use files::{MAX_FILE_RECORDS, REREAD_MS, S3Status, TrailFiles, TrailFilesConfig};
 
 /// Trails per region (CloudTrail: 5).
 const MAX_TRAILS_PER_REGION: usize = 5;
@@ -58,7 +60,15 @@ pub(crate) struct TrailRecord {
     pub(crate) logging: bool,
     start_logging_ms: Option<i64>,
     stop_logging_ms: Option<i64>,
+    /// The latest times the trail logged, `[start, stop)` (stop `None`: still logging), oldest
+    /// first, at most [`MAX_LOGGING_PERIODS`]: S3 delivery writes only the records of these.
+    #[serde(default)]
+    logging_periods: Vec<(i64, Option<i64>)>,
 }
+
+/// Logging periods a trail remembers (S3 delivery runs every few minutes, so only the latest
+/// matter).
+const MAX_LOGGING_PERIODS: usize = 32;
 
 fn trail_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
@@ -127,6 +137,17 @@ impl TrailRecord {
             has_insight_selectors: false,
             is_organization_trail: false,
         }
+    }
+
+    /// Whether the trail was logging at `ms`.
+    pub(crate) fn logged_at(&self, ms: i64) -> bool {
+        if self.logging_periods.is_empty() {
+            // Saved before logging periods were kept.
+            return self.logging && self.start_logging_ms.is_some_and(|s| ms >= s);
+        }
+        self.logging_periods
+            .iter()
+            .any(|&(start, stop)| ms >= start && stop.is_none_or(|stop| ms < stop))
     }
 
     /// Whether the trail is seen from `scope` (its home region, or any region when it is
@@ -256,6 +277,7 @@ impl Engine {
             logging: false,
             start_logging_ms: None,
             stop_logging_ms: None,
+            logging_periods: Vec::new(),
         };
         let arn = record.arn();
         let shape = record.shape();
@@ -340,8 +362,13 @@ impl Engine {
             .get(&arn)
             .cloned()
             .unwrap_or_default();
+        let s3 = self.s3_status(&arn);
         Ok(TrailStatus {
             is_logging: trail.logging,
+            latest_delivery_time: s3.latest_ms.map(secs),
+            latest_delivery_error: s3.latest_error,
+            latest_digest_delivery_time: s3.latest_digest_ms.map(secs),
+            latest_digest_delivery_error: s3.latest_digest_error,
             start_logging_time: trail.start_logging_ms.map(secs),
             stop_logging_time: trail.stop_logging_ms.map(secs),
             latest_cloud_watch_logs_delivery_time: delivery.latest_ms.map(secs),
@@ -379,8 +406,17 @@ impl Engine {
                 trail.logging = on;
                 if on {
                     trail.start_logging_ms = Some(now);
+                    trail.logging_periods.push((now, None));
+                    let excess = trail
+                        .logging_periods
+                        .len()
+                        .saturating_sub(MAX_LOGGING_PERIODS);
+                    trail.logging_periods.drain(..excess);
                 } else {
                     trail.stop_logging_ms = Some(now);
+                    if let Some((_, stop)) = trail.logging_periods.last_mut() {
+                        *stop = Some(now);
+                    }
                 }
                 Ok(((), true))
             })
