@@ -410,3 +410,121 @@ fn trail_digest_chain_goes_on_across_a_restart() {
     assert_eq!(code, Some(0), "{out}");
     assert!(!out.contains("INVALID"), "{out}");
 }
+
+/// Records not yet written when the server is killed (`kill -9`) are written after the
+/// restart: they were durable in the audit stream, and the mark had not passed them.
+#[test]
+fn trail_records_survive_a_crash_before_their_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let bucket = dir.join("s3/audit");
+    let slow = ["--trail-delivery-secs", "3600"];
+    let mut server = Server::start_in(&dir, &slow);
+    create_trail(&server);
+    server.aws_ok(&[
+        "logs",
+        "create-log-group",
+        "--log-group-name",
+        "before-crash",
+    ]);
+    server.kill();
+    assert!(gz_files(&bucket, "CloudTrail").is_empty());
+    let _server = Server::start_in(&dir, FAST);
+    let records = eventually("the records after the restart", || {
+        let records = records(&bucket);
+        records
+            .iter()
+            .any(|(n, _)| n == "CreateLogGroup")
+            .then_some(records)
+    });
+    let starts = records.iter().filter(|(n, _)| n == "StartLogging").count();
+    assert_eq!(starts, 1, "{records:?}");
+}
+
+/// With `[flow_log_buckets]`, files go to an S3-compatible service (moto's server), and a
+/// digest's signature is its object metadata `signature` / `signature-algorithm`.
+#[test]
+fn trail_digests_on_an_s3_service_carry_their_signature_as_metadata() {
+    use crate::s3::{s3api, start_moto};
+    let (_moto, s3) = start_moto();
+    s3api(&s3, &["create-bucket", "--bucket", "audit"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("flowwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[flow_log_buckets]\nendpoint = \"{s3}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\nallow_http = true\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let server = Server::start_in(
+        &tmp.path().join("data"),
+        &[&["--config", config.as_str()][..], FAST].concat(),
+    );
+    create_trail(&server);
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "on-s3"]);
+    let keys = |prefix: &str| -> Vec<String> {
+        s3api(
+            &s3,
+            &["list-objects-v2", "--bucket", "audit", "--prefix", prefix],
+        )["Contents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| o["Key"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let digest_key = eventually("a digest on the S3 service", || {
+        let log_files = keys("AWSLogs/")
+            .into_iter()
+            .any(|k| k.contains("/CloudTrail/"));
+        let digest = keys("AWSLogs/")
+            .into_iter()
+            .find(|k| k.contains("/CloudTrail-Digest/"));
+        digest.filter(|_| log_files)
+    });
+    let head = s3api(
+        &s3,
+        &["head-object", "--bucket", "audit", "--key", &digest_key],
+    );
+    assert_eq!(head["Metadata"]["signature-algorithm"], "SHA256withRSA");
+    let signature = head["Metadata"]["signature"].as_str().unwrap().to_owned();
+    let local = tmp.path().join("digest.json.gz");
+    s3api(
+        &s3,
+        &[
+            "get-object",
+            "--bucket",
+            "audit",
+            "--key",
+            &digest_key,
+            &local.to_string_lossy(),
+        ],
+    );
+    let bytes = gunzip(&local);
+    let digest: flowwatch_security::trail_files::DigestFile =
+        serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(digest.digest_s3_object, digest_key);
+    let listed = server.aws_ok(&["cloudtrail", "list-public-keys"]);
+    let value = listed["PublicKeyList"][0]["Value"].as_str().unwrap();
+    let der = base64_decode(value);
+    flowwatch_security::trail_files::verify_signature(
+        &der,
+        &digest.string_to_sign(&flowwatch_security::trail_files::sha256_hex(&bytes)),
+        &signature,
+    )
+    .expect("the metadata signature verifies");
+    let status = server.aws_ok(&["cloudtrail", "get-trail-status", "--name", "main"]);
+    assert!(status["LatestDeliveryTime"].is_number(), "{status}");
+    assert!(status["LatestDigestDeliveryTime"].is_number(), "{status}");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
