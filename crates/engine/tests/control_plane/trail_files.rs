@@ -245,3 +245,40 @@ async fn list_public_keys_refuses_a_start_after_the_end() -> anyhow::Result<()> 
     engine.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_trail_started_and_stopped_between_deliveries_writes_what_it_logged() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(NOW));
+    let engine = engine(&dir, clock.clone()).await?;
+    let bucket = dir.path().join("data/s3/audit");
+    engine
+        .create_trail(
+            &caller(),
+            CreateTrailRequest {
+                name: Some("main".into()),
+                s3_bucket_name: Some("audit".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    engine
+        .set_trail_logging(&caller(), trail_name(), true)
+        .await?;
+    clock.advance(1_000);
+    call(&engine, "CreateLogGroup").await;
+    clock.advance(1_000);
+    engine
+        .set_trail_logging(&caller(), trail_name(), false)
+        .await?;
+    clock.advance(1_000);
+    call(&engine, "DeleteLogGroup").await;
+    engine.shutdown().await?;
+    assert_eq!(delivered(&bucket), ["CreateLogGroup"]);
+    assert!(
+        files(&bucket, "CloudTrail-Digest").is_empty(),
+        "no validation"
+    );
+    Ok(())
+}

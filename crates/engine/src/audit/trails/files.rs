@@ -266,8 +266,14 @@ impl Engine {
             .await;
         let mut state = match known {
             Some(state) => state,
-            None if trail.logging => RegionFiles {
-                mark_ms: trail.start_logging_ms.unwrap_or(now),
+            // Logging now, or it logged before this pass (started and stopped in between).
+            None if trail.logging || !trail.logging_periods.is_empty() => RegionFiles {
+                mark_ms: trail
+                    .logging_periods
+                    .first()
+                    .map(|&(start, _)| start)
+                    .or(trail.start_logging_ms)
+                    .unwrap_or(now),
                 seen: Vec::new(),
                 chain: None,
             },
