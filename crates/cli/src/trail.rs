@@ -50,8 +50,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     bucket: Option<String>,
     /// The trail's S3 key prefix, if it has one.
-    #[arg(long, default_value = "")]
-    prefix: String,
+    #[arg(long)]
+    prefix: Option<String>,
     /// The trail's name (or ARN).
     #[arg(long)]
     trail: String,
@@ -75,8 +75,14 @@ pub(crate) struct VerifyArgs {
     /// Print every file checked, valid ones too.
     #[arg(long, short)]
     verbose: bool,
-    #[command(flatten)]
-    client: ClientArgs,
+    /// The server whose ListPublicKeys gives the keys (each digest region's own), when no
+    /// --public-key is given.
+    #[arg(
+        long,
+        env = "FLOWWATCH_ENDPOINT",
+        default_value = "http://127.0.0.1:4580"
+    )]
+    endpoint_url: String,
 }
 
 fn parse_time(text: &str) -> Result<i64, String> {
@@ -130,7 +136,7 @@ fn run_verify(args: VerifyArgs) -> anyhow::Result<bool> {
         .rsplit_once(":trail/")
         .map_or(args.trail.as_str(), |(_, name)| name)
         .to_owned();
-    let logs = verify::under_prefix(dir, &args.prefix).join("AWSLogs");
+    let logs = verify::under_prefix(dir, args.prefix.as_deref().unwrap_or("")).join("AWSLogs");
     let account = match &args.account {
         Some(a) => a.clone(),
         None => {
@@ -164,7 +170,7 @@ fn run_verify(args: VerifyArgs) -> anyhow::Result<bool> {
         );
     }
     let keys = if args.public_key.is_empty() {
-        fetch_keys(&args.client, &regions)?
+        fetch_keys(&args.endpoint_url, &regions)?
     } else {
         args.public_key
             .iter()
@@ -231,16 +237,17 @@ struct PublicKeyEntry {
 }
 
 /// Every public key of `regions`, from ListPublicKeys.
-fn fetch_keys(client_args: &ClientArgs, regions: &[String]) -> anyhow::Result<Vec<Vec<u8>>> {
+fn fetch_keys(endpoint_url: &str, regions: &[String]) -> anyhow::Result<Vec<Vec<u8>>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let mut keys = Vec::new();
         for region in regions {
-            let mut args = client_args.clone();
-            args.region = Some(region.clone());
-            let client = Client::from_args(&args)?;
+            let client = Client::from_args(&ClientArgs {
+                endpoint_url: endpoint_url.to_owned(),
+                region: Some(region.clone()),
+            })?;
             let now = chrono::Utc::now().timestamp();
             let request = serde_json::json!({ "StartTime": 0, "EndTime": now });
             let response: ListPublicKeysResponse = client
