@@ -105,6 +105,8 @@ pub enum ErrorCode {
     InvalidTrailNameException,
     InvalidCloudWatchLogsLogGroupArnException,
     InvalidCloudWatchLogsRoleArnException,
+    InvalidS3BucketNameException,
+    InvalidS3PrefixException,
     MaximumNumberOfTrailsExceededException,
 }
 
@@ -181,6 +183,8 @@ impl ErrorCode {
                 "InvalidCloudWatchLogsLogGroupArnException"
             }
             Self::InvalidCloudWatchLogsRoleArnException => "InvalidCloudWatchLogsRoleArnException",
+            Self::InvalidS3BucketNameException => "InvalidS3BucketNameException",
+            Self::InvalidS3PrefixException => "InvalidS3PrefixException",
             Self::MaximumNumberOfTrailsExceededException => {
                 "MaximumNumberOfTrailsExceededException"
             }

@@ -137,6 +137,24 @@ fn trail_files_deliver_records_and_a_digest_chain_that_verifies() {
     let dir = tmp.path().join("data");
     let mut server = Server::start_in(&dir, FAST);
     let bucket = dir.join("s3/audit");
+    // Bucket names and prefixes cannot lead out of the bucket directory.
+    let bad = |bucket: &str, prefix: &str, code: &str| {
+        server.aws_err(
+            &[
+                "cloudtrail",
+                "create-trail",
+                "--name",
+                "bad",
+                "--s3-bucket-name",
+                bucket,
+                "--s3-key-prefix",
+                prefix,
+            ],
+            code,
+        );
+    };
+    bad("../escape", "p", "InvalidS3BucketNameException");
+    bad("audit", "a/../../b", "InvalidS3PrefixException");
     create_trail(&server);
     let trails = server.aws_ok(&["cloudtrail", "describe-trails"]);
     assert_eq!(trails["trailList"][0]["LogFileValidationEnabled"], true);

@@ -34,6 +34,8 @@ use crate::Engine;
 pub use delivery::{Deliveries, DeliveryStatus};
 pub use files::{MAX_FILE_RECORDS, REREAD_MS, S3Status, TrailFiles, TrailFilesConfig};
 
+/// Longest `S3KeyPrefix` (CloudTrail: 200).
+const MAX_PREFIX_CHARS: usize = 200;
 /// Trails per region (CloudTrail: 5).
 const MAX_TRAILS_PER_REGION: usize = 5;
 
@@ -205,6 +207,25 @@ impl Engine {
             ));
         }
         let bucket = required("S3BucketName", &req.s3_bucket_name)?;
+        if !flowwatch_model::names::valid_bucket_name(bucket) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidS3BucketNameException,
+                format!("Bucket name {bucket} is not valid."),
+            ));
+        }
+        let prefix = req
+            .s3_key_prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty());
+        if let Some(p) = prefix
+            && (p.len() > MAX_PREFIX_CHARS || !flowwatch_model::names::valid_key_prefix(p))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidS3PrefixException,
+                format!("S3 key prefix {p} is not valid."),
+            ));
+        }
         let (group_arn, role_arn) = match (
             req.cloud_watch_logs_log_group_arn
                 .as_deref()
@@ -266,7 +287,7 @@ impl Engine {
             account: caller.scope.account.clone(),
             home_region: caller.scope.region.clone(),
             s3_bucket_name: bucket.to_owned(),
-            s3_key_prefix: req.s3_key_prefix.filter(|p| !p.is_empty()),
+            s3_key_prefix: prefix.map(str::to_owned),
             sns_topic_name: req.sns_topic_name.filter(|t| !t.is_empty()),
             include_global_service_events: req.include_global_service_events.unwrap_or(true),
             is_multi_region: req.is_multi_region_trail.unwrap_or(false),
