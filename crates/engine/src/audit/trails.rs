@@ -13,7 +13,7 @@
 //! `<account>_CloudTrail_<region>` (created on first use), through the storage engine, so
 //! metric filters, filter patterns and Insights work on it as on any event. The group must
 //! exist; a failed delivery is kept as the trail's `LatestCloudWatchLogsDeliveryError` (in
-//! memory). Log files and digest files go to the trail's `S3BucketName` ([`files`]), read back
+//! memory). Log files and digest files go to the trail's `S3BucketName` (module `files`), read back
 //! from the audit stream every few minutes.
 
 use std::collections::BTreeMap;
