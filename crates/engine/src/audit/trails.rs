@@ -473,6 +473,9 @@ impl Engine {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&arn);
+        // After any delivery pass in progress, which may still save the trail's marks.
+        let _running = self.trail_files_running.lock().await;
+        self.forget_trail_files(&arn).await;
         Ok(serde_json::json!({}))
     }
 }

@@ -282,3 +282,43 @@ async fn a_trail_started_and_stopped_between_deliveries_writes_what_it_logged() 
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_trail_created_again_after_deletion_starts_a_new_chain() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(NOW));
+    let engine = engine(&dir, clock.clone()).await?;
+    let bucket = dir.path().join("data/s3/audit");
+    let create = || async {
+        engine
+            .create_trail(
+                &caller(),
+                CreateTrailRequest {
+                    name: Some("main".into()),
+                    s3_bucket_name: Some("audit".into()),
+                    enable_log_file_validation: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        engine
+            .set_trail_logging(&caller(), trail_name(), true)
+            .await?;
+        clock.advance(1_000);
+        engine.deliver_trail_files(false).await;
+        clock.advance(61_000);
+        engine.deliver_trail_files(false).await;
+        anyhow::Ok(())
+    };
+    create().await?;
+    engine.delete_trail(&caller(), trail_name()).await?;
+    create().await?;
+    let digests = files(&bucket, "CloudTrail-Digest");
+    assert_eq!(digests.len(), 2, "{digests:?}");
+    for digest in &digests {
+        let digest: DigestFile = serde_json::from_slice(&gunzip(digest))?;
+        assert_eq!(digest.previous_digest_s3_object, None, "a starting digest");
+    }
+    engine.shutdown().await?;
+    Ok(())
+}

@@ -296,6 +296,22 @@ impl Engine {
         Ok(())
     }
 
+    /// Forgets what a deleted trail delivered (a trail created again under its name starts
+    /// anew, with a starting digest).
+    pub(crate) async fn forget_trail_files(&self, arn: &str) {
+        self.trail_s3_statuses
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(arn);
+        let forgotten = self
+            .trail_files
+            .update_when(|files| Ok(((), files.trails.remove(arn).is_some())))
+            .await;
+        if let Err(error) = forgotten {
+            tracing::warn!(trail = %arn, code = %error.code, "deleted trail's delivery state not dropped");
+        }
+    }
+
     async fn save_region(&self, arn: &str, region: &str, state: &RegionFiles) -> ApiResult<()> {
         self.trail_files
             .update(|files| {
