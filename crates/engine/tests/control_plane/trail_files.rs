@@ -322,3 +322,95 @@ async fn a_trail_created_again_after_deletion_starts_a_new_chain() -> anyhow::Re
     engine.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_multi_region_trail_writes_each_regions_files_and_digests() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(NOW));
+    let engine = engine(&dir, clock.clone()).await?;
+    let bucket = dir.path().join("data/s3/audit");
+    engine
+        .create_trail(
+            &caller(),
+            CreateTrailRequest {
+                name: Some("all".into()),
+                s3_bucket_name: Some("audit".into()),
+                s3_key_prefix: Some("org/".into()),
+                is_multi_region_trail: Some(true),
+                include_global_service_events: Some(false),
+                enable_log_file_validation: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+    engine
+        .set_trail_logging(
+            &caller(),
+            TrailNameRequest {
+                name: Some("all".into()),
+            },
+            true,
+        )
+        .await?;
+    clock.advance(1_000);
+    let record = |service: &'static str, op: &'static str, region: &'static str| {
+        let engine = engine.clone();
+        async move {
+            engine
+                .record_api_call(ApiCall {
+                    service,
+                    op,
+                    account: "123456789012",
+                    region,
+                    identity: Identity::Unknown {
+                        access_key_id: Some("AKID"),
+                    },
+                    source_ip: None,
+                    user_agent: None,
+                    request_id: "r",
+                    input: None,
+                    outcome: Ok(b"{}"),
+                })
+                .await;
+        }
+    };
+    record("logs", "CreateLogGroup", "us-east-1").await;
+    record("logs", "CreateLogGroup", "eu-west-1").await;
+    record("iam", "CreateUser", "us-east-1").await; // a global service's: not included
+    engine.deliver_trail_files(false).await;
+    clock.advance(61_000);
+    engine.deliver_trail_files(false).await;
+
+    let logs = files(&bucket, "CloudTrail");
+    let regions: Vec<&str> = ["us-east-1", "eu-west-1"]
+        .into_iter()
+        .filter(|r| {
+            logs.iter().any(|f| {
+                f.to_string_lossy()
+                    .contains(&format!("org/AWSLogs/123456789012/CloudTrail/{r}/"))
+            })
+        })
+        .collect();
+    assert_eq!(regions, ["us-east-1", "eu-west-1"], "{logs:?}");
+    assert_eq!(delivered(&bucket), ["CreateLogGroup", "CreateLogGroup"]);
+    let digests = files(&bucket, "CloudTrail-Digest");
+    assert_eq!(digests.len(), 2, "{digests:?}");
+    for digest in &digests {
+        let name = digest.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.contains("_all_us-east-1_"), "home region: {name}");
+        let digest: DigestFile = serde_json::from_slice(&gunzip(digest))?;
+        assert_eq!(digest.log_files.len(), 1);
+    }
+    // Each region's digest is signed with its own region's key.
+    let fingerprints: std::collections::HashSet<String> = digests
+        .iter()
+        .map(|d| {
+            serde_json::from_slice::<DigestFile>(&gunzip(d))
+                .unwrap()
+                .digest_public_key_fingerprint
+        })
+        .collect();
+    assert_eq!(fingerprints.len(), 2);
+    engine.shutdown().await?;
+    Ok(())
+}
