@@ -546,3 +546,119 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap()
 }
+
+/// The real `aws cloudtrail validate-logs` (its S3 client pointed at moto's server with
+/// `AWS_ENDPOINT_URL_S3`) finds flowwatch's chain valid: the layout, the digest fields, the
+/// string to sign, the metadata signature and ListPublicKeys are AWS's. Then it finds a log
+/// file rewritten in the bucket.
+#[test]
+fn aws_cloudtrail_validate_logs_accepts_the_chain_and_finds_tampering() {
+    use crate::s3::{s3api, start_moto};
+    let (_moto, s3) = start_moto();
+    s3api(&s3, &["create-bucket", "--bucket", "audit"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("flowwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[flow_log_buckets]\nendpoint = \"{s3}\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\nallow_http = true\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let server = Server::start_in(
+        &tmp.path().join("data"),
+        &[&["--config", config.as_str()][..], FAST].concat(),
+    );
+    create_trail(&server);
+    let account = server.aws_ok(&["sts", "get-caller-identity"])["Account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "validated"]);
+    let keys = |prefix: &str| -> Vec<String> {
+        s3api(
+            &s3,
+            &["list-objects-v2", "--bucket", "audit", "--prefix", prefix],
+        )["Contents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| o["Key"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Three digests: the log file is in one of them.
+    let log_key = eventually("log files listed in a digest", || {
+        let all = keys("AWSLogs/");
+        let log = all.iter().find(|k| k.contains("/CloudTrail/"))?.clone();
+        let digests = all
+            .iter()
+            .filter(|k| k.contains("/CloudTrail-Digest/"))
+            .count();
+        (digests >= 3).then_some(log)
+    });
+    let start = chrono::DateTime::from_timestamp(crate::support::now_ms() / 1000 - 600, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let validate = || {
+        let trail_arn = format!("arn:aws:cloudtrail:us-east-1:{account}:trail/main");
+        let out = server.aws_with(
+            &[("AWS_ENDPOINT_URL_S3", s3.as_str())],
+            &[
+                "cloudtrail",
+                "validate-logs",
+                "--trail-arn",
+                &trail_arn,
+                "--start-time",
+                &start,
+                "--verbose",
+            ],
+        );
+        (out.success, format!("{}{}", out.stdout, out.stderr))
+    };
+    let (ok, out) = validate();
+    assert!(ok, "{out}");
+    assert!(out.contains(" digest files valid"), "{out}");
+    assert!(!out.contains("INVALID"), "{out}");
+    assert!(out.contains(&log_key), "{out}");
+
+    // A record rewritten in a log file.
+    let local = tmp.path().join("log.json.gz");
+    s3api(
+        &s3,
+        &[
+            "get-object",
+            "--bucket",
+            "audit",
+            "--key",
+            &log_key,
+            &local.to_string_lossy(),
+        ],
+    );
+    let text = String::from_utf8(gunzip(&local)).unwrap();
+    let changed = text.replacen("\"us-east-1\"", "\"us-west-2\"", 1);
+    std::fs::write(&local, gzip(changed.as_bytes())).unwrap();
+    s3api(
+        &s3,
+        &[
+            "put-object",
+            "--bucket",
+            "audit",
+            "--key",
+            &log_key,
+            "--body",
+            &local.to_string_lossy(),
+        ],
+    );
+    let (ok, out) = validate();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "s3://audit/{log_key}\tINVALID: hash value doesn't match"
+        )),
+        "{out}"
+    );
+}
