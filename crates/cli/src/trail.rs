@@ -203,6 +203,11 @@ fn run_verify(args: VerifyArgs) -> anyhow::Result<bool> {
     for region in &regions {
         checker.check_region(&digest_root.join(region), region, &mut report)?;
     }
+    println!(
+        "\nResults requested for {} to {}",
+        flowwatch_security::trail_files::time_text(start),
+        flowwatch_security::trail_files::time_text(end)
+    );
     print!("{}", report.summary());
     Ok(report.all_valid())
 }

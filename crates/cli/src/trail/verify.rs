@@ -95,7 +95,7 @@ impl Report {
             ),
             _ => "no digest files".to_owned(),
         };
-        let _ = writeln!(out, "\nResults found for {window}:\n");
+        let _ = writeln!(out, "Results found for {window}:\n");
         let line = |kind: &str, valid: usize, invalid: usize, missing: usize| {
             let total = valid + invalid + missing;
             let mut line = format!("{valid}/{total} {kind} files valid");
