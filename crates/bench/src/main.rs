@@ -21,6 +21,7 @@ use clap::{Parser, ValueEnum};
 use flowwatch_bench::workload;
 use flowwatch_model::limits::{EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS};
 use flowwatch_model::logs::MetricFilter;
+use flowwatch_security::sigv4;
 use serde::Serialize;
 
 /// Distinct bodies pre-built per client (cycled), so the data is not one repeated batch.
@@ -66,6 +67,13 @@ struct Args {
     /// (default format, ~100 bytes; `--event-bytes` is then ignored).
     #[arg(long, value_enum, default_value_t = Events::Access)]
     events: Events,
+    /// Sign every request for real with this access key (with `--secret-access-key`), as an
+    /// SDK does; without it requests carry a fixed, unverifiable signature (for `--auth off`
+    /// servers and moto).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", requires = "secret_access_key")]
+    access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    secret_access_key: Option<String>,
     /// Metric filters to put on the group first (100 each; see `docs/benchmarks.md`); the run
     /// then lasts until they have been applied to every acknowledged event.
     #[arg(long, value_enum, default_value_t = Filters::None)]
@@ -173,7 +181,7 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
         .group
         .clone()
         .unwrap_or_else(|| format!("ingest-bench-{now_ms}"));
-    let setup = Target::new(&args.endpoint, &args.region)?;
+    let setup = Target::new(args)?;
     setup
         .call(
             "CreateLogGroup",
@@ -216,7 +224,7 @@ async fn run(args: &Args, batch_events: usize) -> anyhow::Result<Summary> {
                 build_body(&group, &stream, now_ms, messages)
             })
             .collect();
-        workers.push((Target::new(&args.endpoint, &args.region)?, bodies));
+        workers.push((Target::new(args)?, bodies));
     }
     let duration = match (args.duration, args.batches) {
         (Some(d), _) => Some(Duration::from_secs_f64(d)),
@@ -403,12 +411,16 @@ fn put_metric_filter_body(group: &str, f: &MetricFilter) -> Bytes {
     .into()
 }
 
-/// A keep-alive connection to an endpoint with a fixed, well-formed SigV4 header (flowwatch
-/// does not verify signatures yet; moto does not check them).
+/// A keep-alive connection to an endpoint, signing its requests for real (with credentials)
+/// or with a fixed, well-formed SigV4 header that only servers not verifying accept.
 #[derive(Debug)]
 struct Target {
     http: reqwest::Client,
     endpoint: String,
+    /// The endpoint's `host:port`, as signed.
+    host: String,
+    region: String,
+    credentials: Option<(String, String)>,
     authorization: String,
     /// The same for CloudWatch (SigV4 service `monitoring`).
     monitoring_authorization: String,
@@ -416,12 +428,13 @@ struct Target {
 }
 
 impl Target {
-    fn new(endpoint: &str, region: &str) -> anyhow::Result<Self> {
+    fn new(args: &Args) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .timeout(Duration::from_secs(300))
             .build()?;
         let (date, time) = utc_now_basic()?;
+        let region = &args.region;
         let authorization = |service: &str| {
             format!(
                 "AWS4-HMAC-SHA256 Credential=AKIAFLOWWATCHBENCH/{date}/{region}/{service}/aws4_request, \
@@ -429,13 +442,55 @@ impl Target {
                 "0".repeat(64)
             )
         };
+        let host = args
+            .endpoint
+            .split_once("://")
+            .map_or(args.endpoint.as_str(), |(_, rest)| rest)
+            .trim_end_matches('/')
+            .to_owned();
         Ok(Self {
             http,
-            endpoint: endpoint.to_owned(),
+            endpoint: args.endpoint.clone(),
+            host,
+            region: region.clone(),
+            credentials: args
+                .access_key_id
+                .clone()
+                .zip(args.secret_access_key.clone()),
             authorization: authorization("logs"),
             monitoring_authorization: authorization("monitoring"),
             amz_date: format!("{date}T{time}Z"),
         })
+    }
+
+    /// The `Authorization` header of a POST to `/` with these headers and body: a real
+    /// signature with credentials (every header signed), else the fixed one.
+    fn sign(&self, service: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+        let Some((key, secret)) = &self.credentials else {
+            return if service == "logs" {
+                self.authorization.clone()
+            } else {
+                self.monitoring_authorization.clone()
+            };
+        };
+        let mut all: Vec<(String, String)> = vec![
+            ("host".to_owned(), self.host.clone()),
+            ("x-amz-date".to_owned(), self.amz_date.clone()),
+        ];
+        all.extend(
+            headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let hash = sigv4::sha256_hex(body);
+        let request = sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &all,
+            body_sha256: &hash,
+        };
+        sigv4::sign(&request, key, secret, &self.region, service)
     }
 
     /// Waits until CloudWatch's ListMetrics answers: flowwatch answers metric reads once the
@@ -444,15 +499,23 @@ impl Target {
     async fn wait_for_metrics(&self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
-            let response = self
-                .http
-                .post(&self.endpoint)
-                .header("content-type", "application/x-amz-json-1.0")
-                .header("x-amz-target", "GraniteServiceVersion20100801.ListMetrics")
-                .header("x-amzn-query-mode", "true")
+            let body = r#"{"Namespace":"VPC"}"#;
+            let headers = [
+                ("content-type", "application/x-amz-json-1.0"),
+                ("x-amz-target", "GraniteServiceVersion20100801.ListMetrics"),
+                ("x-amzn-query-mode", "true"),
+            ];
+            let mut request = self.http.post(&self.endpoint);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            let response = request
                 .header("x-amz-date", &self.amz_date)
-                .header("authorization", &self.monitoring_authorization)
-                .body(r#"{"Namespace":"VPC"}"#)
+                .header(
+                    "authorization",
+                    self.sign("monitoring", &headers, body.as_bytes()),
+                )
+                .body(body)
                 .send()
                 .await
                 .with_context(|| format!("ListMetrics to {}", self.endpoint))?;
@@ -469,13 +532,19 @@ impl Target {
     }
 
     async fn call(&self, operation: &str, body: Bytes) -> anyhow::Result<Bytes> {
+        let target = format!("Logs_20140328.{operation}");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let authorization = self.sign("logs", &headers, &body);
         let response = self
             .http
             .post(&self.endpoint)
             .header("content-type", "application/x-amz-json-1.1")
-            .header("x-amz-target", format!("Logs_20140328.{operation}"))
+            .header("x-amz-target", &target)
             .header("x-amz-date", &self.amz_date)
-            .header("authorization", &self.authorization)
+            .header("authorization", authorization)
             .body(body)
             .send()
             .await

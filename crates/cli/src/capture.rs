@@ -49,10 +49,15 @@ pub(crate) struct CaptureArgs {
     /// Write the records to standard output (in --log-format) instead of delivering them.
     #[arg(long)]
     stdout: bool,
-    /// Interface id of the records (pcap, or one --interface); default: derived from this host
-    /// and the file name or interface name.
+    /// Interface id of the records (pcap, or one --interface); default: the inventory's, else
+    /// derived from this host and the file name or interface name.
     #[arg(long)]
     eni: Option<String>,
+    /// The inventory (TOML, docs/inventory.md): --interface NAME and NetFlow exporters'
+    /// interfaces get the ENI (and account) it lists for them (`name` / `host`, `exporter` /
+    /// `if-index`); others keep derived ids.
+    #[arg(long, value_name = "FILE", env = "FLOWWATCH_INVENTORY")]
+    inventory: Option<PathBuf>,
     /// Account id of the records.
     #[arg(long, env = "FLOWWATCH_ACCOUNT_ID", default_value = "123456789012")]
     account: String,
@@ -105,6 +110,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
             version,
             format,
             Sink::from_args(&args)?,
+            inventory(&args)?,
         );
     }
     if !args.interface.is_empty() {
@@ -208,6 +214,14 @@ fn host_name() -> String {
         .to_owned()
 }
 
+/// The `--inventory`, read and checked.
+fn inventory(args: &CaptureArgs) -> anyhow::Result<Option<flowwatch_engine::flow_logs::Inventory>> {
+    args.inventory
+        .as_deref()
+        .map(crate::config::load_inventory)
+        .transpose()
+}
+
 /// `capture --interface`.
 #[cfg(target_os = "linux")]
 fn run_live(
@@ -227,13 +241,24 @@ fn run_live(
     let account = Token::new(&args.account)
         .with_context(|| format!("invalid --account {:?}", args.account))?;
     let host = host_name();
+    let inventory = inventory(args)?;
     let mut interfaces = Vec::new();
     for name in &args.interface {
-        let eni = args.eni.clone().unwrap_or_else(|| derive_eni(&host, name));
+        let listed = inventory.as_ref().and_then(|i| i.by_name(&host, name));
+        let eni = match (&args.eni, listed) {
+            (Some(eni), _) => eni.clone(),
+            (None, Some(i)) => i.eni.clone(),
+            (None, None) => derive_eni(&host, name),
+        };
+        let owner = match listed.and_then(|i| i.account.as_deref()) {
+            Some(a) => Token::new(a).with_context(|| format!("invalid account {a:?}"))?,
+            None => account.clone(),
+        };
+        eprintln!("{name}: {eni}");
         interfaces.push(LiveInterface {
             name: name.clone(),
             eni: Token::new(&eni).with_context(|| format!("invalid --eni {eni:?}"))?,
-            account: account.clone(),
+            account: owner,
             local_addrs: args.local_addrs.clone(),
         });
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 /// flush_bytes = 67108864
 /// flush_age_secs = 60
 /// memory_limit_bytes = 268435456
+/// query_memory_limit_bytes = 1073741824   # what one Logs Insights query may hold
 ///
 /// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
@@ -22,6 +23,7 @@ use serde::Deserialize;
 /// trail_digest_secs = 3600   # how often trails validating log files write a digest (hourly)
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
 /// auth = "on"                # "off": accept any well-formed signature as the root (development)
+/// rate_limit_scale = 1.0     # rate limits as a multiple of AWS's quotas (0: off)
 ///
 /// [root]                     # the root access key (default: created in data_dir/root-credentials)
 /// access_key_id = "AKIAEXAMPLE"
@@ -58,6 +60,7 @@ pub(crate) struct FileConfig {
     pub(crate) flush_bytes: Option<usize>,
     pub(crate) flush_age_secs: Option<u64>,
     pub(crate) memory_limit_bytes: Option<usize>,
+    pub(crate) query_memory_limit_bytes: Option<usize>,
     pub(crate) public_url: Option<String>,
     pub(crate) alarm_evaluation_secs: Option<u64>,
     pub(crate) trail_delivery_secs: Option<u64>,
@@ -68,6 +71,7 @@ pub(crate) struct FileConfig {
     pub(crate) s3: Option<S3Config>,
     pub(crate) flow_log_buckets: Option<S3ServiceConfig>,
     pub(crate) auth: Option<AuthMode>,
+    pub(crate) rate_limit_scale: Option<f64>,
     pub(crate) root: Option<RootFileConfig>,
 }
 

@@ -102,6 +102,17 @@ struct Results {
     #[serde(default)]
     results: Vec<Vec<Field>>,
     next_token: Option<String>,
+    #[serde(default)]
+    statistics: Statistics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Statistics {
+    #[serde(default)]
+    records_scanned: f64,
+    #[serde(default)]
+    bytes_scanned: f64,
 }
 
 pub(crate) fn run(args: QueryArgs) -> anyhow::Result<()> {
@@ -155,9 +166,16 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
             },
         )
         .await?;
-    // Wait for the query to end, then read every page.
+    // Wait for the query to end (a spinner shows what it has read), then read every page.
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(format!("query {} scheduled", started.query_id));
     let mut rows: Vec<Vec<Field>> = Vec::new();
     let mut next_token = None;
+    let mut polls = 0u32;
     loop {
         let page: Results = client
             .call(
@@ -169,12 +187,27 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
             )
             .await?;
         match page.status.as_str() {
-            "Scheduled" | "Running" => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+            "Scheduled" => {
+                spinner.tick();
+                polls += 1;
+                tokio::time::sleep(poll_wait(polls)).await;
                 continue;
             }
-            "Complete" => {}
-            other => anyhow::bail!("query {} ended {other}", started.query_id),
+            "Running" => {
+                spinner.set_message(format!(
+                    "running: {:.0} records, {:.1} MB scanned",
+                    page.statistics.records_scanned,
+                    page.statistics.bytes_scanned / 1e6
+                ));
+                polls += 1;
+                tokio::time::sleep(poll_wait(polls)).await;
+                continue;
+            }
+            "Complete" => spinner.finish_and_clear(),
+            other => {
+                spinner.finish_and_clear();
+                anyhow::bail!("query {} ended {other}", started.query_id)
+            }
         }
         rows.extend(page.results);
         match page.next_token {
@@ -186,6 +219,12 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .into_iter()
         .map(|row| row.into_iter().map(|f| (f.field, f.value)).collect())
         .collect())
+}
+
+/// How long to wait before polling GetQueryResults again: quickly at first (most queries end
+/// in well under a second), then every 200 ms.
+fn poll_wait(polls: u32) -> Duration {
+    Duration::from_millis(if polls < 20 { 10 } else { 200 })
 }
 
 /// The table a SQL query over `--file` paths reads: every file's records.
@@ -210,6 +249,11 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 .map_err(|e| anyhow::anyhow!("MalformedQueryException: {}", e.message()))?,
         )
     };
+    anyhow::ensure!(
+        compiled.as_ref().is_none_or(|c| c.source().is_none()),
+        "SOURCE chooses log groups on a server; with --file the files are what the query reads \
+         (drop the SOURCE clause)"
+    );
     let mut sets = Vec::new();
     for path in &args.files {
         let set = FileSet::find(path).map_err(|e| anyhow::anyhow!("{e}"))?;

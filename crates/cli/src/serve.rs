@@ -52,6 +52,10 @@ pub(crate) struct ServeArgs {
     /// The root user's secret access key.
     #[arg(long, env = "FLOWWATCH_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
     root_secret_access_key: Option<String>,
+    /// Rate limits per principal and operation, as a multiple of AWS's quotas (1: AWS's;
+    /// 0: off). A call past its limit gets the service's throttling error, which clients retry.
+    #[arg(long, env = "FLOWWATCH_RATE_LIMIT_SCALE")]
+    rate_limit_scale: Option<f64>,
     /// Network interfaces flow logs cover (TOML, see docs/inventory.md).
     #[arg(long, env = "FLOWWATCH_INVENTORY")]
     inventory: Option<PathBuf>,
@@ -114,6 +118,13 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
              as the account root. Use only for development, never on a shared network."
         );
     }
+    if let Some(scale) = args.rate_limit_scale.or(file.rate_limit_scale) {
+        anyhow::ensure!(
+            scale.is_finite() && scale >= 0.0,
+            "rate limit scale must be a number of 0 or more, got {scale}"
+        );
+        config.rate_limit_scale = scale;
+    }
     let file_root = file.root.as_ref();
     let given = match (args.root_access_key_id, args.root_secret_access_key) {
         (None, None) => (
@@ -162,6 +173,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(b) = file.memory_limit_bytes {
         storage.memory_limit_bytes = b;
+    }
+    if let Some(b) = file.query_memory_limit_bytes {
+        config.query_memory_limit = b;
     }
     if let Some(s3) = file.s3 {
         let (bucket, prefix, service) = s3.split();

@@ -35,6 +35,8 @@ pub struct EngineConfig {
     pub s3_delivery: crate::flow_logs::S3DeliveryConfig,
     /// When trails write their log files and digests (to the buckets of `s3_delivery.store`).
     pub trail_files: crate::audit::trails::TrailFilesConfig,
+    /// Rate limits as a multiple of AWS's quotas (`crate::throttle`); 0 turns them off.
+    pub rate_limit_scale: f64,
 }
 
 /// How requests are authenticated.
@@ -70,6 +72,7 @@ impl EngineConfig {
             inventory: None,
             auth: AuthConfig::default(),
             trail_files: Default::default(),
+            rate_limit_scale: 1.0,
         }
     }
 }

@@ -1,12 +1,15 @@
 //! VPC flow logs as EC2 resources (`spec/flowlogs.md` §9): CreateFlowLogs, DescribeFlowLogs and
 //! DeleteFlowLogs over the persisted [`FlowLogSet`] (engine state `flow_logs`). What a flow log
 //! is and how CreateFlowLogs' parameters are checked is in [`resource`]; DescribeFlowLogs'
-//! filters in [`describe`]; delivery to S3 in `s3`.
+//! filters in [`describe`]; delivery to CloudWatch Logs as the flow log's role in `role`, with
+//! the records it could not deliver yet held in `backlog`; delivery to S3 in `s3`.
 
+mod backlog;
 mod delivery;
 mod describe;
 mod inventory;
 pub(crate) mod resource;
+mod role;
 mod s3;
 
 use std::collections::BTreeMap;
@@ -19,9 +22,12 @@ use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+pub use backlog::BACKLOG_GROUP;
+pub(crate) use backlog::Backlog;
 pub use delivery::full_format;
 pub use inventory::{Interface, Inventory, InventoryError};
 use resource::{FlowLog, MAX_RESOURCE_IDS, ResourceType, invalid, missing};
+pub use role::FLOW_LOGS_SERVICE;
 pub(crate) use s3::S3Delivery;
 pub use s3::S3DeliveryConfig;
 

@@ -10,6 +10,7 @@
 
 mod inline;
 mod managed;
+mod pages;
 mod roles;
 mod sts;
 mod users;
@@ -23,6 +24,7 @@ use flowwatch_security::policy::{
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
+use pages::page;
 
 /// Access keys one user may have (IAM: 2).
 const MAX_ACCESS_KEYS_PER_USER: usize = 2;
@@ -271,6 +273,29 @@ impl Engine {
                 }
             })
             .await
+    }
+
+    /// The path, name and id (`AROA…`) of the role with ARN `role_arn` in `account`, if it
+    /// exists.
+    pub(crate) async fn role_identity(
+        &self,
+        account: &str,
+        role_arn: &str,
+    ) -> Option<(String, String, String)> {
+        let rest = role_arn.strip_prefix(&format!("arn:aws:iam::{account}:role/"))?;
+        let name = rest.rsplit('/').next()?.to_owned();
+        self.iam
+            .read(|state| {
+                let role = state.roles.get(&name)?;
+                (format!("arn:aws:iam::{account}:role{}{}", role.path, role.name) == role_arn)
+                    .then(|| (role.path.clone(), role.name.clone(), role.id.clone()))
+            })
+            .await
+    }
+
+    /// A role may now allow what it did not: held flow-log deliveries are retried at once.
+    fn role_changed(&self) {
+        self.flow_log_backlog.wake.notify_one();
     }
 
     /// The clock in milliseconds, for the IAM submodules.

@@ -5,7 +5,7 @@
 
 use flowwatch_model::retention::RetentionDays;
 use flowwatch_model::{ApiResult, Scope};
-use flowwatch_storage::{NewLogGroup, StorageError, StreamKey};
+use flowwatch_storage::{EventRef, NewLogGroup, StorageError, StreamKey};
 
 use crate::{Engine, storage_error};
 
@@ -68,5 +68,26 @@ impl Engine {
                 Err(e) => return Err(storage_error(e)),
             }
         }
+    }
+
+    /// Appends `messages` durably to internal stream `key`, each stamped now; returns the
+    /// sequence number of the first.
+    pub(crate) async fn append_internal(
+        &self,
+        key: StreamKey,
+        messages: &[String],
+    ) -> ApiResult<u64> {
+        let now = self.now();
+        let events: Vec<EventRef<'_>> = messages
+            .iter()
+            .map(|message| EventRef {
+                timestamp: now,
+                message,
+            })
+            .collect();
+        self.storage()
+            .append(key, now, &events)
+            .await
+            .map_err(storage_error)
     }
 }

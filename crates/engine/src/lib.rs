@@ -30,6 +30,7 @@ mod metric_math;
 mod monitoring;
 pub mod sns;
 mod state;
+pub mod throttle;
 mod token;
 
 use std::sync::{Arc, Mutex};
@@ -78,6 +79,10 @@ pub struct Engine {
     signing_keys: Arc<Persisted<audit::keys::SigningKeys>>,
     /// Flow-log records buffered for S3 and the buckets they are written to.
     s3: Arc<flow_logs::S3Delivery>,
+    /// Flow-log records held until their role lets them be delivered to CloudWatch Logs.
+    flow_log_backlog: Arc<flow_logs::Backlog>,
+    /// Every principal's rate-limit buckets.
+    throttle: Arc<throttle::Throttle>,
     /// Background tasks, stopped by [`Engine::shutdown`].
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -107,6 +112,10 @@ impl Engine {
             config.s3_delivery.clone(),
             Persisted::load(&storage, "s3_written")?,
         ));
+        let flow_log_backlog = Arc::new(flow_logs::Backlog::new(Persisted::load(
+            &storage,
+            "flow_log_backlog",
+        )?));
         let engine = Self {
             storage,
             clock,
@@ -126,12 +135,15 @@ impl Engine {
             trail_files_running: Arc::default(),
             signing_keys,
             s3,
+            flow_log_backlog,
+            throttle: Arc::default(),
             tasks: Arc::default(),
         };
         for group in engine.storage.all_log_groups() {
             engine.load_metric_filters(group.id, &group.scope, &group.name);
         }
         engine.replay_s3_pending().await;
+        engine.load_flow_log_backlogs().await;
         // Closes quiet minutes (defaultValue) and expires old metric data.
         let ticking = engine.clone();
         let ticker = tokio::spawn(async move {
@@ -157,14 +169,22 @@ impl Engine {
             engine.monitoring.notifier.subscribe_records(),
             engine.monitoring.clone(),
         ));
-        // Writes the S3 flow-log files of closed windows. Each flush runs in its own task so
-        // that stopping this loop never interrupts a write (shutdown waits for it).
+        // Writes the S3 flow-log files of closed windows and retries held CloudWatch Logs
+        // deliveries (at once when a role changed). Each round runs in its own task so that
+        // stopping this loop never interrupts a write (shutdown waits for it).
         let flushing = engine.clone();
         let s3_flusher = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(flushing.s3.tick()).await;
+                tokio::select! {
+                    () = tokio::time::sleep(flushing.s3.tick()) => {}
+                    () = flushing.flow_log_backlog.wake.notified() => {}
+                }
                 let engine = flushing.clone();
-                let _ = tokio::spawn(async move { engine.flush_s3(false).await }).await;
+                let _ = tokio::spawn(async move {
+                    engine.flush_s3(false).await;
+                    engine.drain_flow_log_backlogs().await;
+                })
+                .await;
             }
         });
         // Writes trails' log files and digests, each pass in its own task like the flushes.

@@ -20,12 +20,12 @@ use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
 use flowwatch_monitor::metric_data::{DatumValues, MetricDatumRecord};
 use flowwatch_monitor::metrics::MAX_ABS_VALUE;
 use flowwatch_monitor::{MetricKey, Statistic};
-use flowwatch_storage::{EventRef, StreamKey};
+use flowwatch_storage::StreamKey;
 
 use crate::cloudwatch::{dimensions, invalid, millis, missing, monitor_error};
 use crate::logs::metric_filters::STANDARD_UNITS;
 use crate::metric_math::{self, Series};
-use crate::{Engine, storage_error, token};
+use crate::{Engine, token};
 
 /// The internal log group holding PutMetricData's datums (hidden; `aws/` is reserved).
 pub const METRIC_DATA_GROUP: &str = "aws/cloudwatch/metric-data";
@@ -252,17 +252,7 @@ impl Engine {
         // Registration is idempotent; after a restart it is also in the observer's snapshot.
         self.metric_filter_observer()
             .set_metric_data_group(key.group_id, &caller.scope);
-        let events: Vec<EventRef<'_>> = records
-            .iter()
-            .map(|message| EventRef {
-                timestamp: now,
-                message,
-            })
-            .collect();
-        self.storage()
-            .append(key, now, &events)
-            .await
-            .map_err(storage_error)?;
+        self.append_internal(key, &records).await?;
         Ok(serde_json::json!({}))
     }
 

@@ -52,6 +52,10 @@ pub enum ErrorCode {
     Throttled,
     InternalError,
     AuthorizationError,
+    /// A rate limit (CloudWatch, IAM and STS spell it `Throttling`; 400).
+    Throttling,
+    /// EC2's rate limit (503).
+    RequestLimitExceeded,
     // The query protocols (awsQuery, ec2Query): the request itself is not an operation call.
     /// The `Action` parameter names no operation of the service.
     InvalidAction,
@@ -150,6 +154,8 @@ impl ErrorCode {
             Self::Throttled => "Throttled",
             Self::InternalError => "InternalError",
             Self::AuthorizationError => "AuthorizationError",
+            Self::Throttling => "Throttling",
+            Self::RequestLimitExceeded => "RequestLimitExceeded",
             Self::InvalidAction => "InvalidAction",
             Self::MissingAction => "MissingAction",
             Self::InvalidQueryParameter => "InvalidQueryParameter",
@@ -229,6 +235,7 @@ impl ErrorCode {
             | Self::InternalFailure
             | Self::InternalServiceFault
             | Self::InternalError => 500,
+            Self::RequestLimitExceeded => 503,
             _ => 400,
         }
     }

@@ -157,9 +157,12 @@ pub struct IamResponse {
     /// URL-encoded, as IAM returns it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_document: Option<String>,
-    /// Set by the List* operations (flowwatch returns every item in one page).
+    /// Set by the List* operations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_truncated: Option<bool>,
+    /// Where the next page of a truncated List* answer starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }
 
 /// GetCallerIdentity.

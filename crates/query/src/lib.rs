@@ -74,6 +74,19 @@ pub struct QueryOutput {
     pub bytes_scanned: u64,
 }
 
+/// What a query's `SOURCE` clause selects (the server resolves it to log groups).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceSpec {
+    /// `logGroups(namePrefix: [...])`: groups whose name starts with one of these.
+    pub name_prefixes: Option<Vec<String>>,
+    /// `logGroups(accountIdentifiers: [...])`.
+    pub accounts: Option<Vec<String>>,
+    /// `logGroups(class: [...])`; `STANDARD` when not given.
+    pub classes: Vec<String>,
+    /// `dataSource([...])`, e.g. `amazon_vpc.flow`.
+    pub data_sources: Option<Vec<String>>,
+}
+
 /// A checked and lowered Insights query.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -102,6 +115,32 @@ impl Compiled {
         };
         compiled.lower(&empty, params)?;
         Ok(compiled)
+    }
+
+    /// What its `SOURCE` clause selects, if it has one.
+    pub fn source(&self) -> Option<SourceSpec> {
+        use flowwatch_insights::ast::{LogGroupsParam, SourceSelector};
+        let source = self.query.source.as_ref()?;
+        let mut spec = SourceSpec {
+            classes: vec!["STANDARD".to_owned()],
+            ..SourceSpec::default()
+        };
+        for selector in &source.selectors {
+            match selector {
+                SourceSelector::LogGroups(args) => {
+                    for arg in args {
+                        let values = arg.values.clone();
+                        match arg.param {
+                            LogGroupsParam::NamePrefix => spec.name_prefixes = Some(values),
+                            LogGroupsParam::AccountIdentifiers => spec.accounts = Some(values),
+                            LogGroupsParam::Class => spec.classes = values,
+                        }
+                    }
+                }
+                SourceSelector::DataSource(names) => spec.data_sources = Some(names.clone()),
+            }
+        }
+        Some(spec)
     }
 
     /// The discovered fields the input must carry.

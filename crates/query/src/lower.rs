@@ -17,7 +17,7 @@ mod expr;
 mod functions;
 mod stats;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use datafusion::common::DFSchemaRef;
 use datafusion::functions_window::expr_fn::row_number;
@@ -91,6 +91,9 @@ pub(crate) struct Lowering<'a> {
     agg_columns: Option<std::collections::VecDeque<String>>,
     /// While lowering `stats` items: earlier items by alias.
     item_exprs: HashMap<String, Expr>,
+    /// Columns holding JSON values (`jsonParse`, `split`, `unnest`): paths below them
+    /// (`j.a.b`, `j.list[1]`) reach into the value (`udf::json`).
+    json_columns: HashSet<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -109,6 +112,7 @@ impl<'a> Lowering<'a> {
             limited: false,
             agg_columns: None,
             item_exprs: HashMap::new(),
+            json_columns: HashSet::new(),
         }
     }
 
@@ -160,9 +164,7 @@ impl<'a> Lowering<'a> {
     }
 
     pub(crate) fn lower_query(mut self, query: &Query) -> Result<Lowered> {
-        if let Some(source) = &query.source {
-            return Err(self.unsupported("SOURCE", source.span));
-        }
+        // `SOURCE` chose the input (the server resolves it: `Compiled::source`).
         let mut in_match_stage = true;
         for command in &query.commands {
             let leading = matches!(
@@ -208,6 +210,7 @@ impl<'a> Lowering<'a> {
                 }
                 CommandKind::Parse(p) => self.lower_parse(p)?,
                 CommandKind::Dedup(fields) => self.lower_dedup(fields)?,
+                CommandKind::Unnest { expr, into } => self.lower_unnest(expr, into)?,
                 other => {
                     return Err(
                         self.unsupported(format!("command `{}`", other.name()), command.span)
@@ -302,11 +305,20 @@ impl<'a> Lowering<'a> {
                 (None, flowwatch_insights::ExprKind::Field(path)) => path.flat_name(),
                 (None, _) => item.expr.to_string(),
             };
-            let plain = item.alias.is_none()
-                && matches!(item.expr.kind, flowwatch_insights::ExprKind::Field(_));
+            let path = match &item.expr.kind {
+                flowwatch_insights::ExprKind::Field(path) => Some(path),
+                _ => None,
+            };
+            let into_json = path.is_some_and(|p| self.json_root(p).is_some());
+            let plain = item.alias.is_none() && path.is_some() && !into_json;
             if !plain || !self.has_column(&name) {
                 let e = self.lower(&item.expr)?;
                 new.push((name.clone(), e));
+            }
+            if into_json || self.makes_json(&item.expr) {
+                self.json_columns.insert(name.clone());
+            } else {
+                self.json_columns.remove(&name);
             }
             names.push(name);
         }
@@ -318,6 +330,31 @@ impl<'a> Lowering<'a> {
         } else {
             self.fields.extend(names);
         }
+        Ok(())
+    }
+
+    /// `unnest expr into field`: one row per element of the list `expr` gives (a value that
+    /// is not a list is a list of itself), every other column copied.
+    fn lower_unnest(&mut self, expr: &flowwatch_insights::Expr, into: &FieldPath) -> Result<()> {
+        const ELEMENTS: &str = "__unnest";
+        let e = self.lower(expr)?;
+        let t = self.type_of(&e);
+        let list = TextUdf::call(TextFn::JsonElements, vec![expr::as_text(e, &t)])
+            .expect("no regex to compile");
+        self.set_columns(vec![(ELEMENTS.to_owned(), list)])?;
+        let plan = self.take_plan().unnest_column(ELEMENTS)?;
+        let name = into.flat_name();
+        let mut exprs: Vec<Expr> = plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != ELEMENTS && *n != name)
+            .map(ident)
+            .collect();
+        exprs.push(ident(ELEMENTS).alias(name.clone()));
+        self.plan = plan.project(exprs)?;
+        self.json_columns.insert(name);
         Ok(())
     }
 

@@ -1,10 +1,12 @@
 //! Scalar functions DataFusion does not have, evaluated row by row over strings: natural
-//! sort keys, `parse` captures, IP address tests and a few text conversions.
+//! sort keys, `parse` captures, IP address tests, JSON values and a few text conversions.
 //!
 //! Every function takes its arguments as text (other types are cast) and is one
 //! [`TextFn`] variant; [`TextUdf`] adapts them to DataFusion.
 
+mod date;
 mod ip;
+pub mod json;
 mod natural;
 mod text;
 
@@ -12,10 +14,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BinaryBuilder, BooleanBuilder, Int64Builder, StringArray, StringBuilder,
+    Array, ArrayRef, BinaryBuilder, BooleanBuilder, Int64Builder, ListBuilder, StringArray,
+    StringBuilder,
 };
 use arrow::compute::cast;
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Field};
 use datafusion::common::Result as DfResult;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -50,6 +53,17 @@ pub enum TextFn {
     HexToAscii,
     HexToDec,
     DecToHex,
+    JsonParse,
+    /// The value at the path given by the other arguments (`json::key_step` / `index_step`).
+    JsonPath,
+    JsonStringify,
+    JsonArraySize,
+    JsonArrayContains,
+    Split,
+    /// The elements `unnest` expands, as a list.
+    JsonElements,
+    /// `parseDate(text, pattern[, tz])`: epoch milliseconds.
+    ParseDate,
 }
 
 impl TextFn {
@@ -71,6 +85,14 @@ impl TextFn {
             TextFn::HexToAscii => "hexToAscii",
             TextFn::HexToDec => "hexToDec",
             TextFn::DecToHex => "decToHex",
+            TextFn::JsonParse => "jsonParse",
+            TextFn::JsonPath => "__json_path",
+            TextFn::JsonStringify => "jsonStringify",
+            TextFn::JsonArraySize => "jsonArraySize",
+            TextFn::JsonArrayContains => "jsonArrayContains",
+            TextFn::Split => "split",
+            TextFn::JsonElements => "__unnest_elements",
+            TextFn::ParseDate => "parseDate",
         }
     }
 
@@ -81,11 +103,25 @@ impl TextFn {
             | TextFn::UrlEncode
             | TextFn::UrlDecode
             | TextFn::HexToAscii
-            | TextFn::DecToHex => DataType::Utf8,
-            TextFn::Ipv4ToNumber | TextFn::HexToDec => DataType::Int64,
+            | TextFn::DecToHex
+            | TextFn::JsonParse
+            | TextFn::JsonPath
+            | TextFn::JsonStringify
+            | TextFn::Split => DataType::Utf8,
+            TextFn::Ipv4ToNumber
+            | TextFn::HexToDec
+            | TextFn::JsonArraySize
+            | TextFn::JsonArrayContains
+            | TextFn::ParseDate => DataType::Int64,
+            TextFn::JsonElements => list_of_text(),
             _ => DataType::Boolean,
         }
     }
+}
+
+/// The type of a list of texts (what `unnest` expands).
+fn list_of_text() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
 
 fn value(array: &StringArray, row: usize) -> Option<&str> {
@@ -98,6 +134,7 @@ enum Out {
     Int(Option<i64>),
     Str(Option<String>),
     Bytes(Option<Vec<u8>>),
+    List(Vec<Option<String>>),
 }
 
 /// A [`TextFn`] as a DataFusion scalar function.
@@ -167,6 +204,24 @@ impl TextUdf {
             TextFn::HexToAscii => Out::Str(first.and_then(text::hex_to_ascii)),
             TextFn::HexToDec => Out::Int(first.and_then(text::hex_to_dec)),
             TextFn::DecToHex => Out::Str(first.and_then(text::dec_to_hex)),
+            TextFn::JsonParse => Out::Str(first.map(json::parse)),
+            TextFn::JsonPath => Out::Str(first.and_then(|s| json::path(s, &args[1..]))),
+            TextFn::JsonStringify => Out::Str(first.map(json::stringify)),
+            TextFn::JsonArraySize => Out::Int(first.and_then(json::array_size)),
+            TextFn::JsonArrayContains => {
+                Out::Int(first.map(|s| second.map_or(0, |wanted| json::array_contains(s, wanted))))
+            }
+            TextFn::Split => Out::Str(match (first, second) {
+                (Some(s), Some(d)) => Some(json::split(s, d)),
+                _ => None,
+            }),
+            TextFn::JsonElements => Out::List(json::elements(first)),
+            TextFn::ParseDate => Out::Int(match (first, second) {
+                (Some(text), Some(pattern)) => {
+                    date::parse_date(text, pattern, args.get(2).copied().flatten())
+                }
+                _ => None,
+            }),
         }
     }
 }
@@ -230,6 +285,20 @@ impl ScalarUDFImpl for TextUdf {
                     row_args.extend(strings.iter().map(|a| value(a, row)));
                     if let Out::Int(v) = self.eval(&row_args) {
                         b.append_option(v);
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            DataType::List(_) => {
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for row in 0..rows {
+                    row_args.clear();
+                    row_args.extend(strings.iter().map(|a| value(a, row)));
+                    if let Out::List(items) = self.eval(&row_args) {
+                        for item in items {
+                            b.values().append_option(item);
+                        }
+                        b.append(true);
                     }
                 }
                 Arc::new(b.finish())

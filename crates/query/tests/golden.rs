@@ -264,16 +264,13 @@ fn cloudtrail_json() {
 
 #[test]
 fn unsupported_constructs_name_themselves_with_a_location() {
-    let err = Compiled::new("fields @message | unnest x into y").unwrap_err();
-    assert_eq!(err.message(), "command `unnest` is not supported yet");
+    let err = Compiled::new("fields @message | pattern @message").unwrap_err();
+    assert_eq!(err.message(), "command `pattern` is not supported yet");
     let loc = err.compile_location().unwrap();
-    assert_eq!((loc.start, loc.end), (18, 33));
-    let err = Compiled::new("fields jsonParse(@message) as j").unwrap_err();
-    assert_eq!(err.message(), "function `jsonParse` is not supported yet");
-    assert_eq!(
-        err.compile_location().map(|l| (l.start, l.end)),
-        Some((7, 16))
-    );
+    assert_eq!((loc.start, loc.end), (18, 25));
+    let err = Compiled::new("stats histogram(bytes, 10)").unwrap_err();
+    assert!(err.message().contains("histogram"), "{}", err.message());
+    assert!(err.compile_location().is_some());
     let err = Compiled::new("stats topk(3, srcAddr)").unwrap_err();
     assert!(err.message().contains("topk"), "{}", err.message());
     let err = Compiled::new("filter x = ").unwrap_err();

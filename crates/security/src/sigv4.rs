@@ -466,6 +466,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The SHA-256 of a body taken piece by piece as it arrives, so that hashing overlaps the
+/// transfer instead of following it.
+#[derive(Debug, Clone, Default)]
+pub struct BodyHasher(Sha256);
+
+impl BodyHasher {
+    pub fn update(&mut self, piece: &[u8]) {
+        self.0.update(piece);
+    }
+
+    /// Lowercase hex, as [`sha256_hex`] gives it.
+    pub fn finish(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

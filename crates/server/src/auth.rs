@@ -30,12 +30,12 @@ const UNKNOWN_KEY: &str = "The security token included in the request is invalid
 const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
 
 /// Resolves the caller of a request to `service` (its SigV4 signing name) from its signature,
-/// and the policy principal it acts as; `raw_body` is the body as received, before any
-/// `Content-Encoding` is undone.
+/// and the policy principal it acts as; `body_sha256` is the hex SHA-256 of the body as
+/// received, before any `Content-Encoding` is undone (needed when signatures are verified).
 pub(crate) async fn resolve_caller(
     engine: &Engine,
     parts: &Parts,
-    raw_body: &[u8],
+    body_sha256: Option<&str>,
     service: &str,
     request_id: &str,
 ) -> ApiResult<(Caller, Principal)> {
@@ -50,17 +50,13 @@ pub(crate) async fn resolve_caller(
         })
         .collect();
     let verifying = engine.config().auth.verify;
-    let body_sha256 = if verifying {
-        sigv4::sha256_hex(raw_body)
-    } else {
-        String::new()
-    };
+    let body_sha256 = body_sha256.unwrap_or_default();
     let request = sigv4::Request {
         method: parts.method.as_str(),
         path: parts.uri.path(),
         query: parts.uri.query().unwrap_or_default(),
         headers: &headers,
-        body_sha256: &body_sha256,
+        body_sha256,
     };
     let signature = sigv4::parse(&request).map_err(api_error)?;
     let account = &engine.config().account_id;

@@ -128,7 +128,13 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     let (parts, body) = request.into_parts();
     let head = route::Wire::of_head(&parts);
     // A client that stops sending its body mid-way is answered, not waited for forever.
-    let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body)).await;
+    // Verified signatures cover the body's hash, taken as the body arrives.
+    let mut hasher = engine
+        .config()
+        .auth
+        .verify
+        .then(flowwatch_security::sigv4::BodyHasher::default);
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_body(body, hasher.as_mut())).await;
     let body = match read {
         Ok(Ok(body)) => body,
         Err(_) => {
@@ -146,7 +152,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         Ok(Err(error)) => return head.error(&request_id, &error),
     };
     // The signature covers the body as sent.
-    let raw_body = body.clone();
+    let body_sha256 = hasher.map(flowwatch_security::sigv4::BodyHasher::finish);
     let body = match encoding::decode(&parts.headers, body).await {
         Ok(body) => body,
         Err(error) => return head.error(&request_id, &error),
@@ -160,8 +166,14 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         call: &call,
         request_id: &request_id,
     };
-    let resolved =
-        auth::resolve_caller(&engine, &parts, &raw_body, call.service.name, &request_id).await;
+    let resolved = auth::resolve_caller(
+        &engine,
+        &parts,
+        body_sha256.as_deref(),
+        call.service.name,
+        &request_id,
+    )
+    .await;
     // A link's caller is not authorized by policies: holding the link's token is the
     // permission, as in SNS.
     let (caller, principal) = match resolved {
@@ -189,6 +201,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     // Instrumented, not entered: an entered span must not be held across an await.
     let result = async {
         let input = input.as_deref().map_err(Clone::clone)?;
+        engine.admit(&caller.principal_arn, call.service.name, &call.op)?;
         if let Some(principal) = &principal {
             let request = authorize::Request {
                 service: call.service.name,
@@ -235,10 +248,13 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
     }
 }
 
-/// Reads a body of at most `MAX_REQUEST_BODY_BYTES`. A larger one is read to its end (up to
+/// Reads a body of at most `MAX_REQUEST_BODY_BYTES`, hashing it on the way with `hasher`. A larger one is read to its end (up to
 /// `MAX_DRAINED_BYTES`, discarded) before it is refused, so the client is sending no more when
 /// the 413 arrives and sees the answer instead of a reset connection.
-async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
+async fn read_body(
+    body: Body,
+    mut hasher: Option<&mut flowwatch_security::sigv4::BodyHasher>,
+) -> Result<bytes::Bytes, ApiError> {
     use futures::StreamExt;
     let too_large = || {
         ApiError::new(
@@ -265,6 +281,9 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
             return Err(too_large());
         }
         if seen <= limits::MAX_REQUEST_BODY_BYTES {
+            if let Some(hasher) = hasher.as_deref_mut() {
+                hasher.update(&chunk);
+            }
             buf.extend_from_slice(&chunk);
         }
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use flowwatch_capture::netflow::Decoder;
 use flowwatch_capture::{AggregationInterval, FlowTable, Interface, TableConfig, derive_eni};
+use flowwatch_engine::flow_logs::Inventory;
 use flowwatch_flowlog::{Action, FlowRecord, LogFormat, Token};
 
 use super::Sink;
@@ -29,12 +30,15 @@ pub(crate) fn run(
     version: u8,
     format: LogFormat,
     sink: Sink,
+    inventory: Option<Inventory>,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(collect(addr, interval, account, version, format, sink))
+    runtime.block_on(collect(
+        addr, interval, account, version, format, sink, inventory,
+    ))
 }
 
 fn now_secs() -> u64 {
@@ -50,6 +54,7 @@ async fn collect(
     version: u8,
     format: LogFormat,
     sink: Sink,
+    inventory: Option<Inventory>,
 ) -> anyhow::Result<()> {
     let mut stop = std::pin::pin!(crate::serve::shutdown_signal());
     let socket = tokio::net::UdpSocket::bind(addr)
@@ -82,8 +87,17 @@ async fn collect(
                     let exported = match interfaces.entry((from.ip(), ifindex)) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                         std::collections::hash_map::Entry::Vacant(v) => {
-                            let eni = derive_eni(&from.ip().to_string(), &format!("ifindex-{ifindex}"));
-                            let iface = Interface::new(Token::new(&eni)?, account.clone());
+                            // The inventory's ENI for this exporter's interface, else a derived one.
+                            let listed = inventory.as_ref().and_then(|i| i.by_exporter(from.ip(), ifindex));
+                            let eni = listed.map_or_else(
+                                || derive_eni(&from.ip().to_string(), &format!("ifindex-{ifindex}")),
+                                |i| i.eni.clone(),
+                            );
+                            let owner = match listed.and_then(|i| i.account.as_deref()) {
+                                Some(a) => Token::new(a)?,
+                                None => account.clone(),
+                            };
+                            let iface = Interface::new(Token::new(&eni)?, owner);
                             v.insert(Exported { table: FlowTable::new(config.clone(), vec![iface])?, eni })
                         }
                     };

@@ -300,6 +300,7 @@ fn netflow_collector_delivers_records_per_exporter_interface() {
 fn netflow_collector_feeds_flow_logs() {
     let server = Server::start();
     let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let role = server.flow_logs_role("flow-logs");
     let created = server.aws_ok(&[
         "ec2",
         "create-flow-logs",
@@ -312,7 +313,7 @@ fn netflow_collector_feeds_flow_logs() {
         "--log-group-name",
         "netflow-flows",
         "--deliver-logs-permission-arn",
-        "arn:aws:iam::123456789010:role/flow-logs",
+        &role,
         "--log-format",
         "${interface-id} ${srcaddr} ${dstport} ${packets} ${bytes} ${tcp-flags} ${action}",
     ]);
@@ -457,4 +458,62 @@ fn security_group_rules_decide_accept_and_reject() {
         .expect("flowwatch capture");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("protocol \"tcpp\""));
+}
+
+/// An inventory names the exporter's interface: the collector records its flows under the
+/// listed ENI, a flow log on the interface's VPC covers it, and the server fills in what the
+/// inventory knows of it (`vpc-id`, `az-id`).
+#[test]
+fn netflow_exporter_interfaces_come_from_the_inventory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inventory = tmp.path().join("inventory.toml");
+    std::fs::write(
+        &inventory,
+        "[[interface]]\neni = \"eni-0123456789abcdef0\"\nexporter = \"127.0.0.1\"\nif-index = 3\n\
+         vpc-id = \"vpc-0a1b2c3d\"\naz-id = \"use1-az2\"\n",
+    )
+    .expect("inventory");
+    let inventory = inventory.to_str().expect("utf-8 path");
+    let server = Server::start_in(&tmp.path().join("data"), &["--inventory", inventory]);
+    let role = server.flow_logs_role("flow-logs");
+    server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "VPC",
+        "--resource-ids",
+        "vpc-0a1b2c3d",
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "vpc-flows",
+        "--deliver-logs-permission-arn",
+        &role,
+        "--log-format",
+        "${interface-id} ${vpc-id} ${subnet-id} ${az-id} ${dstport} ${packets}",
+    ]);
+    collect_one_export(&server, &["--flow-logs", "--inventory", inventory]);
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "vpc-flows",
+        "--log-stream-name",
+        "eni-0123456789abcdef0-all",
+        "--start-from-head",
+    ]);
+    let mut messages: Vec<&str> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "eni-0123456789abcdef0 vpc-0a1b2c3d - use1-az2 22 3",
+            "eni-0123456789abcdef0 vpc-0a1b2c3d - use1-az2 443 5",
+        ]
+    );
 }

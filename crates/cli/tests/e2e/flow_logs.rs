@@ -674,13 +674,14 @@ fn capture_records_reach_the_flow_logs_covering_the_interface() {
     let inventory = tmp.path().join("inventory.toml");
     std::fs::write(
         &inventory,
-        format!("[[interface]]\neni = \"{eni}\"\nvpc-id = \"{VPC}\"\n"),
+        format!("[[interface]]\neni = \"{eni}\"\nvpc-id = \"{VPC}\"\naz-id = \"use1-az4\"\n"),
     )
     .unwrap();
     let server = Server::start_in(
         &tmp.path().join("data"),
         &["--inventory", inventory.to_str().unwrap()],
     );
+    assert_eq!(server.flow_logs_role("flow-logs"), ROLE);
     let cwl = |kind: &str, id: &str, traffic: &str, group: &str, format: Option<&str>| {
         let mut args = vec![
             "ec2",
@@ -708,7 +709,9 @@ fn capture_records_reach_the_flow_logs_covering_the_interface() {
         VPC,
         "ACCEPT",
         "flows-custom",
-        Some("${interface-id} ${srcaddr} ${dstport} ${action} ${flow-direction}"),
+        Some(
+            "${interface-id} ${srcaddr} ${dstport} ${action} ${flow-direction} ${vpc-id} ${subnet-id} ${az-id}",
+        ),
     );
 
     let pcap = tmp.path().join("trace.pcap");
@@ -761,7 +764,11 @@ fn capture_records_reach_the_flow_logs_covering_the_interface() {
         .filter(|m| m.contains(" 22 "))
         .collect();
     assert_eq!(ssh.len(), 5);
-    assert_eq!(ssh[0], format!("{eni} 198.51.100.7 22 ACCEPT ingress"));
+    // The inventory fills what it knows of the interface; the rest is `-`.
+    assert_eq!(
+        ssh[0],
+        format!("{eni} 198.51.100.7 22 ACCEPT ingress {VPC} - use1-az4")
+    );
     let described = server.aws_ok(&["ec2", "describe-flow-logs"]);
     for fl in described["FlowLogs"].as_array().unwrap() {
         assert_eq!(fl["DeliverLogsStatus"], "SUCCESS");

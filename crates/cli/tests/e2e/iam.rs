@@ -447,3 +447,264 @@ fn create_flow_logs_needs_pass_role_on_the_delivery_role() {
     let created = ok(&server, &netops, &create);
     assert_eq!(created["FlowLogIds"].as_array().map(Vec::len), Some(1));
 }
+
+/// The flow-log role of the user guide, from denied to working: deliveries assume the role;
+/// while its trust or its permissions refuse them the flow log is FAILED with `Access error`
+/// and its records are held, across a crash; fixing the role delivers every one of them.
+#[test]
+fn flow_log_delivery_assumes_its_role_and_resumes_when_the_role_is_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::start_in(&data, &[]);
+    let eni = "eni-0a1b2c3d4e5f67890";
+    // A role that trusts the wrong service and may not put log events.
+    let role = server.aws_ok(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "flow-logs-role",
+        "--assume-role-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    ])["Role"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let put_permissions = |server: &Server, document: &str| {
+        server.aws_ok(&[
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            "flow-logs-role",
+            "--policy-name",
+            "delivery",
+            "--policy-document",
+            document,
+        ]);
+    };
+    put_permissions(
+        &server,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+            "Action":["logs:CreateLogGroup","logs:CreateLogStream"],"Resource":"*"}]}"#,
+    );
+    let created = server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        eni,
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "vpc-flows",
+        "--deliver-logs-permission-arn",
+        &role,
+    ]);
+    let id = created["FlowLogIds"][0].as_str().unwrap().to_owned();
+
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    let capture = |server: &Server| {
+        let out = std::process::Command::new(crate::support::binary())
+            .args(["capture", "--flow-logs", "--pcap"])
+            .arg(&pcap)
+            .args(["--eni", eni, "--rebase-time", "--local-addr", "10.0.1.5"])
+            .args(["--endpoint-url", &server.endpoint])
+            .envs(crate::support::aws_env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "capture failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let status = |server: &Server| {
+        let got = server.aws_ok(&["ec2", "describe-flow-logs", "--flow-log-ids", &id]);
+        let log = &got["FlowLogs"][0];
+        (
+            log["DeliverLogsStatus"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            log["DeliverLogsErrorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let delivered = |server: &Server| -> usize {
+        let out = server.aws(&[
+            "logs",
+            "get-log-events",
+            "--log-group-name",
+            "vpc-flows",
+            "--log-stream-name",
+            &format!("{eni}-all"),
+            "--start-from-head",
+        ]);
+        out.json["events"].as_array().map_or(0, Vec::len)
+    };
+
+    // Refused by the trust policy: nothing reaches the group, the flow log says why.
+    capture(&server);
+    assert_eq!(status(&server), ("FAILED".into(), "Access error".into()));
+    assert_eq!(delivered(&server), 0);
+    // Trusted now (the guide's trust policy), but the role still may not put log events.
+    let trust = format!(
+        "file://{}",
+        crate::support::fixture("flow-logs-trust.json").display()
+    );
+    server.aws_ok(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "flow-logs-role",
+        "--policy-document",
+        &trust,
+    ]);
+    capture(&server);
+    assert_eq!(status(&server), ("FAILED".into(), "Access error".into()));
+    assert_eq!(delivered(&server), 0);
+
+    // The held records survive a crash.
+    server.kill();
+    let server = Server::start_in(&data, &[]);
+    assert_eq!(delivered(&server), 0);
+    // The guide's permissions: every held record is delivered, none twice.
+    let permissions =
+        std::fs::read_to_string(crate::support::fixture("flow-logs-permissions.json")).unwrap();
+    put_permissions(&server, &permissions);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while delivered(&server) < 12 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(delivered(&server), 12, "both captures' six records each");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while status(&server).0 != "SUCCESS" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(status(&server), ("SUCCESS".into(), String::new()));
+    // New records go straight through.
+    capture(&server);
+    assert_eq!(delivered(&server), 18);
+}
+
+/// Rate limits: each principal has its own bucket per operation at AWS's quota; a call past it
+/// gets the service's throttling error (ThrottlingException for CloudTrail, Throttling for
+/// CloudWatch), another principal is not held back, and a retrying client gets through.
+#[test]
+fn each_principal_is_rate_limited_per_operation_with_the_services_throttling_error() {
+    let server = Server::start();
+    let (_, bob) = new_user(&server, "bob");
+    server.aws_ok(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "bob",
+        "--policy-name",
+        "lookup",
+        "--policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}"#,
+    ]);
+    let (bob_id, bob_secret) = (&bob[0].1, &bob[1].1);
+    server.python(&format!(
+        r#"
+import os, boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+endpoint = os.environ["FLOWWATCH_ENDPOINT"]
+once = Config(retries={{"total_max_attempts": 1}})
+trail = boto3.client("cloudtrail", endpoint_url=endpoint, config=once)
+codes = []
+for _ in range(80):
+    try:
+        trail.lookup_events(MaxResults=1)
+        codes.append("ok")
+    except ClientError as e:
+        codes.append(e.response["Error"]["Code"])
+        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert status == 400, status
+        assert e.response["Error"]["Message"] == "Rate exceeded", e.response
+# LookupEvents: 2 per second, a burst of 50.
+assert codes[:50] == ["ok"] * 50, codes
+assert codes.count("ThrottlingException") >= 20, codes
+assert set(codes) == {{"ok", "ThrottlingException"}}, codes
+
+# Another principal has its own bucket.
+bob = boto3.client("cloudtrail", endpoint_url=endpoint, config=once,
+                   aws_access_key_id="{bob_id}", aws_secret_access_key="{bob_secret}")
+bob.lookup_events(MaxResults=1)
+
+# CloudWatch says Throttling (awsJson 1.0 with the query error header); DescribeAlarms: 9
+# per second, a burst of 90.
+cw = boto3.client("cloudwatch", endpoint_url=endpoint, config=once)
+codes = []
+for _ in range(150):
+    try:
+        cw.describe_alarms()
+        codes.append("ok")
+    except ClientError as e:
+        codes.append(e.response["Error"]["Code"])
+assert "Throttling" in codes and set(codes) == {{"ok", "Throttling"}}, codes
+
+# The default client retries throttled calls with backoff and gets through.
+patient = boto3.client("cloudtrail", endpoint_url=endpoint,
+                       config=Config(retries={{"mode": "standard", "total_max_attempts": 10}}))
+for _ in range(3):
+    patient.lookup_events(MaxResults=1)
+"#
+    ));
+}
+
+/// IAM's List* calls come in pages: MaxItems, IsTruncated and Marker, as boto3 and the aws CLI
+/// (its `--page-size`) page through them.
+#[test]
+fn iam_lists_are_paged_with_markers() {
+    let server = Server::start();
+    server.python(
+        r#"
+import os, boto3
+from botocore.exceptions import ClientError
+iam = boto3.client("iam", endpoint_url=os.environ["FLOWWATCH_ENDPOINT"])
+names = [f"user-{i:02}" for i in range(7)]
+for n in names:
+    iam.create_user(UserName=n)
+for i in range(3):
+    iam.put_user_policy(UserName="user-00", PolicyName=f"p{i}",
+        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}')
+first = iam.list_users(MaxItems=3)
+assert first["IsTruncated"] is True and "Marker" in first, first
+assert [u["UserName"] for u in first["Users"]] == names[:3], first
+second = iam.list_users(MaxItems=3, Marker=first["Marker"])
+assert [u["UserName"] for u in second["Users"]] == names[3:6], second
+third = iam.list_users(MaxItems=3, Marker=second["Marker"])
+assert [u["UserName"] for u in third["Users"]] == names[6:] and third["IsTruncated"] is False, third
+assert "Marker" not in third
+# The paginator walks every page.
+got = [u["UserName"] for p in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+       for u in p["Users"]]
+assert got == names, got
+pols = iam.list_user_policies(UserName="user-00", MaxItems=2)
+assert pols["PolicyNames"] == ["p0", "p1"] and pols["IsTruncated"], pols
+from botocore.config import Config
+raw = boto3.client("iam", endpoint_url=os.environ["FLOWWATCH_ENDPOINT"],
+                   config=Config(parameter_validation=False))
+for bad in [{"MaxItems": 0}, {"MaxItems": 1001}, {"Marker": "not-a-marker"}]:
+    try:
+        raw.list_users(**bad)
+        raise SystemExit(f"{bad} accepted")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "ValidationError", e.response
+# A marker of another List call is refused.
+try:
+    iam.list_roles(Marker=first["Marker"])
+    raise SystemExit("foreign marker accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "ValidationError", e.response
+"#,
+    );
+    let out = server.aws_ok(&["iam", "list-users", "--page-size", "2"]);
+    assert_eq!(out["Users"].as_array().map(Vec::len), Some(7));
+}

@@ -105,19 +105,26 @@ fn put(server: &Server, group: &str, stream: &str, events: &[(i64, String)]) {
 /// Runs a query over the last hour and waits for it to complete; returns the
 /// GetQueryResults response.
 pub(crate) fn query(server: &Server, group: &str, text: &str) -> Value {
+    query_in(server, Some(group), text)
+}
+
+/// [`query`] with no log group (a query with `SOURCE` names its own).
+fn query_in(server: &Server, group: Option<&str>, text: &str) -> Value {
     let now = now_ms() / 1000;
-    let started = server.aws_ok(&[
-        "logs",
-        "start-query",
-        "--log-group-name",
-        group,
+    let (start, end) = ((now - 3600).to_string(), (now + 60).to_string());
+    let mut args = vec!["logs", "start-query"];
+    if let Some(group) = group {
+        args.extend(["--log-group-name", group]);
+    }
+    args.extend([
         "--start-time",
-        &(now - 3600).to_string(),
+        &start,
         "--end-time",
-        &(now + 60).to_string(),
+        &end,
         "--query-string",
         text,
     ]);
+    let started = server.aws_ok(&args);
     let id = started["queryId"].as_str().expect("queryId").to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -322,6 +329,19 @@ fn cloudtrail_json_and_malformed_queries() {
             "userIdentity.userName=bob | count(*)=1",
         ]
     );
+    // jsonParse, a path into it, split and unnest, through StartQuery.
+    let got = query(
+        &server,
+        "trail",
+        r#"filter eventName = "CreateUser" | fields jsonParse(@message) as j, split("a,b", ",") as parts | unnest parts into part | stats count(*) as n by j.userIdentity.userName, part"#,
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "j.userIdentity.userName=alice | part=a | n=1",
+            "j.userIdentity.userName=alice | part=b | n=1",
+        ]
+    );
 
     let now = (now_ms() / 1000).to_string();
     let malformed = server.aws(&[
@@ -334,12 +354,12 @@ fn cloudtrail_json_and_malformed_queries() {
         "--end-time",
         &now,
         "--query-string",
-        "fields @message | unnest x into y",
+        "fields @message | pattern @message",
     ]);
     assert!(!malformed.success);
     assert!(
         malformed.stderr.contains("(MalformedQueryException)")
-            && malformed.stderr.contains("unnest"),
+            && malformed.stderr.contains("pattern"),
         "{}",
         malformed.stderr
     );
@@ -594,4 +614,88 @@ fn query_definitions_are_saved_updated_and_deleted() {
         "InvalidParameterException",
     );
     drop(server);
+}
+
+/// `SOURCE` picks the groups: by name prefix, and by data source (the groups VPC flow logs
+/// deliver to); StartQuery then names none.
+#[test]
+fn source_selects_log_groups_by_prefix_and_data_source() {
+    let server = Server::start();
+    let t = now_ms() - 60_000;
+    for group in ["vpc-a", "vpc-b", "app"] {
+        server.aws_ok(&["logs", "create-log-group", "--log-group-name", group]);
+        put(&server, group, "s", &[(t, format!("event of {group}"))]);
+    }
+    let got = query_in(
+        &server,
+        None,
+        "SOURCE logGroups(namePrefix: ['vpc-']) | stats count(*) as n by @log | sort @log asc",
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "@log=123456789012:vpc-a | n=1",
+            "@log=123456789012:vpc-b | n=1"
+        ]
+    );
+    let role = server.flow_logs_role("flow-logs");
+    server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        "eni-0a1b2c3d4e5f67890",
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "app",
+        "--deliver-logs-permission-arn",
+        &role,
+    ]);
+    let got = query_in(
+        &server,
+        None,
+        "SOURCE dataSource(['amazon_vpc.flow']) | stats count(*) as n by @log",
+    );
+    assert_eq!(rows(&got), ["@log=123456789012:app | n=1"]);
+    let now = (now_ms() / 1000).to_string();
+    let start = |extra: &[&str], text: &str| {
+        let mut args = vec![
+            "logs",
+            "start-query",
+            "--start-time",
+            "0",
+            "--end-time",
+            &now,
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--query-string", text]);
+        server.aws(&args)
+    };
+    let both = start(
+        &["--log-group-name", "app"],
+        "SOURCE logGroups(namePrefix: ['vpc-']) | fields @message",
+    );
+    assert!(
+        both.stderr.contains("(InvalidParameterException)"),
+        "{}",
+        both.stderr
+    );
+    let none = start(
+        &[],
+        "SOURCE logGroups(namePrefix: ['nothing-']) | fields @message",
+    );
+    assert!(
+        none.stderr.contains("(ResourceNotFoundException)"),
+        "{}",
+        none.stderr
+    );
+    let unknown = start(&[], "SOURCE dataSource(['aws_waf.logs']) | fields @message");
+    assert!(
+        unknown.stderr.contains("(InvalidParameterException)")
+            && unknown.stderr.contains("amazon_vpc.flow"),
+        "{}",
+        unknown.stderr
+    );
 }

@@ -119,6 +119,33 @@ impl Server {
         out.json
     }
 
+    /// Creates role `name` with the VPC Flow Logs user guide's trust policy and permissions
+    /// (`fixtures/flow-logs-*.json`, verbatim but for the account and region) through the aws
+    /// CLI, and returns its ARN: what a flow log delivering to CloudWatch Logs needs.
+    pub fn flow_logs_role(&self, name: &str) -> String {
+        let trust = format!("file://{}", fixture("flow-logs-trust.json").display());
+        let permissions = format!("file://{}", fixture("flow-logs-permissions.json").display());
+        let role = self.aws_ok(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            name,
+            "--assume-role-policy-document",
+            &trust,
+        ]);
+        self.aws_ok(&[
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            name,
+            "--policy-name",
+            "flow-logs-delivery",
+            "--policy-document",
+            &permissions,
+        ]);
+        role["Role"]["Arn"].as_str().expect("role ARN").to_owned()
+    }
+
     /// Runs `aws ...`, expects it to fail with `code`, and returns the message.
     pub fn aws_err(&self, args: &[&str], code: &str) -> String {
         let out = self.aws(args);
@@ -270,4 +297,11 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64
+}
+
+/// A file of `tests/e2e/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e/fixtures")
+        .join(name)
 }

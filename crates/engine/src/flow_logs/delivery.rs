@@ -11,13 +11,14 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use flowwatch_flowlog::{Action, Field, FlowRecord, LogFormat};
+use flowwatch_flowlog::{Action, Field, FlowRecord, LogFormat, Token};
 use flowwatch_model::flow_records::{PutFlowRecordsInput, PutFlowRecordsOutput};
 use flowwatch_model::logs::{
     CreateLogGroupRequest, InputLogEvent, LogStreamRequest, PutLogEventsRequest,
 };
 use flowwatch_model::{ApiResult, Caller, ErrorCode, Scope};
 
+use super::backlog::{Lines, delivery_caller};
 use super::resource::{Destination, TrafficType, invalid, missing};
 use crate::Engine;
 
@@ -39,8 +40,6 @@ pub fn full_format() -> LogFormat {
 
 /// A destination log group: account, region, name.
 type GroupKey = (String, String, String);
-/// The flow logs writing to a group and their (timestamp, line) events.
-type GroupBatch = (Vec<String>, Vec<(i64, String)>);
 
 impl TrafficType {
     /// Whether a flow log of this traffic type keeps a record with `action`.
@@ -58,7 +57,7 @@ impl Engine {
     /// delivers them.
     pub async fn put_flow_records(
         &self,
-        caller: &Caller,
+        _caller: &Caller,
         input: PutFlowRecordsInput,
     ) -> ApiResult<PutFlowRecordsOutput> {
         let eni = input.interface_id.ok_or_else(|| missing("interfaceId"))?;
@@ -89,9 +88,18 @@ impl Engine {
                     .map_err(|e| invalid(format!("records[{i}]: {e}")))
             })
             .collect::<ApiResult<Vec<FlowRecord>>>()?;
+        let records = match self
+            .config
+            .inventory
+            .as_ref()
+            .and_then(|i| i.interface(&eni))
+        {
+            Some(place) => records.into_iter().map(|r| enrich(r, place)).collect(),
+            None => records,
+        };
         let logs = self.flow_logs_covering(&eni).await;
         let mut output = PutFlowRecordsOutput::default();
-        let mut groups: BTreeMap<GroupKey, GroupBatch> = BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey, Vec<Lines<'_>>> = BTreeMap::new();
         for log in &logs {
             let Ok(log_format) = LogFormat::parse(&log.log_format) else {
                 tracing::error!(flow_log = %log.id, "stored log format does not parse");
@@ -101,49 +109,83 @@ impl Engine {
             let kept = records.iter().filter(|r| log.traffic_type.keeps(r.action));
             match &log.destination {
                 Destination::CloudWatchLogs { group } => {
-                    let entry = groups
-                        .entry((log.account.clone(), log.region.clone(), group.clone()))
-                        .or_default();
-                    entry.0.push(log.id.clone());
                     let version = Some(log_format.version());
-                    for r in kept {
-                        // The version field is the flow log's format's, not the capture's.
-                        let mut r = r.clone();
-                        r.version = r.version.and(version);
-                        entry
-                            .1
-                            .push((r.start.unwrap_or(0) as i64 * 1000, log_format.encode(&r)));
-                        output.delivered += 1;
-                    }
+                    let lines = kept
+                        .map(|r| {
+                            // The version field is the flow log's format's, not the capture's.
+                            let mut r = r.clone();
+                            r.version = r.version.and(version);
+                            (r.start.unwrap_or(0) as i64 * 1000, log_format.encode(&r))
+                        })
+                        .collect::<Vec<_>>();
+                    output.delivered += lines.len();
+                    groups
+                        .entry((log.account.clone(), log.region.clone(), group.clone()))
+                        .or_default()
+                        .push(Lines {
+                            log,
+                            eni: &eni,
+                            lines,
+                        });
                 }
                 Destination::S3 { .. } => {
                     output.delivered += self.deliver_to_s3(log, &log_format, kept).await;
                 }
             }
         }
-        for ((account, region, group), (ids, mut lines)) in groups {
-            lines.sort_by_key(|l| l.0);
+        let stream = format!("{eni}-all");
+        for ((account, region, group), batches) in groups {
             let scope = Scope { account, region };
-            let result = self
-                .deliver_to_group(caller, &scope, &group, &format!("{eni}-all"), &lines)
-                .await;
-            let error = result.err().map(|e| {
-                tracing::warn!(%group, error = %e, "flow-log delivery failed");
-                match e.code {
-                    ErrorCode::ThrottlingException | ErrorCode::LimitExceededException => {
-                        "Rate limited"
-                    }
-                    ErrorCode::AccessDeniedException => "Access error",
-                    _ => "Unknown error",
+            // Each flow log delivers as its role, unless it is refused or already has records
+            // waiting: then its records are held (`backlog`).
+            let mut direct = Vec::new();
+            for batch in batches {
+                let refusal = self.role_refusal(batch.log, &group, &stream).await;
+                if let Some(reason) = &refusal {
+                    tracing::warn!(flow_log = %batch.log.id, %group, %reason, "flow-log delivery refused; records held until the role allows it");
                 }
-            });
+                if self.hold_if_waiting(&batch, refusal.is_some()).await? {
+                    if refusal.is_some() {
+                        self.set_delivery_status(
+                            std::slice::from_ref(&batch.log.id),
+                            Some("Access error"),
+                        )
+                        .await;
+                    }
+                } else {
+                    direct.push(batch);
+                }
+            }
+            if direct.is_empty() {
+                continue;
+            }
+            let mut lines: Vec<(i64, String)> = direct
+                .iter()
+                .flat_map(|b| b.lines.iter().cloned())
+                .collect();
+            lines.sort_by_key(|l| l.0);
+            let ids: Vec<String> = direct.iter().map(|b| b.log.id.clone()).collect();
+            let caller = delivery_caller(&scope, direct[0].log);
+            let result = self
+                .deliver_to_group(&caller, &scope, &group, &stream, &lines)
+                .await;
+            let error = match result {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::warn!(%group, error = %e, "flow-log delivery failed; records held and retried");
+                    for batch in &direct {
+                        self.hold_after_failure(batch).await?;
+                    }
+                    Some(status_of(&e))
+                }
+            };
             self.set_delivery_status(&ids, error).await;
         }
         Ok(output)
     }
 
     /// Creates the group and stream when missing and puts the lines in PutLogEvents batches.
-    async fn deliver_to_group(
+    pub(super) async fn deliver_to_group(
         &self,
         caller: &Caller,
         scope: &Scope,
@@ -235,4 +277,31 @@ impl Engine {
             tracing::error!(%error, "flow-log delivery status not saved");
         }
     }
+}
+
+/// DeliverLogsErrorMessage for a failed delivery.
+pub(super) fn status_of(error: &flowwatch_model::ApiError) -> &'static str {
+    match error.code {
+        ErrorCode::ThrottlingException | ErrorCode::LimitExceededException => "Rate limited",
+        ErrorCode::AccessDeniedException => "Access error",
+        _ => "Unknown error",
+    }
+}
+
+/// Fills the fields the inventory knows of a record's interface (`vpc-id`, `subnet-id`,
+/// `instance-id`, `az-id`, `region`, `account-id`) where the capture left them unknown.
+fn enrich(mut r: FlowRecord, place: &super::Interface) -> FlowRecord {
+    let token = |value: &Option<String>| value.as_deref().and_then(|v| Token::new(v).ok());
+    let fill = |field: &mut Option<Token>, value: &Option<String>| {
+        if field.is_none() {
+            *field = token(value);
+        }
+    };
+    fill(&mut r.vpc_id, &place.vpc_id);
+    fill(&mut r.subnet_id, &place.subnet_id);
+    fill(&mut r.instance_id, &place.instance_id);
+    fill(&mut r.az_id, &place.az_id);
+    fill(&mut r.region, &place.region);
+    fill(&mut r.account_id, &place.account);
+    r
 }

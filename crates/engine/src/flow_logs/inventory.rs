@@ -29,8 +29,17 @@ pub struct Inventory {
 pub struct Interface {
     /// `eni-` and 8 or 17 hex digits.
     pub eni: String,
-    /// The host's interface name (`eth0`), for capture processes; informative.
+    /// The host's interface name (`eth0`): `flowwatch capture --interface eth0 --inventory`
+    /// records its traffic under this ENI.
     pub name: Option<String>,
+    /// The host the interface is on (its hostname), when one inventory lists several hosts'
+    /// interfaces of the same name.
+    pub host: Option<String>,
+    /// A NetFlow/IPFIX exporter's address and the ifIndex of one of its interfaces:
+    /// `flowwatch capture --netflow ... --inventory` records that interface's flows under
+    /// this ENI.
+    pub exporter: Option<std::net::IpAddr>,
+    pub if_index: Option<u32>,
     pub vpc_id: Option<String>,
     pub subnet_id: Option<String>,
     pub instance_id: Option<String>,
@@ -99,11 +108,43 @@ impl Inventory {
                     expected: "12 digits",
                 });
             }
+            if i.exporter.is_some() != i.if_index.is_some() {
+                return Err(InventoryError::Invalid {
+                    index,
+                    field: if i.exporter.is_some() {
+                        "exporter"
+                    } else {
+                        "if-index"
+                    },
+                    value: String::new(),
+                    expected: "given with the other (an exporter's interface is both)",
+                });
+            }
             if !seen.insert(i.eni.as_str()) {
                 return Err(InventoryError::Duplicate { eni: i.eni.clone() });
             }
         }
         Ok(())
+    }
+
+    /// The interface a capture on this host sees as `name`: listed with that name and this
+    /// host, or with that name and no host.
+    pub fn by_name(&self, host: &str, name: &str) -> Option<&Interface> {
+        let named = || {
+            self.interface
+                .iter()
+                .filter(|i| i.name.as_deref() == Some(name))
+        };
+        named()
+            .find(|i| i.host.as_deref() == Some(host))
+            .or_else(|| named().find(|i| i.host.is_none()))
+    }
+
+    /// The interface an exporter reports as `if_index`.
+    pub fn by_exporter(&self, exporter: std::net::IpAddr, if_index: u32) -> Option<&Interface> {
+        self.interface
+            .iter()
+            .find(|i| i.exporter == Some(exporter) && i.if_index == Some(if_index))
     }
 
     /// The interface with id `eni`.
@@ -129,6 +170,42 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captures_find_their_interfaces() {
+        let inventory: Inventory = serde_json::from_str(
+            r#"{"interface": [
+                {"eni": "eni-0a1b2c3d", "name": "eth0"},
+                {"eni": "eni-0a1b2c3e", "name": "eth0", "host": "web-1"},
+                {"eni": "eni-0a1b2c3f", "exporter": "192.0.2.1", "if-index": 3}
+            ]}"#,
+        )
+        .unwrap();
+        inventory.validate().unwrap();
+        let eni = |i: Option<&Interface>| i.map(|i| i.eni.clone());
+        assert_eq!(
+            eni(inventory.by_name("web-1", "eth0")).as_deref(),
+            Some("eni-0a1b2c3e")
+        );
+        assert_eq!(
+            eni(inventory.by_name("db-1", "eth0")).as_deref(),
+            Some("eni-0a1b2c3d")
+        );
+        assert_eq!(eni(inventory.by_name("db-1", "eth1")), None);
+        let exporter = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            eni(inventory.by_exporter(exporter, 3)).as_deref(),
+            Some("eni-0a1b2c3f")
+        );
+        assert_eq!(eni(inventory.by_exporter(exporter, 4)), None);
+        let half = r#"{"interface": [{"eni": "eni-0a1b2c3d", "exporter": "192.0.2.1"}]}"#;
+        assert!(
+            serde_json::from_str::<Inventory>(half)
+                .unwrap()
+                .validate()
+                .is_err()
+        );
+    }
 
     #[test]
     fn validation() {

@@ -22,9 +22,7 @@ use std::time::Duration;
 
 use flowwatch_flowlog::{FlowRecord, LogFormat, S3Layout, WINDOW_SECS, window_start};
 use flowwatch_model::Scope;
-use flowwatch_storage::{
-    BucketStoreConfig, Buckets, Direction, EventRef, FlowFileFormat, ReadRequest,
-};
+use flowwatch_storage::{BucketStoreConfig, Buckets, Direction, FlowFileFormat, ReadRequest};
 use serde::{Deserialize, Serialize};
 
 use super::delivery::full_format;
@@ -223,19 +221,8 @@ impl Engine {
             .internal_stream(&scope, PENDING_GROUP, &log.id, 1, |_| {})
             .await?;
         let full = full_format();
-        let now = self.now();
         let lines: Vec<String> = records.iter().map(|r| full.encode(r)).collect();
-        let events: Vec<EventRef<'_>> = lines
-            .iter()
-            .map(|message| EventRef {
-                timestamp: now,
-                message,
-            })
-            .collect();
-        self.storage()
-            .append(key, now, &events)
-            .await
-            .map_err(crate::storage_error)
+        self.append_internal(key, &lines).await
     }
 
     /// Puts records with their sequence numbers into the windows of flow log `id` and writes

@@ -1,6 +1,7 @@
 //! Inline policies, the same for users and roles: Put/Get/Delete/List{User,Role}Policy on the
 //! [`Holder`] a request names.
 
+use super::page;
 use std::collections::BTreeMap;
 
 use flowwatch_model::iam::{IamRequest, IamResponse};
@@ -165,10 +166,12 @@ impl Engine {
                 Ok(holder.policies(state, &name)?.keys().cloned().collect())
             })
             .await?;
-        Ok(IamResponse {
-            policy_names: Some(names),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListInlinePolicies",
+            &req,
+            names,
+            String::as_str,
+            |r, names| r.policy_names = Some(names),
+        )
     }
 }

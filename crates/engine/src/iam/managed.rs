@@ -1,6 +1,7 @@
 //! Customer-managed policies (one version, `v1`) and their attachment to users and roles.
 //! AWS-managed policies (`arn:aws:iam::aws:policy/…`) are not served.
 
+use super::page;
 use std::collections::BTreeSet;
 
 use flowwatch_model::iam::{AttachedPolicy, IamRequest, IamResponse, ManagedPolicy, PolicyVersion};
@@ -188,7 +189,7 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+        let prefix = req.path_prefix.clone().unwrap_or_else(|| "/".into());
         let aws_only = req.scope.as_deref() == Some("AWS");
         let policies = self
             .iam
@@ -201,11 +202,13 @@ impl Engine {
                     .collect()
             })
             .await;
-        Ok(IamResponse {
-            policies: Some(policies),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListPolicies",
+            &req,
+            policies,
+            |p| &p.policy_name,
+            |r, policies| r.policies = Some(policies),
+        )
     }
 
     /// AttachUserPolicy (`user`) or AttachRolePolicy.
@@ -216,7 +219,8 @@ impl Engine {
         user: bool,
     ) -> ApiResult<IamResponse> {
         let arn = req.policy_arn.clone().ok_or_else(|| missing("PolicyArn"))?;
-        self.iam
+        let response = self
+            .iam
             .update(|state| {
                 state.policy_by_arn(&arn)?;
                 let attached = state.attached_mut(&req, user)?;
@@ -234,7 +238,11 @@ impl Engine {
                 attached.insert(arn);
                 Ok(IamResponse::default())
             })
-            .await
+            .await?;
+        if !user {
+            self.role_changed();
+        }
+        Ok(response)
     }
 
     /// DetachUserPolicy (`user`) or DetachRolePolicy.
@@ -278,10 +286,12 @@ impl Engine {
                     .collect())
             })
             .await?;
-        Ok(IamResponse {
-            attached_policies: Some(attached),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListAttachedPolicies",
+            &req,
+            attached,
+            |p| &p.policy_arn,
+            |r, attached| r.attached_policies = Some(attached),
+        )
     }
 }

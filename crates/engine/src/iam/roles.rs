@@ -1,5 +1,6 @@
 //! IAM roles: their trust policies (`AssumeRolePolicyDocument`) and inline policies.
 
+use super::page;
 use flowwatch_model::iam::{IamRequest, IamResponse, Role};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{PolicyKind, limits};
@@ -97,7 +98,7 @@ impl Engine {
     }
 
     pub async fn iam_list_roles(&self, caller: &Caller, req: IamRequest) -> ApiResult<IamResponse> {
-        let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+        let prefix = req.path_prefix.clone().unwrap_or_else(|| "/".into());
         let account = &caller.scope.account;
         let roles = self
             .iam
@@ -110,11 +111,13 @@ impl Engine {
                     .collect()
             })
             .await;
-        Ok(IamResponse {
-            roles: Some(roles),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListRoles",
+            &req,
+            roles,
+            |r| &r.role_name,
+            |r, roles| r.roles = Some(roles),
+        )
     }
 
     /// DeleteRole: refused while the role has policies. Its sessions stay valid until they
@@ -153,12 +156,15 @@ impl Engine {
     ) -> ApiResult<IamResponse> {
         let name = check_name("RoleName", req.role_name.as_deref(), 64)?;
         let trust = trust_document(req.policy_document.as_deref())?;
-        self.iam
+        let response = self
+            .iam
             .update(|state| {
                 state.role_mut(&name)?.trust = trust;
                 Ok(IamResponse::default())
             })
-            .await
+            .await?;
+        self.role_changed();
+        Ok(response)
     }
 
     pub async fn iam_put_role_policy(
@@ -166,7 +172,9 @@ impl Engine {
         _caller: &Caller,
         req: IamRequest,
     ) -> ApiResult<IamResponse> {
-        self.put_inline_policy(Holder::Role, req).await
+        let response = self.put_inline_policy(Holder::Role, req).await?;
+        self.role_changed();
+        Ok(response)
     }
 
     /// GetRolePolicy: the document URL-encoded, as IAM returns it.

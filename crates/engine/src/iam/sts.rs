@@ -48,13 +48,23 @@ impl Engine {
     /// must allow the caller, and when it names only the account, so must the caller's identity
     /// policies. A role that does not exist is an implicit deny (AWS says no more).
     pub async fn authorize_assume_role(&self, context: &RequestContext) -> Decision {
-        let account = &context.principal.account;
-        let name = context
+        // The role's account (a service principal has none of its own).
+        let (account, name) = context
             .resource
-            .strip_prefix(&format!("arn:aws:iam::{account}:role/"))
-            .and_then(|rest| rest.rsplit('/').next())
-            .unwrap_or_default()
-            .to_owned();
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.split_once(":role/"))
+            .map(|(account, rest)| {
+                let name = rest.rsplit('/').next().unwrap_or_default();
+                (account.to_owned(), name.to_owned())
+            })
+            .unwrap_or_default();
+        // Roles are the server's account's.
+        if account != self.config.account_id {
+            return Decision::ImplicitDeny {
+                missing: PolicyType::Resource,
+            };
+        }
+        let account = &account;
         let (trust, documents) = self
             .iam
             .read(|state| {

@@ -1,5 +1,6 @@
 //! IAM users, their access keys and their inline policies.
 
+use super::page;
 use flowwatch_model::iam::{AccessKey, AccessKeyMetadata, IamRequest, IamResponse, User};
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 
@@ -102,7 +103,7 @@ impl Engine {
     }
 
     pub async fn iam_list_users(&self, caller: &Caller, req: IamRequest) -> ApiResult<IamResponse> {
-        let prefix = req.path_prefix.unwrap_or_else(|| "/".into());
+        let prefix = req.path_prefix.clone().unwrap_or_else(|| "/".into());
         let account = &caller.scope.account;
         let users = self
             .iam
@@ -115,11 +116,13 @@ impl Engine {
                     .collect()
             })
             .await;
-        Ok(IamResponse {
-            users: Some(users),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListUsers",
+            &req,
+            users,
+            |u| &u.user_name,
+            |r, users| r.users = Some(users),
+        )
     }
 
     /// DeleteUser: refused (DeleteConflict) while the user has keys or policies, as in IAM.
@@ -222,11 +225,13 @@ impl Engine {
                     .collect::<Vec<_>>())
             })
             .await?;
-        Ok(IamResponse {
-            access_key_metadata: Some(keys),
-            is_truncated: Some(false),
-            ..Default::default()
-        })
+        page(
+            "ListAccessKeys",
+            &req,
+            keys,
+            |k| &k.access_key_id,
+            |r, keys| r.access_key_metadata = Some(keys),
+        )
     }
 
     pub async fn iam_delete_access_key(

@@ -10,6 +10,7 @@
 mod records;
 mod registry;
 mod run;
+mod source;
 
 use std::sync::Arc;
 
@@ -117,15 +118,29 @@ impl Engine {
             None => None,
             Some(_) => Some(page_limit("limit", req.limit, MAX_ROWS as usize, 1)? as u64),
         };
-        let targets = self.query_targets(
-            caller,
-            req.log_group_name,
-            req.log_group_names,
-            req.log_group_identifiers,
-        )?;
         let compiled = match language {
             Language::Cwli => Some(Arc::new(Compiled::new(&text).map_err(|e| malformed(&e))?)),
             Language::Sql => None,
+        };
+        let targets = match compiled.as_ref().and_then(|c| c.source()) {
+            Some(source) => {
+                if req.log_group_name.is_some()
+                    || req.log_group_names.is_some()
+                    || req.log_group_identifiers.is_some()
+                {
+                    return Err(ApiError::invalid_parameter(
+                        "A query with SOURCE selects its log groups itself: do not give \
+                         logGroupName, logGroupNames or logGroupIdentifiers.",
+                    ));
+                }
+                self.source_targets(caller, &source).await?
+            }
+            None => self.query_targets(
+                caller,
+                req.log_group_name,
+                req.log_group_names,
+                req.log_group_identifiers,
+            )?,
         };
         let max = match language {
             Language::Cwli => MAX_CONCURRENT,
@@ -143,6 +158,7 @@ impl Engine {
             create_time: now,
             finish_time: None,
             output: None,
+            scanned: (0, 0),
             task: None,
         };
         self.queries.insert(record, max, now)?;
@@ -238,6 +254,15 @@ impl Engine {
             statistics: QueryStatistics::default(),
             ..Default::default()
         };
+        if record.output.is_none() {
+            // Running: what was read so far, as AWS reports it while a query runs.
+            response.statistics = QueryStatistics {
+                records_scanned: record.scanned.0 as f64,
+                bytes_scanned: record.scanned.1 as f64,
+                log_groups_scanned: record.groups.len() as f64,
+                ..Default::default()
+            };
+        }
         if let Some(output) = &record.output {
             response.statistics = QueryStatistics {
                 records_matched: output.records_matched as f64,

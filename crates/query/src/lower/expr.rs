@@ -6,11 +6,15 @@ use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn as f;
 use datafusion::logical_expr::expr::Like;
 use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, in_list, lit, try_cast, when};
-use flowwatch_insights::ast::{BinaryOp, CommandKind, MatchOp, MatchPattern, Regex, UnaryOp};
+use flowwatch_insights::ast::{
+    BinaryOp, CommandKind, FieldPath, MatchOp, MatchPattern, Regex, Segment, UnaryOp,
+};
 use flowwatch_insights::{Expr as Ast, ExprKind, Literal};
 
 use super::{Lowering, col_ident};
 use crate::error::Result;
+use crate::udf::json::{index_step, key_step};
+use crate::udf::{TextFn, TextUdf};
 
 pub(crate) fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
@@ -87,6 +91,45 @@ fn like_escape(s: &str) -> String {
 }
 
 impl Lowering<'_> {
+    /// The JSON column a path starts with (its longest such prefix of names) and the steps
+    /// into it (`udf::json`), when it starts with one.
+    pub(crate) fn json_root(&self, path: &FieldPath) -> Option<(String, Vec<String>)> {
+        let names: Vec<&str> = path
+            .segments
+            .iter()
+            .map_while(|s| match s {
+                Segment::Name(n) => Some(n.as_str()),
+                Segment::Index(_) => None,
+            })
+            .collect();
+        (1..=names.len()).rev().find_map(|k| {
+            let root = names[..k].join(".");
+            self.json_columns.contains(&root).then(|| {
+                let steps = path.segments[k..]
+                    .iter()
+                    .map(|s| match s {
+                        Segment::Name(n) => key_step(n),
+                        Segment::Index(i) => index_step(*i),
+                    })
+                    .collect();
+                (root, steps)
+            })
+        })
+    }
+
+    /// Whether an expression's value is JSON (a map or list made by `jsonParse` or `split`,
+    /// or a path into a JSON column).
+    pub(crate) fn makes_json(&self, ast: &Ast) -> bool {
+        match &ast.kind {
+            ExprKind::Call(call) => {
+                let name = call.name.to_ascii_lowercase();
+                name == "jsonparse" || name == "split"
+            }
+            ExprKind::Field(path) => self.json_root(path).is_some(),
+            _ => false,
+        }
+    }
+
     /// A `filter` condition.
     pub(crate) fn predicate(&mut self, ast: &Ast) -> Result<Expr> {
         let e = self.lower(ast)?;
@@ -98,6 +141,14 @@ impl Lowering<'_> {
     pub(crate) fn lower(&mut self, ast: &Ast) -> Result<Expr> {
         match &ast.kind {
             ExprKind::Field(path) => {
+                if let Some((root, steps)) = self.json_root(path) {
+                    let mut args = vec![col_ident(&root)];
+                    if steps.is_empty() {
+                        return Ok(args.remove(0));
+                    }
+                    args.extend(steps.into_iter().map(lit));
+                    return Ok(TextUdf::call(TextFn::JsonPath, args).expect("no regex to compile"));
+                }
                 let name = path.flat_name();
                 if let Some(e) = self.item_exprs.get(&name) {
                     return Ok(e.clone());

@@ -288,6 +288,26 @@ impl Lowering<'_> {
                 encoding::decode().call(vec![text(0), lit("base64pad")]),
                 DataType::Utf8,
             ),
+            "parseDate" => text_fn(TextFn::ParseDate, texts()),
+            "haversine" => {
+                // Great-circle distance in km on a sphere of the Earth's mean radius.
+                let rad = |i: usize| math::radians().call(vec![dbl(i)]);
+                let (lat1, lon1, lat2, lon2) = (rad(0), rad(1), rad(2), rad(3));
+                let half_sin_sq = |d: Expr| {
+                    let s = math::sin().call(vec![d / lit(2.0)]);
+                    s.clone() * s
+                };
+                let a = half_sin_sq(lat2.clone() - lat1.clone())
+                    + math::cos().call(vec![lat1])
+                        * math::cos().call(vec![lat2])
+                        * half_sin_sq(lon2 - lon1);
+                lit(2.0 * 6371.0088) * math::asin().call(vec![math::sqrt().call(vec![a])])
+            }
+            "jsonParse" => text_fn(TextFn::JsonParse, texts()),
+            "jsonStringify" => text_fn(TextFn::JsonStringify, texts()),
+            "jsonArraySize" => text_fn(TextFn::JsonArraySize, texts()),
+            "jsonArrayContains" => text_fn(TextFn::JsonArrayContains, texts()),
+            "split" => text_fn(TextFn::Split, texts()),
             "hexToAscii" => text_fn(TextFn::HexToAscii, texts()),
             "hexToDec" => text_fn(TextFn::HexToDec, texts()),
             "decToHex" => text_fn(TextFn::DecToHex, texts()),

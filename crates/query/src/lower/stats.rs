@@ -7,11 +7,12 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, lit};
 use flowwatch_insights::ast::{Call, Stats};
 use flowwatch_insights::{Expr as Ast, ExprKind, FunctionKind, Span, functions};
 
-use super::expr::{as_double, as_number, is_text};
+use super::expr::{as_double, as_number, as_text, is_text};
 use super::functions::period;
 use super::{Lowering, col_ident};
 use crate::error::Result;
 use crate::input::TIMESTAMP;
+use crate::udf::{TextFn, TextUdf};
 
 impl Lowering<'_> {
     pub(crate) fn lower_stats(&mut self, stats: &Stats) -> Result<()> {
@@ -183,6 +184,13 @@ impl Lowering<'_> {
                 let ts = self.lower_field_named(TIMESTAMP);
                 let asc = name == "earliest";
                 agg::first_value(e, vec![ts.sort(asc, false)])
+            }
+            "sortsFirst" | "sortsLast" => {
+                // The value first (last) in Insights' natural order, as `sort` orders text.
+                let (e, t) = arg(self, 0)?;
+                let key = TextUdf::call(TextFn::NaturalKey, vec![as_text(e.clone(), &t)])
+                    .expect("no regex to compile");
+                agg::first_value(e, vec![key.sort(name == "sortsFirst", false)])
             }
             "values" => agg::array_agg(arg(self, 0)?.0).distinct().build()?,
             other => return Err(self.unsupported(format!("aggregate function `{other}`"), span)),

@@ -82,6 +82,8 @@ pub(crate) struct QueryRecord {
     pub create_time: i64,
     pub finish_time: Option<i64>,
     pub output: Option<Arc<QueryOutput>>,
+    /// Events and message bytes read so far (GetQueryResults' statistics while it runs).
+    pub scanned: (u64, u64),
     pub task: Option<AbortHandle>,
 }
 
@@ -95,7 +97,10 @@ impl QueryRecord {
             create_time: self.create_time,
             log_group_name: self.groups.first().cloned().unwrap_or_default(),
             query_duration: self.finish_time.unwrap_or(now) - self.create_time,
-            bytes_scanned: self.output.as_ref().map_or(0.0, |o| o.bytes_scanned as f64),
+            bytes_scanned: self
+                .output
+                .as_ref()
+                .map_or(self.scanned.1 as f64, |o| o.bytes_scanned as f64),
         }
     }
 }
@@ -184,6 +189,14 @@ impl QueryRegistry {
         }
     }
 
+    /// Counts events and bytes read by a running query.
+    pub fn add_scanned(&self, id: &str, records: u64, bytes: u64) {
+        if let Some(q) = self.lock().get_mut(id) {
+            q.scanned.0 += records;
+            q.scanned.1 += bytes;
+        }
+    }
+
     /// Whether the query is still wanted.
     pub fn is_active(&self, id: &str) -> bool {
         self.lock().get(id).is_some_and(|q| q.status.is_active())
@@ -227,5 +240,35 @@ impl QueryRegistry {
         q.status = Status::Cancelled;
         q.finish_time = Some(now);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_query_shows_what_it_has_read() {
+        let registry = QueryRegistry::new(1);
+        let record = QueryRecord {
+            account: "123456789012".into(),
+            id: "q".into(),
+            language: Language::Cwli,
+            text: "fields @message".into(),
+            groups: vec!["g".into()],
+            status: Status::Scheduled,
+            create_time: 0,
+            finish_time: None,
+            output: None,
+            scanned: (0, 0),
+            task: None,
+        };
+        registry.insert(record, 1, 0).unwrap();
+        assert!(registry.mark_running("q"));
+        registry.add_scanned("q", 10_000, 1_500_000);
+        registry.add_scanned("q", 5, 100);
+        let q = registry.get("123456789012", "q", 1).unwrap();
+        assert_eq!(q.scanned, (10_005, 1_500_100));
+        assert_eq!(q.info(1).bytes_scanned, 1_500_100.0);
     }
 }

@@ -139,6 +139,7 @@ impl Engine {
             }
             let full = page.len() >= PAGE_EVENTS;
             after = page.last().map(|e| e.event.position());
+            self.count_scanned(&job.id, &page);
             let mut b = builder.take().ok_or("query stopped")?;
             let (names, log, group) = (names.clone(), log.clone(), target.id);
             b = tokio::task::spawn_blocking(move || {
@@ -175,6 +176,7 @@ impl Engine {
             }
             let full = page.len() >= PAGE_EVENTS;
             after = page.last().map(|e| e.event.position());
+            self.count_scanned(&job.id, &page);
             for e in page {
                 bytes += e.event.message.len() + 64;
                 if bytes > memory {
@@ -189,6 +191,11 @@ impl Engine {
                 return Ok((events, log, names));
             }
         }
+    }
+
+    fn count_scanned(&self, id: &str, page: &[ScannedEvent]) {
+        let bytes = page.iter().map(|e| e.event.message.len() as u64).sum();
+        self.queries.add_scanned(id, page.len() as u64, bytes);
     }
 
     async fn scan_page(
