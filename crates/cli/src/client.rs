@@ -154,6 +154,35 @@ impl Client {
         })
     }
 
+    /// Calls CloudTrail's `operation`
+    /// (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`).
+    pub(crate) async fn call_cloudtrail<Req, Resp>(
+        &self,
+        operation: &str,
+        request: &Req,
+    ) -> Result<Resp, ClientError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode {
+            operation: operation.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let bytes = self
+            .send(
+                &format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{operation}"),
+                sign::CLOUDTRAIL,
+                operation,
+                body,
+            )
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            operation: operation.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Sends one signed request with `X-Amz-Target: target` and returns the body of a 2xx
     /// answer.
     async fn send(

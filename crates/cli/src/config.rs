@@ -19,6 +19,8 @@ use serde::Deserialize;
 ///
 /// public_url = "http://127.0.0.1:4580/"   # what SNS messages link to (default: the listen address)
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
+/// trail_delivery_secs = 300  # how often trails write their log files (CloudTrail: ~5 minutes)
+/// trail_digest_secs = 3600   # how often trails validating log files write a digest (hourly)
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
 /// auth = "on"                # "off": accept any well-formed signature as the root (development)
 /// rate_limit_scale = 1.0     # rate limits as a multiple of AWS's quotas (0: off)
@@ -61,6 +63,8 @@ pub(crate) struct FileConfig {
     pub(crate) query_memory_limit_bytes: Option<usize>,
     pub(crate) public_url: Option<String>,
     pub(crate) alarm_evaluation_secs: Option<u64>,
+    pub(crate) trail_delivery_secs: Option<u64>,
+    pub(crate) trail_digest_secs: Option<u64>,
     pub(crate) sns_auto_confirm: Option<bool>,
     pub(crate) inventory: Option<PathBuf>,
     pub(crate) smtp: Option<SmtpFileConfig>,

@@ -8,6 +8,7 @@ mod logs;
 mod query;
 mod root_key;
 mod serve;
+mod trail;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Generate realistic synthetic VPC flow logs (seeded, deterministic) into a server or a file.
     Generate(generate::GenerateArgs),
+    /// CloudTrail trails' files: verify a trail's digest chain and log files.
+    Trail(trail::TrailArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +44,6 @@ fn main() -> anyhow::Result<()> {
         Command::Capture(args) => capture::run(args),
         Command::Query(args) => query::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Trail(args) => trail::run(args),
     }
 }

@@ -34,6 +34,13 @@ pub(crate) struct ServeArgs {
     /// Seconds between two evaluations of every alarm (CloudWatch: 60).
     #[arg(long, env = "FLOWWATCH_ALARM_EVALUATION_SECS")]
     alarm_evaluation_secs: Option<u64>,
+    /// Seconds between two deliveries of trails' log files to their buckets (CloudTrail: about
+    /// 300).
+    #[arg(long, env = "FLOWWATCH_TRAIL_DELIVERY_SECS")]
+    trail_delivery_secs: Option<u64>,
+    /// Seconds between two digest files of a trail validating its log files (CloudTrail: 3600).
+    #[arg(long, env = "FLOWWATCH_TRAIL_DIGEST_SECS")]
+    trail_digest_secs: Option<u64>,
     /// Verify every request's SigV4 signature (`off`: development only, any well-formed
     /// signature acts as the account root).
     #[arg(long, env = "FLOWWATCH_AUTH", value_enum)]
@@ -93,6 +100,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             "alarm evaluation interval must be at least 1 second"
         );
         config.alarm_evaluation_interval = Duration::from_secs(secs);
+    }
+    if let Some(secs) = args.trail_delivery_secs.or(file.trail_delivery_secs) {
+        anyhow::ensure!(secs >= 1, "trail delivery period must be at least 1 second");
+        config.trail_files.delivery_period = Duration::from_secs(secs);
+    }
+    if let Some(secs) = args.trail_digest_secs.or(file.trail_digest_secs) {
+        anyhow::ensure!(secs >= 1, "trail digest period must be at least 1 second");
+        config.trail_files.digest_period = Duration::from_secs(secs);
     }
     config.sns_auto_confirm = file.sns_auto_confirm.unwrap_or(false);
     let auth = args.auth.or(file.auth).unwrap_or(AuthMode::On);

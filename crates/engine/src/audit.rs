@@ -13,11 +13,13 @@
 //! [`MANAGEMENT_STREAM`], data events to [`DATA_STREAM`], so LookupEvents (management events
 //! only) never reads past data-plane traffic.
 //!
-//! Trails ([`trails`]) deliver each management record to their log groups too.
+//! Trails ([`trails`]) deliver each management record to their log groups too, and write
+//! log files and signed digest files to their S3 bucket ([`keys`] holds the signing keys).
 //!
 //! The call is answered only once its record is durable. The append runs in its own task, so
 //! a client that hangs up cannot cancel it half-way.
 
+pub mod keys;
 pub mod lookup;
 pub mod members;
 pub mod record;

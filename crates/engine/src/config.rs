@@ -33,6 +33,8 @@ pub struct EngineConfig {
     pub auth: AuthConfig,
     /// Flow-log delivery to S3: where buckets are, when windows are written.
     pub s3_delivery: crate::flow_logs::S3DeliveryConfig,
+    /// When trails write their log files and digests (to the buckets of `s3_delivery.store`).
+    pub trail_files: crate::audit::trails::TrailFilesConfig,
     /// Rate limits as a multiple of AWS's quotas (`crate::throttle`); 0 turns them off.
     pub rate_limit_scale: f64,
 }
@@ -69,6 +71,7 @@ impl EngineConfig {
             query_memory_limit: 1 << 30,
             inventory: None,
             auth: AuthConfig::default(),
+            trail_files: Default::default(),
             rate_limit_scale: 1.0,
         }
     }

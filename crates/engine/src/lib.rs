@@ -70,6 +70,13 @@ pub struct Engine {
     /// CloudTrail trails, and their latest deliveries (in memory).
     trails: Arc<Persisted<audit::trails::TrailSet>>,
     trail_deliveries: Arc<audit::trails::Deliveries>,
+    /// What trails delivered to S3 (marks, digest chains), their latest S3 deliveries (in
+    /// memory), and the lock that keeps delivery passes from overlapping.
+    trail_files: Arc<Persisted<audit::trails::TrailFiles>>,
+    trail_s3_statuses: Arc<Mutex<std::collections::HashMap<String, audit::trails::S3Status>>>,
+    trail_files_running: Arc<tokio::sync::Mutex<()>>,
+    /// The keys that sign CloudTrail digests.
+    signing_keys: Arc<Persisted<audit::keys::SigningKeys>>,
     /// Flow-log records buffered for S3 and the buckets they are written to.
     s3: Arc<flow_logs::S3Delivery>,
     /// Flow-log records held until their role lets them be delivered to CloudWatch Logs.
@@ -99,6 +106,8 @@ impl Engine {
         let query_definitions = Arc::new(Persisted::load(&storage, "query_definitions")?);
         let iam = Arc::new(Persisted::load(&storage, "iam")?);
         let trails = Arc::new(Persisted::load(&storage, "cloudtrail_trails")?);
+        let trail_files = Arc::new(Persisted::load(&storage, "cloudtrail_files")?);
+        let signing_keys = Arc::new(Persisted::load(&storage, "cloudtrail_signing_keys")?);
         let s3 = Arc::new(flow_logs::S3Delivery::new(
             config.s3_delivery.clone(),
             Persisted::load(&storage, "s3_written")?,
@@ -121,6 +130,10 @@ impl Engine {
             iam,
             trails,
             trail_deliveries: Arc::default(),
+            trail_files,
+            trail_s3_statuses: Arc::default(),
+            trail_files_running: Arc::default(),
+            signing_keys,
             s3,
             flow_log_backlog,
             throttle: Arc::default(),
@@ -174,11 +187,20 @@ impl Engine {
                 .await;
             }
         });
+        // Writes trails' log files and digests, each pass in its own task like the flushes.
+        let delivering = engine.clone();
+        let trail_files = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(delivering.config.trail_files.delivery_period).await;
+                let engine = delivering.clone();
+                let _ = tokio::spawn(async move { engine.deliver_trail_files(false).await }).await;
+            }
+        });
         engine
             .tasks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend([ticker, evaluator, deliveries, s3_flusher]);
+            .extend([ticker, evaluator, deliveries, s3_flusher, trail_files]);
         Ok(engine)
     }
 
@@ -235,8 +257,8 @@ impl Engine {
         self.clock.now_millis()
     }
 
-    /// Writes every buffered S3 flow-log window, flushes memory to segments and stops
-    /// background work.
+    /// Writes every buffered S3 flow-log window and trails' pending log files, flushes memory
+    /// to segments and stops background work.
     pub async fn shutdown(&self) -> Result<(), EngineError> {
         let tasks = std::mem::take(
             &mut *self
@@ -248,6 +270,7 @@ impl Engine {
             task.abort();
         }
         self.flush_s3(true).await;
+        self.deliver_trail_files(true).await;
         self.storage.close().await?;
         Ok(())
     }

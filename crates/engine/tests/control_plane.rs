@@ -13,6 +13,9 @@ use flowwatch_model::{Caller, ErrorCode, ManualClock, Scope, Tags};
 
 const NOW: i64 = 1_700_000_000_000;
 
+#[path = "control_plane/trail_files.rs"]
+mod trail_files;
+
 fn caller() -> Caller {
     Caller {
         scope: Scope {

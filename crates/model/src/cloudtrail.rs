@@ -1,6 +1,6 @@
 //! Request and response shapes of CloudTrail (`2013-11-01`, awsJson1.1), the subset flowwatch
-//! serves: LookupEvents (spec `cloudtrail-iam.md` Part C). Member names are the model's
-//! (PascalCase); times are epoch seconds.
+//! serves: LookupEvents (spec `cloudtrail-iam.md` Part C), trails, ListPublicKeys (B.3).
+//! Member names are the model's (PascalCase); times are epoch seconds.
 
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +140,16 @@ pub struct TrailStatus {
     pub start_logging_time: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_logging_time: Option<f64>,
+    /// The latest log file written to the trail's bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_delivery_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_delivery_error: Option<String>,
+    /// The latest digest file written to the trail's bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_digest_delivery_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_digest_delivery_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_cloud_watch_logs_delivery_time: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,4 +158,35 @@ pub struct TrailStatus {
     pub time_logging_started: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_logging_stopped: Option<String>,
+}
+
+/// ListPublicKeys' input (epoch seconds).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListPublicKeysRequest {
+    pub start_time: Option<f64>,
+    pub end_time: Option<f64>,
+    pub next_token: Option<String>,
+}
+
+/// ListPublicKeys' output.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListPublicKeysResponse {
+    pub public_key_list: Vec<PublicKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// A public key that verifies digest files.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicKey {
+    /// The DER-encoded PKCS#1 RSA public key, base64 (a blob in JSON).
+    pub value: String,
+    /// Epoch seconds.
+    pub validity_start_time: f64,
+    /// Epoch seconds.
+    pub validity_end_time: f64,
+    pub fingerprint: String,
 }

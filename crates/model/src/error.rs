@@ -109,6 +109,8 @@ pub enum ErrorCode {
     InvalidTrailNameException,
     InvalidCloudWatchLogsLogGroupArnException,
     InvalidCloudWatchLogsRoleArnException,
+    InvalidS3BucketNameException,
+    InvalidS3PrefixException,
     MaximumNumberOfTrailsExceededException,
 }
 
@@ -187,6 +189,8 @@ impl ErrorCode {
                 "InvalidCloudWatchLogsLogGroupArnException"
             }
             Self::InvalidCloudWatchLogsRoleArnException => "InvalidCloudWatchLogsRoleArnException",
+            Self::InvalidS3BucketNameException => "InvalidS3BucketNameException",
+            Self::InvalidS3PrefixException => "InvalidS3PrefixException",
             Self::MaximumNumberOfTrailsExceededException => {
                 "MaximumNumberOfTrailsExceededException"
             }

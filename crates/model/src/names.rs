@@ -129,3 +129,40 @@ mod tests {
         assert!(LogStreamName::parse("logStreamName", "a*").is_err());
     }
 }
+
+/// Whether `name` is an S3 bucket name: 3–63 lowercase letters, digits, `.` and `-`, starting
+/// and ending with a letter or digit (so it is also a safe directory name).
+pub fn valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.'))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// Whether `prefix` (without slashes at its ends) is a key prefix flowwatch can write under:
+/// empty, or segments that are neither empty nor `.` nor `..`.
+pub fn valid_key_prefix(prefix: &str) -> bool {
+    prefix.is_empty()
+        || prefix
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+#[cfg(test)]
+mod s3_name_tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_and_prefixes_stay_inside_the_bucket() {
+        assert!(valid_bucket_name("my-bucket.logs"));
+        for bad in ["ab", "My-Bucket", "../etc", "a/b", "-abc", "abc."] {
+            assert!(!valid_bucket_name(bad), "{bad}");
+        }
+        assert!(valid_key_prefix("") && valid_key_prefix("a/b"));
+        for bad in ["a//b", "..", "a/../b", "./a"] {
+            assert!(!valid_key_prefix(bad), "{bad}");
+        }
+    }
+}

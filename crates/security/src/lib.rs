@@ -3,7 +3,8 @@
 //! Who is calling and what they may do, without I/O: [`sigv4`] parses and verifies AWS
 //! Signature Version 4 (an `Authorization` header or a presigned query) against a secret the
 //! caller looked up; [`policy`] parses IAM policy documents and evaluates them (explicit deny >
-//! allow > implicit deny).
+//! allow > implicit deny); [`trail_files`] lays out CloudTrail's log and digest files and signs
+//! and verifies digests (RSA, `SHA256withRSA`).
 //!
 //! Invariants: a signature is compared in constant time; a [`SecretKey`] never appears in
 //! `Debug` output; the clock is passed in (epoch seconds), never read here.
@@ -26,6 +27,7 @@
 
 pub mod policy;
 pub mod sigv4;
+pub mod trail_files;
 
 use std::fmt;
 

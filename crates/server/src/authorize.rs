@@ -160,6 +160,7 @@ const RULES: &[(&str, &str, Resource)] = &[
     ("cloudtrail", "GetTrailStatus", Name("Name", Trail)),
     ("cloudtrail", "StartLogging", Name("Name", Trail)),
     ("cloudtrail", "StopLogging", Name("Name", Trail)),
+    ("cloudtrail", "ListPublicKeys", Any),
 ];
 
 /// Request members that carry a batch's payload and never name a resource.
@@ -505,6 +506,7 @@ mod tests {
             ["arn:aws:cloudtrail:us-east-1:1:trail/t"]
         );
         assert_eq!(arns("cloudtrail", "LookupEvents", "{}"), ["*"]);
+        assert_eq!(arns("cloudtrail", "ListPublicKeys", "{}"), ["*"]);
         assert_eq!(
             arns("ec2", "CreateFlowLogs", "{}"),
             ["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]

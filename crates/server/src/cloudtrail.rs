@@ -1,7 +1,7 @@
 //! CloudTrail over awsJson1.1:
 //! `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>` to an engine
 //! method. Served: LookupEvents; CreateTrail, DescribeTrails, GetTrailStatus, StartLogging,
-//! StopLogging, DeleteTrail.
+//! StopLogging, DeleteTrail; ListPublicKeys.
 
 use flowwatch_engine::Engine;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
@@ -29,6 +29,7 @@ pub(crate) async fn dispatch(
                 .await?,
         ),
         "DeleteTrail" => encode(&engine.delete_trail(caller, parse(body)?).await?),
+        "ListPublicKeys" => encode(&engine.list_public_keys(caller, parse(body)?).await?),
         _ => Err(ApiError::new(
             ErrorCode::UnknownOperationException,
             format!("Unknown operation CloudTrail_20131101.{op}."),

@@ -19,7 +19,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use flowwatch_flowlog::{FlowRecord, LogFormat, to_record_batch};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{Attribute, ObjectStore, ObjectStoreExt, PutOptions};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as ParquetCompression, GzipLevel};
 use parquet::file::properties::WriterProperties;
@@ -107,7 +107,57 @@ impl Buckets {
         store.put(&path, Bytes::from(bytes).into()).await?;
         Ok(self.location(bucket, key))
     }
+
+    /// Puts `body` at `key` of `bucket`, with object metadata `signature` and
+    /// `signature-algorithm` when `signature` is given (`(signature, algorithm)`; S3 sends them
+    /// as `x-amz-meta-*`). A local bucket has no metadata: the signature is written first, alone,
+    /// to the file `<key>` + [`SIGNATURE_SUFFIX`], then the object, so an object is never seen
+    /// without its signature. Returns the object's [`location`](Self::location).
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        signature: Option<(&str, &str)>,
+    ) -> Result<String> {
+        let parse = |key: &str| {
+            ObjectPath::parse(key).map_err(|e| StorageError::Corrupt {
+                what: format!("object key {key}"),
+                detail: e.to_string(),
+            })
+        };
+        let path = parse(key)?;
+        let store = self.store(bucket)?;
+        let mut options = PutOptions::default();
+        if let Some((signature, algorithm)) = signature {
+            match &self.config {
+                BucketStoreConfig::Local { .. } => {
+                    let sidecar = parse(&format!("{key}{SIGNATURE_SUFFIX}"))?;
+                    store
+                        .put(&sidecar, Bytes::from(signature.to_owned()).into())
+                        .await?;
+                }
+                BucketStoreConfig::S3(_) => {
+                    options.attributes.insert(
+                        Attribute::Metadata("signature".into()),
+                        signature.to_owned().into(),
+                    );
+                    options.attributes.insert(
+                        Attribute::Metadata("signature-algorithm".into()),
+                        algorithm.to_owned().into(),
+                    );
+                }
+            }
+        }
+        store
+            .put_opts(&path, Bytes::from(body).into(), options)
+            .await?;
+        Ok(self.location(bucket, key))
+    }
 }
+
+/// In a local bucket, the file beside an object holding its `signature` metadata (hex).
+pub const SIGNATURE_SUFFIX: &str = ".signature";
 
 /// A plain-text flow-log file: gzip of the header line and one line per record.
 pub fn plain_text_gz(format: &LogFormat, records: &[FlowRecord]) -> Result<Vec<u8>> {
@@ -236,5 +286,32 @@ mod tests {
         let expected = tmp.path().join("s3/my-bucket").join(key);
         assert_eq!(location, expected.display().to_string());
         assert!(std::fs::metadata(&expected).unwrap().len() > 20);
+    }
+
+    #[tokio::test]
+    async fn a_local_objects_signature_is_a_file_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let buckets = Buckets::new(BucketStoreConfig::Local {
+            root: tmp.path().join("s3"),
+        });
+        let key = "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/11/24/d.json.gz";
+        buckets
+            .put_object(
+                "b",
+                key,
+                b"digest".to_vec(),
+                Some(("00ff", "SHA256withRSA")),
+            )
+            .await
+            .unwrap();
+        let path = tmp.path().join("s3/b").join(key);
+        assert_eq!(std::fs::read(&path).unwrap(), b"digest");
+        let sidecar = format!("{}{SIGNATURE_SUFFIX}", path.display());
+        assert_eq!(std::fs::read_to_string(sidecar).unwrap(), "00ff");
+        buckets
+            .put_object("b", "plain.json.gz", b"x".to_vec(), None)
+            .await
+            .unwrap();
+        assert!(!tmp.path().join("s3/b/plain.json.gz.signature").exists());
     }
 }

@@ -55,7 +55,9 @@ mod wal;
 
 pub use db::Storage;
 pub use error::{Result, StorageError};
-pub use flow_files::{BucketStoreConfig, Buckets, FlowFileFormat, parquet_file, plain_text_gz};
+pub use flow_files::{
+    BucketStoreConfig, Buckets, FlowFileFormat, SIGNATURE_SUFFIX, parquet_file, plain_text_gz,
+};
 pub use observer::{DurableBatch, IngestObserver};
 pub use types::{
     Direction, EventRef, LogGroupInfo, LogStreamInfo, NewLogGroup, ObjectStoreConfig, Position,

@@ -9,6 +9,8 @@ use aws_sigv4::sign::v4;
 pub(crate) const LOGS: &str = "logs";
 /// The SigV4 service name of flowwatch's own operations (PutFlowRecords).
 pub(crate) const FLOWWATCH: &str = "flowwatch";
+/// The SigV4 service name of CloudTrail.
+pub(crate) const CLOUDTRAIL: &str = "cloudtrail";
 /// Access key used when `AWS_ACCESS_KEY_ID` is not set (flowwatch accepts any key for now).
 pub(crate) const DEFAULT_ACCESS_KEY_ID: &str = "AKIAFLOWWATCHLOCAL";
 /// Secret key used when `AWS_SECRET_ACCESS_KEY` is not set.

@@ -28,3 +28,4 @@ mod s3_delivery;
 mod sdk;
 mod streams;
 mod tagging;
+mod trail_files;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Server, aws_env, now_ms};
 
-struct Moto(Child);
+pub(crate) struct Moto(Child);
 
 impl Drop for Moto {
     fn drop(&mut self) {
@@ -22,7 +22,7 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn start_moto() -> (Moto, String) {
+pub(crate) fn start_moto() -> (Moto, String) {
     let port = free_port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -39,7 +39,7 @@ fn start_moto() -> (Moto, String) {
     (moto, format!("http://127.0.0.1:{port}"))
 }
 
-fn s3api(endpoint: &str, args: &[&str]) -> serde_json::Value {
+pub(crate) fn s3api(endpoint: &str, args: &[&str]) -> serde_json::Value {
     let out = Command::new("aws")
         .args(["s3api"])
         .args(args)

@@ -13,8 +13,8 @@
 //! `<account>_CloudTrail_<region>` (created on first use), through the storage engine, so
 //! metric filters, filter patterns and Insights work on it as on any event. The group must
 //! exist; a failed delivery is kept as the trail's `LatestCloudWatchLogsDeliveryError` (in
-//! memory). S3 log files and digests are not written yet: a trail's `S3BucketName` is kept and
-//! shown, and the S3 writer plugs in beside the log-group delivery.
+//! memory). Log files and digest files go to the trail's `S3BucketName` (module `files`), read back
+//! from the audit stream every few minutes.
 
 use std::collections::BTreeMap;
 
@@ -28,10 +28,14 @@ use serde::{Deserialize, Serialize};
 use super::record::event_time;
 
 mod delivery;
+mod files;
 
 use crate::Engine;
 pub use delivery::{Deliveries, DeliveryStatus};
+pub use files::{MAX_FILE_RECORDS, REREAD_MS, S3Status, TrailFiles, TrailFilesConfig};
 
+/// Longest `S3KeyPrefix` (CloudTrail: 200).
+const MAX_PREFIX_CHARS: usize = 200;
 /// Trails per region (CloudTrail: 5).
 const MAX_TRAILS_PER_REGION: usize = 5;
 
@@ -58,7 +62,15 @@ pub(crate) struct TrailRecord {
     pub(crate) logging: bool,
     start_logging_ms: Option<i64>,
     stop_logging_ms: Option<i64>,
+    /// The latest times the trail logged, `[start, stop)` (stop `None`: still logging), oldest
+    /// first, at most [`MAX_LOGGING_PERIODS`]: S3 delivery writes only the records of these.
+    #[serde(default)]
+    logging_periods: Vec<(i64, Option<i64>)>,
 }
+
+/// Logging periods a trail remembers (S3 delivery runs every few minutes, so only the latest
+/// matter).
+const MAX_LOGGING_PERIODS: usize = 32;
 
 fn trail_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
@@ -129,6 +141,17 @@ impl TrailRecord {
         }
     }
 
+    /// Whether the trail was logging at `ms`.
+    pub(crate) fn logged_at(&self, ms: i64) -> bool {
+        if self.logging_periods.is_empty() {
+            // Saved before logging periods were kept.
+            return self.logging && self.start_logging_ms.is_some_and(|s| ms >= s);
+        }
+        self.logging_periods
+            .iter()
+            .any(|&(start, stop)| ms >= start && stop.is_none_or(|stop| ms < stop))
+    }
+
     /// Whether the trail is seen from `scope` (its home region, or any region when it is
     /// multi-region).
     pub(crate) fn visible_in(&self, scope: &Scope) -> bool {
@@ -184,6 +207,25 @@ impl Engine {
             ));
         }
         let bucket = required("S3BucketName", &req.s3_bucket_name)?;
+        if !flowwatch_model::names::valid_bucket_name(bucket) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidS3BucketNameException,
+                format!("Bucket name {bucket} is not valid."),
+            ));
+        }
+        let prefix = req
+            .s3_key_prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty());
+        if let Some(p) = prefix
+            && (p.len() > MAX_PREFIX_CHARS || !flowwatch_model::names::valid_key_prefix(p))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidS3PrefixException,
+                format!("S3 key prefix {p} is not valid."),
+            ));
+        }
         let (group_arn, role_arn) = match (
             req.cloud_watch_logs_log_group_arn
                 .as_deref()
@@ -245,7 +287,7 @@ impl Engine {
             account: caller.scope.account.clone(),
             home_region: caller.scope.region.clone(),
             s3_bucket_name: bucket.to_owned(),
-            s3_key_prefix: req.s3_key_prefix.filter(|p| !p.is_empty()),
+            s3_key_prefix: prefix.map(str::to_owned),
             sns_topic_name: req.sns_topic_name.filter(|t| !t.is_empty()),
             include_global_service_events: req.include_global_service_events.unwrap_or(true),
             is_multi_region: req.is_multi_region_trail.unwrap_or(false),
@@ -256,6 +298,7 @@ impl Engine {
             logging: false,
             start_logging_ms: None,
             stop_logging_ms: None,
+            logging_periods: Vec::new(),
         };
         let arn = record.arn();
         let shape = record.shape();
@@ -340,8 +383,13 @@ impl Engine {
             .get(&arn)
             .cloned()
             .unwrap_or_default();
+        let s3 = self.s3_status(&arn);
         Ok(TrailStatus {
             is_logging: trail.logging,
+            latest_delivery_time: s3.latest_ms.map(secs),
+            latest_delivery_error: s3.latest_error,
+            latest_digest_delivery_time: s3.latest_digest_ms.map(secs),
+            latest_digest_delivery_error: s3.latest_digest_error,
             start_logging_time: trail.start_logging_ms.map(secs),
             stop_logging_time: trail.stop_logging_ms.map(secs),
             latest_cloud_watch_logs_delivery_time: delivery.latest_ms.map(secs),
@@ -379,8 +427,17 @@ impl Engine {
                 trail.logging = on;
                 if on {
                     trail.start_logging_ms = Some(now);
+                    trail.logging_periods.push((now, None));
+                    let excess = trail
+                        .logging_periods
+                        .len()
+                        .saturating_sub(MAX_LOGGING_PERIODS);
+                    trail.logging_periods.drain(..excess);
                 } else {
                     trail.stop_logging_ms = Some(now);
+                    if let Some((_, stop)) = trail.logging_periods.last_mut() {
+                        *stop = Some(now);
+                    }
                 }
                 Ok(((), true))
             })
@@ -416,6 +473,9 @@ impl Engine {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&arn);
+        // After any delivery pass in progress, which may still save the trail's marks.
+        let _running = self.trail_files_running.lock().await;
+        self.forget_trail_files(&arn).await;
         Ok(serde_json::json!({}))
     }
 }

@@ -365,13 +365,7 @@ fn bucket_from_arn(arn: &str) -> ApiResult<(String, String)> {
         ))
     })?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let valid_bucket = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.'))
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !valid_bucket {
+    if !flowwatch_model::names::valid_bucket_name(bucket) {
         return Err(invalid(format!("Invalid S3 bucket name '{bucket}'")));
     }
     let prefix = prefix.trim_matches('/');
@@ -380,11 +374,7 @@ fn bucket_from_arn(arn: &str) -> ApiResult<(String, String)> {
             "The S3 prefix must not start with AWSLogs: the name is reserved",
         ));
     }
-    if prefix
-        .split('/')
-        .any(|s| s.is_empty() || s == "." || s == "..")
-        && !prefix.is_empty()
-    {
+    if !flowwatch_model::names::valid_key_prefix(prefix) {
         return Err(invalid(format!("Invalid S3 prefix '{prefix}'")));
     }
     Ok((bucket.to_owned(), prefix.to_owned()))

@@ -142,6 +142,11 @@ impl S3Delivery {
         }
     }
 
+    /// The bucket stores (trails write their files there too).
+    pub(crate) fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+
     pub(crate) fn tick(&self) -> Duration {
         self.config.tick
     }
