@@ -57,6 +57,9 @@ pub(crate) struct Shared {
     pub(crate) space_freed: Notify,
     pub(crate) shutdown: Notify,
     pub(crate) flush_lock: tokio::sync::Mutex<()>,
+    /// Held (shared) by whole-group passes while they read segments; deleting the objects of
+    /// removed segments waits for a moment when no pass holds it (`delete_pending_objects`).
+    pub(crate) passes: Arc<tokio::sync::RwLock<()>>,
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -233,6 +236,7 @@ impl Storage {
             space_freed: Notify::new(),
             shutdown: Notify::new(),
             flush_lock: tokio::sync::Mutex::new(()),
+            passes: Arc::default(),
             tasks: Mutex::new(Vec::new()),
         });
         shared

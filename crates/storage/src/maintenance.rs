@@ -144,6 +144,11 @@ impl Storage {
     /// segments).
     pub async fn delete_pending_objects(&self) -> Result<()> {
         let shared = self.shared();
+        // A whole-group pass may be reading these objects: leave them for a later round.
+        let Ok(_no_pass) = shared.passes.try_write() else {
+            tracing::debug!("object deletes deferred: a query is reading segments");
+            return Ok(());
+        };
         let paths = shared.catalog().pending_object_deletes()?;
         for path in paths {
             match shared.store.delete(&ObjectPath::from(path.as_str())).await {

@@ -294,3 +294,120 @@ impl Storage {
         Ok(out)
     }
 }
+
+/// One pass over every event of a group in a time range, for queries: what was in memory when
+/// it began, then each segment read once, in no particular order (a query sorts for itself),
+/// each event once. Unlike paging with [`Storage::scan_group`], which looks at every segment
+/// again for each page, a pass reads the group's data once. While a pass lives, removed
+/// segments' files are not deleted, so the segments it listed stay readable.
+#[derive(Debug)]
+pub struct GroupPass {
+    group_id: i64,
+    /// The events that were in memory, taken by [`GroupPass::take_memory`].
+    memory: Vec<ScannedEvent>,
+    segments: Vec<SegmentMeta>,
+    /// Sequence numbers of `memory` (a segment flushed meanwhile may hold them too).
+    in_memory: std::collections::HashSet<u64>,
+    alive: std::collections::HashSet<i64>,
+    start_ms: i64,
+    end_ms: i64,
+    _lease: tokio::sync::OwnedRwLockReadGuard<()>,
+}
+
+impl GroupPass {
+    /// The events that were in memory (the first call; later calls give none).
+    pub fn take_memory(&mut self) -> Vec<ScannedEvent> {
+        std::mem::take(&mut self.memory)
+    }
+
+    /// How many segments the pass reads.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+}
+
+impl Storage {
+    /// Begins a [`GroupPass`] over the events of group `group_id` with `start_ms <= timestamp <
+    /// end_ms` (and within retention).
+    pub async fn group_pass(&self, group_id: i64, start_ms: i64, end_ms: i64) -> Result<GroupPass> {
+        let shared = self.shared();
+        let lease = shared.passes.clone().read_owned().await;
+        let (start, segments, alive) = {
+            let catalog = shared.catalog();
+            let group = catalog
+                .group_by_id(group_id)
+                .ok_or(StorageError::LogGroupNotFound)?;
+            let start = start_ms.max(shared.retention_floor(group.retention));
+            let segments: Vec<SegmentMeta> = catalog
+                .segments(group_id)
+                .iter()
+                .filter(|s| s.max_ts >= start && s.min_ts < end_ms)
+                .cloned()
+                .collect();
+            let alive: std::collections::HashSet<i64> = catalog
+                .streams(group_id)
+                .map(|s| s.values().map(|s| s.id).collect())
+                .unwrap_or_default();
+            (start, segments, alive)
+        };
+        let req = ScanRequest {
+            start_ms: start,
+            end_ms,
+            streams: None,
+            after: None,
+            limit: usize::MAX,
+            max_bytes: usize::MAX,
+        };
+        let mut memory = Vec::new();
+        let frozen = {
+            let mem = shared.mem_read();
+            mem.active
+                .scan(group_id, &req, start, &|_| true, &mut memory);
+            mem.frozen.clone()
+        };
+        for f in &frozen {
+            f.table.scan(group_id, &req, start, &|_| true, &mut memory);
+        }
+        memory.retain(|e| alive.contains(&e.stream_id));
+        let mut in_memory = std::collections::HashSet::with_capacity(memory.len());
+        memory.retain(|e| in_memory.insert(e.event.seq));
+        Ok(GroupPass {
+            group_id,
+            memory,
+            segments,
+            in_memory,
+            alive,
+            start_ms: start,
+            end_ms,
+            _lease: lease,
+        })
+    }
+
+    /// The events of the pass's segment `index` (one read of it).
+    pub async fn read_pass_segment(
+        &self,
+        pass: &GroupPass,
+        index: usize,
+    ) -> Result<Vec<ScannedEvent>> {
+        let Some(seg) = pass.segments.get(index) else {
+            return Ok(Vec::new());
+        };
+        debug_assert_eq!(seg.group_id, pass.group_id);
+        let wanted = RowWanted {
+            stream_id: None,
+            min_ts: pass.start_ms,
+            end_ts: pass.end_ms,
+        };
+        let mut out = Vec::new();
+        segment::read_rows(&self.shared().store, seg, wanted, |sid, event| {
+            if pass.alive.contains(&sid) && !pass.in_memory.contains(&event.seq) {
+                out.push(ScannedEvent {
+                    stream_id: sid,
+                    event,
+                });
+            }
+        })
+        .await?;
+        Ok(out)
+    }
+}

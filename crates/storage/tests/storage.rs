@@ -630,3 +630,59 @@ async fn append_round(s: &Storage, key: flowwatch_storage::StreamKey, round: i64
     s.append(key, T0, &refs).await.expect("append");
     s.flush().await.expect("flush");
 }
+
+/// A group pass gives every event in range once (memory and segments), and the segments it
+/// listed stay readable while it lives, even when compaction replaces them.
+#[tokio::test]
+async fn a_group_pass_reads_each_event_once_and_keeps_its_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
+        .await
+        .expect("open");
+    let gid = s
+        .create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group")
+        .id;
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    for round in 0..3 {
+        append_round(&s, key, round).await;
+    }
+    // 50 more in memory only.
+    let events: Vec<(i64, String)> = (0..50)
+        .map(|i| (T0 + 900 + i, format!("mem {i}")))
+        .collect();
+    let refs: Vec<EventRef<'_>> = events
+        .iter()
+        .map(|(timestamp, message)| EventRef {
+            timestamp: *timestamp,
+            message,
+        })
+        .collect();
+    s.append(key, T0, &refs).await.expect("append");
+
+    let mut pass = s.group_pass(gid, T0 + 50, i64::MAX).await.expect("pass");
+    // Round 0 (T0 .. T0+49) is before the range: its segment is not read.
+    assert_eq!(pass.segment_count(), 2);
+    // Compaction replaces the three segments while the pass lives: their files stay.
+    s.compact().await.expect("compact");
+    let mut seqs: Vec<u64> = pass.take_memory().iter().map(|e| e.event.seq).collect();
+    for i in 0..pass.segment_count() {
+        let chunk = s.read_pass_segment(&pass, i).await.expect("segment");
+        seqs.extend(chunk.iter().map(|e| e.event.seq));
+    }
+    assert_eq!(seqs.len(), 2 * 50 + 50);
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 150);
+    drop(pass);
+    // Once no pass holds them, the replaced files go.
+    s.delete_pending_objects().await.expect("delete");
+    let segments = std::fs::read_dir(dir.path().join("segments").join(format!("g{gid}")))
+        .expect("segments dir")
+        .count();
+    assert_eq!(segments, 1, "only the compacted segment is left");
+}

@@ -1,19 +1,17 @@
-//! Running one query in the background: read the groups page by page, build the input on
+//! Running one query in the background: read each group in one pass (`storage::GroupPass`), build the input on
 //! blocking threads, execute on a blocking thread with its own small runtime.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use flowwatch_model::Scope;
 use flowwatch_query::{Compiled, Event, Input, InputBuilder, Params, QueryOutput};
-use flowwatch_storage::{Position, ScanRequest, ScannedEvent};
+use flowwatch_storage::{GroupPass, Position, ScannedEvent};
 
 use super::Target;
 use super::registry::Language;
 use crate::Engine;
 
-/// Events read from storage per page.
-const PAGE_EVENTS: usize = 10_000;
 /// Most distinct discovered fields one SQL table gets (columns).
 const MAX_SQL_FIELDS: usize = 1_000;
 
@@ -122,7 +120,8 @@ impl Engine {
         }
     }
 
-    /// Pages through one group, pushing every event into the builder on a blocking thread.
+    /// Reads one group in one pass (memory, then each segment once), pushing every event into
+    /// the builder on a blocking thread.
     async fn read_group(
         &self,
         job: &Job,
@@ -131,19 +130,18 @@ impl Engine {
     ) -> Result<(), String> {
         let names = Arc::new(self.stream_names(&job.scope, target));
         let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
-        let mut after = None;
+        let mut pass = self.group_pass(job, target).await?;
+        let mut chunk = pass.take_memory();
+        let mut next = 0;
         loop {
-            let page = self.scan_page(job, target.id, after).await?;
             if !self.queries.is_active(&job.id) {
                 return Err("query stopped".into());
             }
-            let full = page.len() >= PAGE_EVENTS;
-            after = page.last().map(|e| e.event.position());
-            self.count_scanned(&job.id, &page);
+            self.count_scanned(&job.id, &chunk);
             let mut b = builder.take().ok_or("query stopped")?;
             let (names, log, group) = (names.clone(), log.clone(), target.id);
             b = tokio::task::spawn_blocking(move || {
-                for e in &page {
+                for e in &chunk {
                     push(&mut b, group, &names, &log, e)?;
                 }
                 Ok::<_, String>(b)
@@ -151,9 +149,15 @@ impl Engine {
             .await
             .map_err(failed)??;
             *builder = Some(b);
-            if !full {
+            if next == pass.segment_count() {
                 return Ok(());
             }
+            chunk = self
+                .storage()
+                .read_pass_segment(&pass, next)
+                .await
+                .map_err(failed)?;
+            next += 1;
         }
     }
 
@@ -168,16 +172,15 @@ impl Engine {
         let log = format!("{}:{}", job.scope.account, target.name);
         let mut events = Vec::new();
         let mut bytes = 0;
-        let mut after = None;
+        let mut pass = self.group_pass(job, target).await?;
+        let mut chunk = pass.take_memory();
+        let mut next = 0;
         loop {
-            let page = self.scan_page(job, target.id, after).await?;
             if !self.queries.is_active(&job.id) {
                 return Err("query stopped".into());
             }
-            let full = page.len() >= PAGE_EVENTS;
-            after = page.last().map(|e| e.event.position());
-            self.count_scanned(&job.id, &page);
-            for e in page {
+            self.count_scanned(&job.id, &chunk);
+            for e in chunk {
                 bytes += e.event.message.len() + 64;
                 if bytes > memory {
                     return Err(
@@ -187,9 +190,15 @@ impl Engine {
                 let ptr = encode_ptr(target.id, e.stream_id, e.event.position());
                 events.push((e, ptr));
             }
-            if !full {
+            if next == pass.segment_count() {
                 return Ok((events, log, names));
             }
+            chunk = self
+                .storage()
+                .read_pass_segment(&pass, next)
+                .await
+                .map_err(failed)?;
+            next += 1;
         }
     }
 
@@ -198,22 +207,9 @@ impl Engine {
         self.queries.add_scanned(id, page.len() as u64, bytes);
     }
 
-    async fn scan_page(
-        &self,
-        job: &Job,
-        group: i64,
-        after: Option<Position>,
-    ) -> Result<Vec<ScannedEvent>, String> {
-        let scan = ScanRequest {
-            start_ms: job.start_ms,
-            end_ms: job.end_ms,
-            streams: None::<BTreeSet<i64>>,
-            after,
-            limit: PAGE_EVENTS,
-            max_bytes: usize::MAX,
-        };
+    async fn group_pass(&self, job: &Job, target: &Target) -> Result<GroupPass, String> {
         self.storage()
-            .scan_group(group, &scan, &|_| true)
+            .group_pass(target.id, job.start_ms, job.end_ms)
             .await
             .map_err(failed)
     }
