@@ -115,7 +115,13 @@ fn sigkill_under_concurrent_writers_loses_nothing_acknowledged() {
     let dir = tmp.path().join("data");
     // Small flush threshold so kills also land during flushes and WAL truncation.
     let config = tmp.path().join("flowwatch.toml");
-    std::fs::write(&config, "flush_bytes = 300000\nflush_age_secs = 1\n").expect("config");
+    // Rate limits off: the raw client here does not retry throttled calls as SDKs do, and
+    // reading everything back takes hundreds of GetLogEvents pages.
+    std::fs::write(
+        &config,
+        "flush_bytes = 300000\nflush_age_secs = 1\nrate_limit_scale = 0\n",
+    )
+    .expect("config");
     let config = config.display().to_string();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let ledger = Arc::new(Mutex::new(Ledger::default()));
