@@ -11,12 +11,13 @@ use flowwatch_model::cloudwatch::{
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_monitor::alarms::{
-    AlarmDefinition, AlarmError, AlarmSet, ComparisonOperator, DescribeFilter, FiredTransition,
+    AlarmDefinition, AlarmSet, ComparisonOperator, DescribeFilter, FiredTransition,
     HistoryItemType, LowSampleCountPercentile, MetricAlarm, StateValue, TreatMissingData,
     alarm_arn,
 };
 use flowwatch_monitor::metrics::Dimension;
 
+use crate::error::monitor_error;
 use crate::{Engine, token};
 
 /// Most names DeleteAlarms, DescribeAlarms and Enable/DisableAlarmActions take.
@@ -25,22 +26,6 @@ const MAX_ALARM_NAMES: usize = 100;
 const MAX_TAGS: usize = 50;
 /// History items per DescribeAlarmHistory page: at most, and when MaxRecords is not given.
 const MAX_HISTORY_RECORDS: usize = 100;
-
-/// The one mapping from the alarm library's errors to the wire's.
-pub(crate) fn alarm_error(error: AlarmError) -> ApiError {
-    let code = match &error {
-        AlarmError::InvalidParameterValue { .. } => ErrorCode::InvalidParameterValueException,
-        AlarmError::InvalidParameterCombination { .. } => {
-            ErrorCode::InvalidParameterCombinationException
-        }
-        AlarmError::MissingParameter { .. } => ErrorCode::MissingRequiredParameterException,
-        AlarmError::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
-        AlarmError::InvalidFormat { .. } => ErrorCode::InvalidFormatFault,
-        AlarmError::LimitExceeded { .. } => ErrorCode::LimitExceededFault,
-        AlarmError::Metrics(_) => ErrorCode::InternalServiceFault,
-    };
-    ApiError::new(code, error.to_string())
-}
 
 fn missing(member: &str) -> ApiError {
     ApiError::new(
@@ -129,19 +114,19 @@ fn definition(req: PutMetricAlarmInput) -> ApiResult<AlarmDefinition> {
             .ok_or_else(|| missing("EvaluationPeriods"))?,
         datapoints_to_alarm: req.datapoints_to_alarm,
         threshold: req.threshold.ok_or_else(|| missing("Threshold"))?,
-        comparison_operator: ComparisonOperator::parse(&comparison).map_err(alarm_error)?,
+        comparison_operator: ComparisonOperator::parse(&comparison).map_err(monitor_error)?,
         treat_missing_data: req
             .treat_missing_data
             .as_deref()
             .map(TreatMissingData::parse)
             .transpose()
-            .map_err(alarm_error)?,
+            .map_err(monitor_error)?,
         evaluate_low_sample_count_percentile: req
             .evaluate_low_sample_count_percentile
             .as_deref()
             .map(LowSampleCountPercentile::parse)
             .transpose()
-            .map_err(alarm_error)?,
+            .map_err(monitor_error)?,
     })
 }
 
@@ -225,7 +210,10 @@ impl Engine {
         let definition = definition(req)?;
         let now = self.now();
         self.alarms()
-            .update(|set| set.put(&caller.scope, definition, now).map_err(alarm_error))
+            .update(|set| {
+                set.put(&caller.scope, definition, now)
+                    .map_err(monitor_error)
+            })
             .await?;
         Ok(serde_json::json!({}))
     }
@@ -264,7 +252,7 @@ impl Engine {
                 .as_deref()
                 .map(StateValue::parse)
                 .transpose()
-                .map_err(alarm_error)?,
+                .map_err(monitor_error)?,
             action_prefix: req.action_prefix,
         };
         let max = max_records(req.max_records, 50)?;
@@ -280,7 +268,7 @@ impl Engine {
             .read(|set: &AlarmSet| {
                 let (page, next) = set
                     .describe_page(&caller.scope, &filter, Some(max), after.as_deref())
-                    .map_err(alarm_error)?;
+                    .map_err(monitor_error)?;
                 Ok(DescribeAlarmsOutput {
                     metric_alarms: page.into_iter().map(|a| wire_alarm(caller, a)).collect(),
                     composite_alarms: Vec::new(),
@@ -302,7 +290,7 @@ impl Engine {
             .read(|set: &AlarmSet| {
                 let all = set
                     .describe(&caller.scope, &DescribeFilter::default())
-                    .map_err(alarm_error)?;
+                    .map_err(monitor_error)?;
                 let matching = all.into_iter().filter(|a| {
                     let d = &a.definition;
                     d.namespace == namespace
@@ -344,7 +332,7 @@ impl Engine {
             .alarms()
             .update(|set| Ok(set.delete(&caller.scope, &names, now)))
             .await?;
-        outcome.map_err(alarm_error)?;
+        outcome.map_err(monitor_error)?;
         Ok(serde_json::json!({}))
     }
 
@@ -355,7 +343,7 @@ impl Engine {
     ) -> ApiResult<serde_json::Value> {
         let name = req.alarm_name.ok_or_else(|| missing("AlarmName"))?;
         let value = StateValue::parse(&req.state_value.ok_or_else(|| missing("StateValue"))?)
-            .map_err(alarm_error)?;
+            .map_err(monitor_error)?;
         let reason = req.state_reason.ok_or_else(|| missing("StateReason"))?;
         let now = self.now();
         let fired = self
@@ -370,7 +358,7 @@ impl Engine {
                         req.state_reason_data.as_deref(),
                         now,
                     )
-                    .map_err(alarm_error)?;
+                    .map_err(monitor_error)?;
                 let fired = transition.and_then(|transition| {
                     let alarm = set.get(&caller.scope, &name)?;
                     Some(FiredTransition {

@@ -6,8 +6,9 @@ use flowwatch_model::cloudwatch::{
     ListMetricsOutput, Metric,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
-use flowwatch_monitor::{DimensionFilter, MetricKey, MonitorError, Statistic};
+use flowwatch_monitor::{DimensionFilter, MetricKey, Statistic};
 
+use crate::error::monitor_error;
 use crate::{Engine, token};
 
 const BASIC_STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
@@ -23,21 +24,6 @@ pub(crate) fn missing(member: &str) -> ApiError {
 
 pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameterValueException, message)
-}
-
-pub(crate) fn monitor_error(error: MonitorError) -> ApiError {
-    match error {
-        MonitorError::TooManyDatapoints { .. } | MonitorError::InvalidTimeRange { .. } => {
-            ApiError::new(
-                ErrorCode::InvalidParameterCombinationException,
-                error.to_string(),
-            )
-        }
-        MonitorError::InvalidPeriod { period_s } => invalid(format!(
-            "The parameter Period must be a multiple of 60 (got {period_s}); flowwatch stores metrics at one-minute resolution."
-        )),
-        other => invalid(other.to_string()),
-    }
 }
 
 /// Seconds (as awsJson1.0 carries timestamps) to milliseconds.

@@ -1,6 +1,8 @@
-//! Engine errors and the one mapping from storage errors to AWS errors.
+//! Engine errors and the one mapping from each library's errors (storage, monitor) to AWS
+//! errors.
 
 use flowwatch_model::{ApiError, ErrorCode};
+use flowwatch_monitor::MonitorError;
 use flowwatch_storage::StorageError;
 
 /// Errors opening or closing the engine (per-request errors are [`ApiError`]s).
@@ -13,7 +15,7 @@ pub enum EngineError {
     CorruptState { name: &'static str, detail: String },
     /// The notifier cannot start (an invalid SMTP configuration).
     #[error("notifications: {0}")]
-    Notify(#[from] flowwatch_monitor::notify::NotifyError),
+    Notify(#[from] flowwatch_monitor::MonitorError),
 }
 
 /// Maps a storage error to the AWS error a client sees; internal failures are logged here,
@@ -41,4 +43,58 @@ pub fn storage_error(error: StorageError) -> ApiError {
             ApiError::internal("The service cannot complete the request; try again later.")
         }
     }
+}
+
+/// Maps a metric-store, alarm or SNS error to the AWS error a client sees (each variant belongs
+/// to one service: CloudWatch's or SNS's codes).
+pub(crate) fn monitor_error(error: MonitorError) -> ApiError {
+    use MonitorError as E;
+    let code = match &error {
+        E::TooManyDatapoints { .. }
+        | E::InvalidTimeRange { .. }
+        | E::InvalidParameterCombination { .. } => ErrorCode::InvalidParameterCombinationException,
+        E::InvalidPeriod { period_s } => {
+            return ApiError::new(
+                ErrorCode::InvalidParameterValueException,
+                format!(
+                    "The parameter Period must be a multiple of 60 (got {period_s}); flowwatch stores metrics at one-minute resolution."
+                ),
+            );
+        }
+        E::InvalidStatistic { .. }
+        | E::InvalidValue { .. }
+        | E::InvalidStatisticSet { .. }
+        | E::InvalidFilter { .. }
+        | E::InvalidParameterValue { .. } => ErrorCode::InvalidParameterValueException,
+        E::TooManyMetrics { .. } | E::LimitExceeded { .. } => ErrorCode::LimitExceededFault,
+        E::MissingParameter { .. } => ErrorCode::MissingRequiredParameterException,
+        E::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
+        E::InvalidFormat { .. } => ErrorCode::InvalidFormatFault,
+        E::InvalidSnapshot { .. } | E::EvaluationFailed { .. } => {
+            tracing::error!(%error, "metric store failure");
+            ErrorCode::InternalServiceFault
+        }
+        // SNS.
+        E::InvalidParameter { parameter, reason } => {
+            return ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("Invalid parameter: {parameter}: {reason}"),
+            );
+        }
+        E::NotFound { what, .. } => {
+            let mut what = what.to_string();
+            what[..1].make_ascii_uppercase();
+            return ApiError::new(ErrorCode::NotFound, format!("{what} does not exist"));
+        }
+        E::InvalidConfig { .. } => ErrorCode::InvalidParameter,
+        E::TopicLimitExceeded { .. } => ErrorCode::TopicLimitExceeded,
+        E::SubscriptionLimitExceeded { .. } => ErrorCode::SubscriptionLimitExceeded,
+        E::QueueFull { .. } => ErrorCode::Throttled,
+        E::Shutdown => ErrorCode::InternalError,
+    };
+    let mut message = error.to_string();
+    if let Some(first) = message.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    ApiError::new(code, message)
 }

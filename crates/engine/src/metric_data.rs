@@ -22,7 +22,8 @@ use flowwatch_monitor::metrics::MAX_ABS_VALUE;
 use flowwatch_monitor::{MetricKey, Statistic};
 use flowwatch_storage::StreamKey;
 
-use crate::cloudwatch::{dimensions, invalid, millis, missing, monitor_error};
+use crate::cloudwatch::{dimensions, invalid, millis, missing};
+use crate::error::monitor_error;
 use crate::logs::metric_filters::STANDARD_UNITS;
 use crate::metric_math::{self, Series};
 use crate::{Engine, token};

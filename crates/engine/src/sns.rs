@@ -12,46 +12,15 @@ use flowwatch_model::sns::{
     SubscriptionArnInput, SubscriptionArnOutput, SubscriptionEntry, TopicArnInput, TopicEntry,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
-use flowwatch_monitor::notify::{NotifyError, Subscription};
+use flowwatch_monitor::notify::Subscription;
 
+use crate::error::monitor_error;
 use crate::{Engine, token};
 
 /// Topics and subscriptions per List* page (SNS: 100).
 const PAGE: usize = 100;
 /// Most tags CreateTopic takes.
 const MAX_TAGS: usize = 50;
-
-/// The one mapping from the SNS library's errors to the wire's.
-pub(crate) fn notify_error(error: NotifyError) -> ApiError {
-    let code = match &error {
-        NotifyError::InvalidParameter { .. } | NotifyError::InvalidConfig { .. } => {
-            ErrorCode::InvalidParameter
-        }
-        NotifyError::NotFound { .. } => ErrorCode::NotFound,
-        NotifyError::TopicLimitExceeded { .. } => ErrorCode::TopicLimitExceeded,
-        NotifyError::SubscriptionLimitExceeded { .. } => ErrorCode::SubscriptionLimitExceeded,
-        NotifyError::QueueFull { .. } => ErrorCode::Throttled,
-        NotifyError::Shutdown => ErrorCode::InternalError,
-    };
-    let message = match &error {
-        NotifyError::NotFound { what, .. } => {
-            let mut what = what.to_string();
-            what[..1].make_ascii_uppercase();
-            format!("{what} does not exist")
-        }
-        NotifyError::InvalidParameter { parameter, reason } => {
-            format!("Invalid parameter: {parameter}: {reason}")
-        }
-        other => {
-            let mut text = other.to_string();
-            if let Some(first) = text.get_mut(..1) {
-                first.make_ascii_uppercase();
-            }
-            text
-        }
-    };
-    ApiError::new(code, message)
-}
 
 fn missing(member: &str) -> ApiError {
     ApiError::new(
@@ -124,7 +93,7 @@ impl Engine {
                 topics
                     .get_mut(&caller.scope, auto_confirm)
                     .create_topic(&name, attributes)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         Ok(CreateTopicOutput { topic_arn })
@@ -142,7 +111,7 @@ impl Engine {
                 let deleted = topics
                     .get_mut(&caller.scope, auto_confirm)
                     .delete_topic(&arn)
-                    .map_err(notify_error)?;
+                    .map_err(monitor_error)?;
                 Ok(((), deleted))
             })
             .await?;
@@ -185,7 +154,7 @@ impl Engine {
         self.topics()
             .read(|topics| {
                 let set = topics.get(&caller.scope).ok_or_else(no_topic)?;
-                let topic = set.topic(&arn).map_err(notify_error)?;
+                let topic = set.topic(&arn).map_err(monitor_error)?;
                 let mut attributes: BTreeMap<String, String> = topic.attributes.clone();
                 let confirmed = topic.confirmed_subscriptions().count();
                 let pending = topic.subscriptions.len() - confirmed;
@@ -219,7 +188,7 @@ impl Engine {
                 topics
                     .get_mut(&caller.scope, auto_confirm)
                     .subscribe(&arn, &protocol, &endpoint, attributes)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         if subscribed.token.is_some() {
@@ -227,10 +196,10 @@ impl Engine {
             self.topics()
                 .read(|topics| {
                     let set = topics.get(&caller.scope).ok_or_else(no_topic)?;
-                    let topic = set.topic(&arn).map_err(notify_error)?;
+                    let topic = set.topic(&arn).map_err(monitor_error)?;
                     self.notifier()
                         .confirm(topic, &subscribed.subscription_arn)
-                        .map_err(notify_error)
+                        .map_err(monitor_error)
                 })
                 .await?;
         }
@@ -263,7 +232,7 @@ impl Engine {
                 topics
                     .get_mut(&scope, false)
                     .confirm_subscription(&arn, &token)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         Ok(SubscriptionArnOutput { subscription_arn })
@@ -283,7 +252,7 @@ impl Engine {
                 topics
                     .get_mut(&caller.scope, auto_confirm)
                     .unsubscribe(&arn)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         Ok(serde_json::json!({}))
@@ -327,7 +296,7 @@ impl Engine {
                 let set = topics.get(&caller.scope).ok_or_else(no_topic)?;
                 let subs = set
                     .list_subscriptions_by_topic(&arn)
-                    .map_err(notify_error)?;
+                    .map_err(monitor_error)?;
                 Ok::<_, ApiError>(subs.iter().map(|s| entry(&caller.scope, s)).collect())
             })
             .await?;
@@ -364,7 +333,7 @@ impl Engine {
                 let set = topics.get(&caller.scope).ok_or_else(|| {
                     ApiError::new(ErrorCode::NotFound, "Subscription does not exist")
                 })?;
-                let s = set.subscription(&arn).map_err(notify_error)?;
+                let s = set.subscription(&arn).map_err(monitor_error)?;
                 let mut attributes = s.attributes.clone();
                 for (key, value) in [
                     ("SubscriptionArn", s.arn.clone()),
@@ -399,7 +368,7 @@ impl Engine {
                 topics
                     .get_mut(&caller.scope, auto_confirm)
                     .set_subscription_attribute(&arn, &name, &value)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         Ok(serde_json::json!({}))
@@ -449,10 +418,10 @@ impl Engine {
             .topics()
             .read(|topics| {
                 let set = topics.get(&caller.scope).ok_or_else(no_topic)?;
-                let topic = set.topic(&arn).map_err(notify_error)?;
+                let topic = set.topic(&arn).map_err(monitor_error)?;
                 self.notifier()
                     .publish(topic, req.subject.as_deref(), &message)
-                    .map_err(notify_error)
+                    .map_err(monitor_error)
             })
             .await?;
         Ok(PublishOutput { message_id })
@@ -462,10 +431,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flowwatch_monitor::MonitorError;
 
     #[test]
     fn not_found_reads_like_sns() {
-        let e = notify_error(NotifyError::NotFound {
+        let e = monitor_error(MonitorError::NotFound {
             what: "topic",
             arn: "arn:aws:sns:us-east-1:123456789012:x".into(),
         });

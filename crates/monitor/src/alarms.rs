@@ -42,8 +42,6 @@ pub mod format;
 pub mod history;
 pub mod set;
 
-use thiserror::Error;
-
 pub use definition::{
     AlarmDefinition, ComparisonOperator, LowSampleCountPercentile, TreatMissingData,
 };
@@ -56,63 +54,3 @@ pub use history::{
     alarm_notification_subject, region_long_name,
 };
 pub use set::{AlarmSet, DescribeFilter, FiredTransition, MetricAlarm};
-
-/// Why an alarm operation was refused. The messages are AWS's, as clients see them (capitalised,
-/// with periods: they go to the wire unchanged); [`AlarmError::code`] is the query error code.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum AlarmError {
-    /// `InvalidParameterValue`.
-    #[error("{message}")]
-    InvalidParameterValue { message: String },
-    /// `InvalidParameterCombination`.
-    #[error("{message}")]
-    InvalidParameterCombination { message: String },
-    /// `MissingParameter`.
-    #[error("{message}")]
-    MissingParameter { message: String },
-    /// `ResourceNotFound` (DeleteAlarms, SetAlarmState).
-    #[error("{message}")]
-    ResourceNotFound { message: String },
-    /// `InvalidFormat` (SetAlarmState's StateReasonData is not JSON).
-    #[error("{message}")]
-    InvalidFormat { message: String },
-    /// `LimitExceeded` (PutMetricAlarm beyond the number of alarms a region may hold).
-    #[error("{message}")]
-    LimitExceeded { message: String },
-    /// The metric store refused the evaluation's query.
-    #[error("metric query failed: {0}")]
-    Metrics(String),
-}
-
-impl AlarmError {
-    pub(crate) fn value(message: impl Into<String>) -> Self {
-        Self::InvalidParameterValue {
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn combination(message: impl Into<String>) -> Self {
-        Self::InvalidParameterCombination {
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn missing(parameter: &str) -> Self {
-        Self::MissingParameter {
-            message: format!("The parameter {parameter} is required."),
-        }
-    }
-
-    /// The awsQuery error code (`spec/cloudwatch-api.md` §1.4).
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidParameterValue { .. } => "InvalidParameterValue",
-            Self::InvalidParameterCombination { .. } => "InvalidParameterCombination",
-            Self::MissingParameter { .. } => "MissingParameter",
-            Self::ResourceNotFound { .. } => "ResourceNotFound",
-            Self::InvalidFormat { .. } => "InvalidFormat",
-            Self::LimitExceeded { .. } => "LimitExceeded",
-            Self::Metrics(_) => "InternalServiceError",
-        }
-    }
-}

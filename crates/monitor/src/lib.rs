@@ -27,9 +27,9 @@
 //!   `Storage::observers_caught_up` before reading the store for read-your-writes); only the
 //!   [`Notifier`] does network I/O, on its own tasks.
 //!
-//! Errors: [`MonitorError`] for metrics and filters, `alarms::AlarmError` and
-//! `notify::NotifyError` for the two APIs whose errors map to their own AWS codes (CloudWatch's
-//! query codes, SNS's); each says its code with `code()`.
+//! Errors: one [`MonitorError`] for the metric store, filters, alarms and SNS; each variant
+//! belongs to one service and [`MonitorError::code`] says its AWS code (CloudWatch's query codes,
+//! SNS's).
 //!
 //! ```
 //! use flowwatch_model::Scope;
@@ -75,8 +75,8 @@ pub mod metrics;
 pub mod notify;
 
 pub use alarms::{
-    AlarmDefinition, AlarmError, AlarmHistoryItem, AlarmSet, AlarmState, ComparisonOperator,
-    StateValue, Transition, TreatMissingData,
+    AlarmDefinition, AlarmHistoryItem, AlarmSet, AlarmState, ComparisonOperator, StateValue,
+    Transition, TreatMissingData,
 };
 pub use error::{MonitorError, Result};
 pub use metric_filters::{CompiledFilter, Counters, MetricFilterObserver, ObserverConfig};
@@ -85,6 +85,6 @@ pub use metrics::{
     StatisticSet,
 };
 pub use notify::{
-    DeliveryOutcome, DeliveryRecord, Notifier, NotifierConfig, NotifyError, Protocol, RetryPolicy,
-    SmtpConfig, Subscription, Topic, TopicSet,
+    DeliveryOutcome, DeliveryRecord, Notifier, NotifierConfig, Protocol, RetryPolicy, SmtpConfig,
+    Subscription, Topic, TopicSet,
 };

@@ -1,7 +1,7 @@
 //! SNS topics, subscriptions and delivery: what CloudWatch alarm actions publish to.
 //!
 //! - [`TopicSet`]: the topics of one (account, region) with their [`Subscription`]s; SNS's
-//!   validation ([`NotifyError`] carries the AWS error code); serialisable whole for the engine
+//!   validation ([`MonitorError`] carries the AWS error code); serialisable whole for the engine
 //!   to persist. Subscriptions start pending and are confirmed with the token of the
 //!   confirmation message, or at once with [`TopicSet::with_auto_confirm`].
 //! - [`message`]: the exact HTTP/S `Notification` and `SubscriptionConfirmation` JSON with
@@ -36,19 +36,17 @@
 //! // Returns at once with the message ID; delivery happens in the background.
 //! let message_id = notifier.publish(topics.topic(&arn)?, Some("ALARM"), "cpu high")?;
 //! assert_eq!(message_id.len(), 36);
-//! # Ok::<(), flowwatch_monitor::notify::NotifyError>(())
+//! # Ok::<(), flowwatch_monitor::MonitorError>(())
 //! # }).unwrap();
 //! ```
 
 mod deliver;
-mod error;
 pub mod message;
 mod notifier;
 mod topics;
 mod validate;
 
 pub use deliver::{DeliveryOutcome, RetryPolicy, SmtpConfig};
-pub use error::NotifyError;
 pub use message::{EmailMessage, HttpMessage, MessageUrls, Publication};
 pub use notifier::{
     DeliveryKind, DeliveryRecord, MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, Notifier, NotifierConfig,

@@ -3,11 +3,10 @@
 
 use flowwatch_model::Scope;
 use flowwatch_monitor::alarms::{
-    AlarmDefinition, AlarmError, AlarmSet, ComparisonOperator, DescribeFilter, HistoryItemType,
-    INITIAL_REASON, StateValue, TreatMissingData, alarm_notification_message,
-    alarm_notification_subject,
+    AlarmDefinition, AlarmSet, ComparisonOperator, DescribeFilter, HistoryItemType, INITIAL_REASON,
+    StateValue, TreatMissingData, alarm_notification_message, alarm_notification_subject,
 };
-use flowwatch_monitor::{Dimension, MetricStore, Statistic};
+use flowwatch_monitor::{Dimension, MetricStore, MonitorError, Statistic};
 use serde_json::json;
 
 /// 2026-11-23T17:00:00Z.
@@ -221,7 +220,7 @@ fn three_of_five_with_each_treatment() {
     assert_eq!(three_of_five(p, NotBreaching), Some(Ok));
 }
 
-fn invalid(change: impl FnOnce(&mut AlarmDefinition)) -> AlarmError {
+fn invalid(change: impl FnOnce(&mut AlarmDefinition)) -> MonitorError {
     let mut d = errors_alarm();
     change(&mut d);
     d.validate().unwrap_err()

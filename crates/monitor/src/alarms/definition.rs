@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AlarmError;
+use crate::MonitorError;
 use crate::metrics::{Dimension, MetricKey, Statistic};
 use flowwatch_model::Scope;
 
@@ -61,12 +61,12 @@ impl ComparisonOperator {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, AlarmError> {
+    pub fn parse(text: &str) -> Result<Self, MonitorError> {
         Self::ALL
             .into_iter()
             .find(|op| op.as_str() == text)
             .ok_or_else(|| {
-                AlarmError::value(enum_message(
+                MonitorError::value(enum_message(
                     text,
                     "comparisonOperator",
                     &Self::ALL.map(Self::as_str),
@@ -136,12 +136,12 @@ impl TreatMissingData {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, AlarmError> {
+    pub fn parse(text: &str) -> Result<Self, MonitorError> {
         Self::ALL
             .into_iter()
             .find(|t| t.as_str() == text)
             .ok_or_else(|| {
-                AlarmError::value(format!(
+                MonitorError::value(format!(
                     "Invalid value '{text}' for TreatMissingData. Valid values are: missing, notBreaching, breaching, ignore"
                 ))
             })
@@ -164,11 +164,11 @@ impl LowSampleCountPercentile {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, AlarmError> {
+    pub fn parse(text: &str) -> Result<Self, MonitorError> {
         match text {
             "evaluate" => Ok(Self::Evaluate),
             "ignore" => Ok(Self::Ignore),
-            _ => Err(AlarmError::value(format!(
+            _ => Err(MonitorError::value(format!(
                 "Invalid value '{text}' for EvaluateLowSampleCountPercentile. Valid values are: evaluate, ignore"
             ))),
         }
@@ -267,11 +267,11 @@ impl AlarmDefinition {
     }
 
     /// The statistic the alarm evaluates (the definition must be valid).
-    pub fn parsed_statistic(&self) -> Result<Statistic, AlarmError> {
+    pub fn parsed_statistic(&self) -> Result<Statistic, MonitorError> {
         match (&self.statistic, &self.extended_statistic) {
             (Some(s), None) => match Statistic::parse(s) {
                 Ok(st) if !matches!(st, Statistic::Percentile { .. }) => Ok(st),
-                _ => Err(AlarmError::value(enum_message(
+                _ => Err(MonitorError::value(enum_message(
                     s,
                     "statistic",
                     &["SampleCount", "Average", "Sum", "Minimum", "Maximum"],
@@ -279,11 +279,11 @@ impl AlarmDefinition {
             },
             (None, Some(e)) => match Statistic::parse(e) {
                 Ok(st @ Statistic::Percentile { .. }) => Ok(st),
-                _ => Err(AlarmError::value(format!(
+                _ => Err(MonitorError::value(format!(
                     "The value {e} for parameter ExtendedStatistic is not supported."
                 ))),
             },
-            _ => Err(AlarmError::combination(
+            _ => Err(MonitorError::combination(
                 "Exactly one element of the Statistic and ExtendedStatistic parameters must be set.",
             )),
         }
@@ -310,14 +310,14 @@ impl AlarmDefinition {
     }
 
     /// PutMetricAlarm's checks, with AWS's messages. The first failing check is reported.
-    pub fn validate(&self) -> Result<(), AlarmError> {
+    pub fn validate(&self) -> Result<(), MonitorError> {
         let name = &self.alarm_name;
         if name.is_empty() {
-            return Err(AlarmError::missing("AlarmName"));
+            return Err(MonitorError::missing("AlarmName"));
         }
         length("alarmName", name, 1, MAX_ALARM_NAME)?;
         if name.chars().any(|c| c.is_ascii_control()) {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "The parameter AlarmName contains invalid characters: {name:?}"
             )));
         }
@@ -330,7 +330,7 @@ impl AlarmDefinition {
             ("insufficientDataActions", &self.insufficient_data_actions),
         ] {
             if actions.len() > MAX_ACTIONS {
-                return Err(AlarmError::value(constraint(
+                return Err(MonitorError::value(constraint(
                     &format!("{actions:?}"),
                     member,
                     &format!("Member must have length less than or equal to {MAX_ACTIONS}"),
@@ -339,27 +339,27 @@ impl AlarmDefinition {
             for arn in actions {
                 length(member, arn, 1, MAX_ACTION_ARN)?;
                 if !arn.starts_with("arn:") {
-                    return Err(AlarmError::value(format!("Invalid arn syntax: {arn}")));
+                    return Err(MonitorError::value(format!("Invalid arn syntax: {arn}")));
                 }
             }
         }
         if self.namespace.is_empty() {
-            return Err(AlarmError::missing("Namespace"));
+            return Err(MonitorError::missing("Namespace"));
         }
         length("namespace", &self.namespace, 1, 255)?;
         if self.namespace.starts_with(':') {
-            return Err(AlarmError::value(constraint(
+            return Err(MonitorError::value(constraint(
                 &self.namespace,
                 "namespace",
                 "Member must satisfy regular expression pattern: [^:].*",
             )));
         }
         if self.metric_name.is_empty() {
-            return Err(AlarmError::missing("MetricName"));
+            return Err(MonitorError::missing("MetricName"));
         }
         length("metricName", &self.metric_name, 1, 255)?;
         if self.dimensions.len() > MAX_DIMENSIONS {
-            return Err(AlarmError::value(constraint(
+            return Err(MonitorError::value(constraint(
                 &format!("{} dimensions", self.dimensions.len()),
                 "dimensions",
                 &format!("Member must have length less than or equal to {MAX_DIMENSIONS}"),
@@ -371,24 +371,24 @@ impl AlarmDefinition {
         }
         self.parsed_statistic()?;
         if self.period < 1 {
-            return Err(AlarmError::value(constraint(
+            return Err(MonitorError::value(constraint(
                 &self.period.to_string(),
                 "period",
                 "Member must have value greater than or equal to 1",
             )));
         }
         if matches!(self.period, 10 | 20 | 30) {
-            return Err(AlarmError::value(
+            return Err(MonitorError::value(
                 "High-resolution alarms (Period 10, 20 or 30) are not supported: the metric store keeps 1-minute resolution.",
             ));
         }
         if self.period % 60 != 0 {
-            return Err(AlarmError::value(
+            return Err(MonitorError::value(
                 "The parameter Period must be 10, 20, 30, or a multiple of 60.",
             ));
         }
         if self.evaluation_periods < 1 {
-            return Err(AlarmError::value(constraint(
+            return Err(MonitorError::value(constraint(
                 &self.evaluation_periods.to_string(),
                 "evaluationPeriods",
                 "Member must have value greater than or equal to 1",
@@ -396,44 +396,44 @@ impl AlarmDefinition {
         }
         if let Some(m) = self.datapoints_to_alarm {
             if m < 1 {
-                return Err(AlarmError::value(constraint(
+                return Err(MonitorError::value(constraint(
                     &m.to_string(),
                     "datapointsToAlarm",
                     "Member must have value greater than or equal to 1",
                 )));
             }
             if m > self.evaluation_periods {
-                return Err(AlarmError::value(
+                return Err(MonitorError::value(
                     "DatapointsToAlarm must be less than or equal to EvaluationPeriods",
                 ));
             }
         }
         let span = i128::from(self.period) * i128::from(self.evaluation_periods);
         if self.period < 3600 && span > i128::from(MAX_EVALUATION_SPAN_SHORT_PERIOD_S) {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= {MAX_EVALUATION_SPAN_SHORT_PERIOD_S})"
             )));
         }
         if span > i128::from(MAX_EVALUATION_SPAN_S) {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "Metrics cannot be checked across more than a week (EvaluationPeriods * Period must be <= {MAX_EVALUATION_SPAN_S})"
             )));
         }
         if !self.threshold.is_finite() {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "The value {} for parameter Threshold is invalid.",
                 self.threshold
             )));
         }
         if self.comparison_operator.is_anomaly_band() {
-            return Err(AlarmError::combination(format!(
+            return Err(MonitorError::combination(format!(
                 "The comparison operator {} is only supported for anomaly detection alarms, which are not supported.",
                 self.comparison_operator.as_str()
             )));
         }
         if self.evaluate_low_sample_count_percentile.is_some() && self.extended_statistic.is_none()
         {
-            return Err(AlarmError::combination(
+            return Err(MonitorError::combination(
                 "EvaluateLowSampleCountPercentile can only be used with a percentile ExtendedStatistic.",
             ));
         }
@@ -459,17 +459,17 @@ fn enum_message(value: &str, member: &str, allowed: &[&str]) -> String {
     )
 }
 
-fn length(member: &str, value: &str, min: usize, max: usize) -> Result<(), AlarmError> {
+fn length(member: &str, value: &str, min: usize, max: usize) -> Result<(), MonitorError> {
     let n = value.chars().count();
     if n < min {
-        return Err(AlarmError::value(constraint(
+        return Err(MonitorError::value(constraint(
             value,
             member,
             &format!("Member must have length greater than or equal to {min}"),
         )));
     }
     if n > max {
-        return Err(AlarmError::value(constraint(
+        return Err(MonitorError::value(constraint(
             value,
             member,
             &format!("Member must have length less than or equal to {max}"),

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AlarmError;
 use super::definition::{AlarmDefinition, TreatMissingData};
 use super::format::{iso_millis, java_double, reason_date};
+use crate::MonitorError;
 use crate::metrics::{Datapoint, MAX_DATAPOINTS, MINUTE_MS, MetricStore, Statistic, minute_of};
 use flowwatch_model::Scope;
 
@@ -37,12 +37,12 @@ impl StateValue {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, AlarmError> {
+    pub fn parse(text: &str) -> Result<Self, MonitorError> {
         match text {
             "OK" => Ok(Self::Ok),
             "ALARM" => Ok(Self::Alarm),
             "INSUFFICIENT_DATA" => Ok(Self::InsufficientData),
-            _ => Err(AlarmError::value(format!(
+            _ => Err(MonitorError::value(format!(
                 "1 validation error detected: Value '{text}' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]"
             ))),
         }
@@ -116,7 +116,7 @@ pub fn evaluate(
     store: &MetricStore,
     now_ms: i64,
     previous: &AlarmState,
-) -> Result<Option<Transition>, AlarmError> {
+) -> Result<Option<Transition>, MonitorError> {
     let statistic = def.parsed_statistic()?;
     let mut stats = vec![statistic.clone()];
     if statistic != Statistic::SampleCount {
@@ -132,7 +132,9 @@ pub fn evaluate(
         let to = from.saturating_add(chunk).min(end);
         let got = store
             .statistics(&key, def.unit.as_deref(), from, to, def.period, &stats)
-            .map_err(|e| AlarmError::Metrics(e.to_string()))?;
+            .map_err(|e| MonitorError::EvaluationFailed {
+                reason: e.to_string(),
+            })?;
         points.extend(got);
         from = to;
     }

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, VecDeque};
 use flowwatch_model::Scope;
 use serde::{Deserialize, Serialize};
 
-use super::AlarmError;
 use super::definition::AlarmDefinition;
 use super::evaluate::{AlarmState, StateValue, Transition, evaluate};
 use super::history::{AlarmHistoryItem, ConfigurationChange, HistoryItemType};
+use crate::MonitorError;
 use crate::metrics::MetricStore;
 
 /// Most alarms one account and region may hold (PutMetricAlarm answers `LimitExceeded`).
@@ -139,8 +139,8 @@ impl From<Saved> for AlarmSet {
     }
 }
 
-fn not_found(name: &str) -> AlarmError {
-    AlarmError::ResourceNotFound {
+fn not_found(name: &str) -> MonitorError {
+    MonitorError::ResourceNotFound {
         message: format!("Alarm {name} does not exist"),
     }
 }
@@ -173,7 +173,7 @@ impl AlarmSet {
         scope: &Scope,
         definition: AlarmDefinition,
         now_ms: i64,
-    ) -> Result<(), AlarmError> {
+    ) -> Result<(), MonitorError> {
         definition.validate()?;
         let k = key(scope);
         let alarms = self.alarms.entry(k.clone()).or_default();
@@ -191,7 +191,7 @@ impl AlarmSet {
             }
             None => {
                 if alarms.len() >= MAX_ALARMS_PER_SCOPE {
-                    return Err(AlarmError::LimitExceeded {
+                    return Err(MonitorError::LimitExceeded {
                         message: format!(
                             "The maximum number of alarms ({MAX_ALARMS_PER_SCOPE}) has been reached."
                         ),
@@ -226,7 +226,7 @@ impl AlarmSet {
         scope: &Scope,
         names: &[String],
         now_ms: i64,
-    ) -> Result<(), AlarmError> {
+    ) -> Result<(), MonitorError> {
         let k = key(scope);
         let mut missing = Vec::new();
         for name in names {
@@ -250,7 +250,7 @@ impl AlarmSet {
         match missing.as_slice() {
             [] => Ok(()),
             [one] => Err(not_found(one)),
-            many => Err(AlarmError::ResourceNotFound {
+            many => Err(MonitorError::ResourceNotFound {
                 message: format!("Alarms {} do not exist", many.join(", ")),
             }),
         }
@@ -262,9 +262,9 @@ impl AlarmSet {
         &self,
         scope: &Scope,
         filter: &DescribeFilter,
-    ) -> Result<Vec<&MetricAlarm>, AlarmError> {
+    ) -> Result<Vec<&MetricAlarm>, MonitorError> {
         if !filter.alarm_names.is_empty() && filter.alarm_name_prefix.is_some() {
-            return Err(AlarmError::combination(
+            return Err(MonitorError::combination(
                 "AlarmNames and AlarmNamePrefix cannot be specified together.",
             ));
         }
@@ -300,10 +300,10 @@ impl AlarmSet {
         filter: &DescribeFilter,
         max_records: Option<usize>,
         next_token: Option<&str>,
-    ) -> Result<(Vec<&MetricAlarm>, Option<String>), AlarmError> {
+    ) -> Result<(Vec<&MetricAlarm>, Option<String>), MonitorError> {
         let max = max_records.unwrap_or(DEFAULT_MAX_RECORDS);
         if !(1..=MAX_RECORDS).contains(&max) {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "1 validation error detected: Value '{max}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and {MAX_RECORDS}"
             )));
         }
@@ -329,22 +329,22 @@ impl AlarmSet {
         reason: &str,
         reason_data: Option<&str>,
         now_ms: i64,
-    ) -> Result<Option<Transition>, AlarmError> {
+    ) -> Result<Option<Transition>, MonitorError> {
         if reason.chars().count() > MAX_STATE_REASON {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "1 validation error detected: Value at 'stateReason' failed to satisfy constraint: Member must have length less than or equal to {MAX_STATE_REASON}"
             )));
         }
         let reason_data = reason_data.unwrap_or_default();
         if reason_data.chars().count() > MAX_STATE_REASON_DATA {
-            return Err(AlarmError::value(format!(
+            return Err(MonitorError::value(format!(
                 "1 validation error detected: Value at 'stateReasonData' failed to satisfy constraint: Member must have length less than or equal to {MAX_STATE_REASON_DATA}"
             )));
         }
         if !reason_data.is_empty()
             && serde_json::from_str::<serde_json::Value>(reason_data).is_err()
         {
-            return Err(AlarmError::InvalidFormat {
+            return Err(MonitorError::InvalidFormat {
                 message: "Invalid JSON in StateReasonData".into(),
             });
         }

@@ -10,8 +10,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use super::error::NotifyError;
 use super::message::{EmailMessage, HttpMessage};
+use crate::MonitorError;
 
 /// SNS's delivery policy in simplified form: after the first attempt, `num_retries` more;
 /// the first `num_no_delay_retries` of them at once, the others after a delay that doubles from
@@ -152,13 +152,13 @@ where
 pub(crate) fn http_client(
     timeout: Duration,
     connect_timeout: Duration,
-) -> Result<reqwest::Client, NotifyError> {
+) -> Result<reqwest::Client, MonitorError> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| NotifyError::InvalidConfig {
+        .map_err(|e| MonitorError::InvalidConfig {
             reason: format!("http client: {e}"),
         })
 }
@@ -192,10 +192,10 @@ pub(crate) async fn post(
 /// email).
 pub(crate) fn smtp_transport(
     config: &SmtpConfig,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, NotifyError> {
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, MonitorError> {
     let builder = if config.starttls {
         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(|e| {
-            NotifyError::InvalidConfig {
+            MonitorError::InvalidConfig {
                 reason: format!("smtp host '{}': {e}", config.host),
             }
         })?
@@ -210,8 +210,8 @@ pub(crate) fn smtp_transport(
 }
 
 /// Checks the sender address once, at start.
-pub(crate) fn parse_from(from: &str) -> Result<lettre::Address, NotifyError> {
-    from.parse().map_err(|e| NotifyError::InvalidConfig {
+pub(crate) fn parse_from(from: &str) -> Result<lettre::Address, MonitorError> {
+    from.parse().map_err(|e| MonitorError::InvalidConfig {
         reason: format!("smtp from address '{from}': {e}"),
     })
 }

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
 
 use super::deliver::{self, DeliveryOutcome, RetryPolicy, SmtpConfig};
-use super::error::NotifyError;
 use super::message::{self, MessageUrls, Publication};
 use super::topics::{Protocol, Subscription, Topic};
+use crate::MonitorError;
 
 /// SNS: a message is at most 256 KiB.
 pub const MAX_MESSAGE_BYTES: usize = 262_144;
@@ -126,9 +126,9 @@ struct Transports {
 
 impl Notifier {
     /// Builds the transports and starts the dispatcher.
-    pub fn new(config: NotifierConfig, clock: Arc<dyn Clock>) -> Result<Self, NotifyError> {
+    pub fn new(config: NotifierConfig, clock: Arc<dyn Clock>) -> Result<Self, MonitorError> {
         let runtime =
-            tokio::runtime::Handle::try_current().map_err(|_| NotifyError::InvalidConfig {
+            tokio::runtime::Handle::try_current().map_err(|_| MonitorError::InvalidConfig {
                 reason: "the notifier must be created inside a tokio runtime".into(),
             })?;
         let transports = Arc::new(Transports {
@@ -172,7 +172,7 @@ impl Notifier {
         topic: &Topic,
         subject: Option<&str>,
         message: &str,
-    ) -> Result<String, NotifyError> {
+    ) -> Result<String, MonitorError> {
         validate_publish(subject, message)?;
         let publication = Publication::new(
             topic,
@@ -207,17 +207,17 @@ impl Notifier {
 
     /// Sends the `SubscriptionConfirmation` of a pending subscription of `topic`; answers the
     /// message ID.
-    pub fn confirm(&self, topic: &Topic, subscription_arn: &str) -> Result<String, NotifyError> {
+    pub fn confirm(&self, topic: &Topic, subscription_arn: &str) -> Result<String, MonitorError> {
         let sub = topic
             .subscriptions
             .iter()
             .find(|s| s.arn == subscription_arn)
-            .ok_or_else(|| NotifyError::NotFound {
+            .ok_or_else(|| MonitorError::NotFound {
                 what: "subscription",
                 arn: subscription_arn.to_owned(),
             })?;
         let token = sub.token().ok_or_else(|| {
-            NotifyError::invalid("SubscriptionArn", "the subscription is already confirmed")
+            MonitorError::invalid("SubscriptionArn", "the subscription is already confirmed")
         })?;
         let message_id = uuid::Uuid::new_v4().to_string();
         let now = self.clock.now_millis();
@@ -276,7 +276,7 @@ impl Notifier {
         }
     }
 
-    fn enqueue(&self, jobs: Vec<Job>) -> Result<(), NotifyError> {
+    fn enqueue(&self, jobs: Vec<Job>) -> Result<(), MonitorError> {
         if jobs.is_empty() {
             return Ok(());
         }
@@ -284,10 +284,10 @@ impl Notifier {
         self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
         let error = match self.queue.try_send(jobs) {
             Ok(()) => return Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => NotifyError::QueueFull {
+            Err(mpsc::error::TrySendError::Full(_)) => MonitorError::QueueFull {
                 capacity: self.queue_capacity,
             },
-            Err(mpsc::error::TrySendError::Closed(_)) => NotifyError::Shutdown,
+            Err(mpsc::error::TrySendError::Closed(_)) => MonitorError::Shutdown,
         };
         self.shared.finish(count);
         Err(error)
@@ -385,12 +385,12 @@ async fn run(transports: &Transports, job: &Job) -> DeliveryOutcome {
 }
 
 /// SNS's rules for `Subject` and `Message`.
-pub fn validate_publish(subject: Option<&str>, message: &str) -> Result<(), NotifyError> {
+pub fn validate_publish(subject: Option<&str>, message: &str) -> Result<(), MonitorError> {
     if message.is_empty() {
-        return Err(NotifyError::invalid("Message", "empty message"));
+        return Err(MonitorError::invalid("Message", "empty message"));
     }
     if message.len() > MAX_MESSAGE_BYTES {
-        return Err(NotifyError::invalid(
+        return Err(MonitorError::invalid(
             "Message",
             format!(
                 "message too long: {} bytes, at most {MAX_MESSAGE_BYTES}",
@@ -406,7 +406,7 @@ pub fn validate_publish(subject: Option<&str>, message: &str) -> Result<(), Noti
                 .all(|c| c.is_ascii() && !c.is_ascii_control())
             && !subject.starts_with(' ');
         if !ok {
-            return Err(NotifyError::invalid(
+            return Err(MonitorError::invalid(
                 "Subject",
                 format!(
                     "subject must be 1-{MAX_SUBJECT_CHARS} printable ascii characters without line breaks"

@@ -6,11 +6,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::NotifyError;
 use super::validate::{
     validate_endpoint, validate_subscription_attribute, validate_topic_attribute,
     validate_topic_name,
 };
+use crate::MonitorError;
 
 /// SNS: a topic name is 1–256 letters, digits, `-` and `_`.
 pub const MAX_TOPIC_NAME_LEN: usize = 256;
@@ -59,15 +59,15 @@ impl fmt::Display for Protocol {
 }
 
 impl FromStr for Protocol {
-    type Err = NotifyError;
+    type Err = MonitorError;
 
-    fn from_str(s: &str) -> Result<Self, NotifyError> {
+    fn from_str(s: &str) -> Result<Self, MonitorError> {
         match s {
             "http" => Ok(Self::Http),
             "https" => Ok(Self::Https),
             "email" => Ok(Self::Email),
             "email-json" => Ok(Self::EmailJson),
-            other => Err(NotifyError::invalid(
+            other => Err(MonitorError::invalid(
                 "Protocol",
                 format!("amazon sns does not support this protocol string: {other}"),
             )),
@@ -217,14 +217,14 @@ impl TopicSet {
         &mut self,
         name: &str,
         attributes: BTreeMap<String, String>,
-    ) -> Result<String, NotifyError> {
+    ) -> Result<String, MonitorError> {
         validate_topic_name(name)?;
         for (key, value) in &attributes {
             validate_topic_attribute(key, value)?;
         }
         if let Some(topic) = self.topics.get(name) {
             if !attributes.is_empty() && attributes != topic.attributes {
-                return Err(NotifyError::invalid(
+                return Err(MonitorError::invalid(
                     "Attributes",
                     "topic already exists with different attributes",
                 ));
@@ -232,7 +232,7 @@ impl TopicSet {
             return Ok(topic.arn.clone());
         }
         if self.topics.len() >= MAX_TOPICS_PER_ACCOUNT {
-            return Err(NotifyError::TopicLimitExceeded {
+            return Err(MonitorError::TopicLimitExceeded {
                 max: MAX_TOPICS_PER_ACCOUNT,
             });
         }
@@ -249,13 +249,13 @@ impl TopicSet {
 
     /// `DeleteTopic` with its subscriptions; deleting a topic that does not exist is not an
     /// error in SNS, so this answers whether one was deleted.
-    pub fn delete_topic(&mut self, topic_arn: &str) -> Result<bool, NotifyError> {
+    pub fn delete_topic(&mut self, topic_arn: &str) -> Result<bool, MonitorError> {
         let name = self.name_of(topic_arn)?;
         Ok(self.topics.remove(name).is_some())
     }
 
     /// A topic by ARN.
-    pub fn topic(&self, topic_arn: &str) -> Result<&Topic, NotifyError> {
+    pub fn topic(&self, topic_arn: &str) -> Result<&Topic, MonitorError> {
         self.name_of(topic_arn)
             .ok()
             .and_then(|name| self.topics.get(name))
@@ -274,7 +274,7 @@ impl TopicSet {
         protocol: &str,
         endpoint: &str,
         attributes: BTreeMap<String, String>,
-    ) -> Result<Subscribed, NotifyError> {
+    ) -> Result<Subscribed, MonitorError> {
         let protocol: Protocol = protocol.parse()?;
         validate_endpoint(protocol, endpoint)?;
         for (key, value) in &attributes {
@@ -293,7 +293,7 @@ impl TopicSet {
             });
         }
         if topic.subscriptions.len() >= MAX_SUBSCRIPTIONS_PER_TOPIC {
-            return Err(NotifyError::SubscriptionLimitExceeded {
+            return Err(MonitorError::SubscriptionLimitExceeded {
                 max: MAX_SUBSCRIPTIONS_PER_TOPIC,
             });
         }
@@ -325,19 +325,19 @@ impl TopicSet {
         &mut self,
         topic_arn: &str,
         token: &str,
-    ) -> Result<String, NotifyError> {
+    ) -> Result<String, MonitorError> {
         let topic = self.topic_mut(topic_arn)?;
         let subscription = topic
             .subscriptions
             .iter_mut()
             .find(|s| s.token() == Some(token))
-            .ok_or_else(|| NotifyError::invalid("Token", "invalid token"))?;
+            .ok_or_else(|| MonitorError::invalid("Token", "invalid token"))?;
         subscription.state = SubscriptionState::Confirmed;
         Ok(subscription.arn.clone())
     }
 
     /// `Unsubscribe`.
-    pub fn unsubscribe(&mut self, subscription_arn: &str) -> Result<Subscription, NotifyError> {
+    pub fn unsubscribe(&mut self, subscription_arn: &str) -> Result<Subscription, MonitorError> {
         let topic_arn = topic_arn_of_subscription(subscription_arn)
             .ok_or_else(|| not_found("subscription", subscription_arn))?;
         let topic = self
@@ -352,7 +352,7 @@ impl TopicSet {
     }
 
     /// A subscription by ARN.
-    pub fn subscription(&self, subscription_arn: &str) -> Result<&Subscription, NotifyError> {
+    pub fn subscription(&self, subscription_arn: &str) -> Result<&Subscription, MonitorError> {
         topic_arn_of_subscription(subscription_arn)
             .and_then(|topic_arn| self.topic(topic_arn).ok())
             .and_then(|topic| {
@@ -370,7 +370,7 @@ impl TopicSet {
         subscription_arn: &str,
         name: &str,
         value: &str,
-    ) -> Result<(), NotifyError> {
+    ) -> Result<(), MonitorError> {
         let protocol = self.subscription(subscription_arn)?.protocol;
         validate_subscription_attribute(protocol, name, value)?;
         let topic_arn = topic_arn_of_subscription(subscription_arn)
@@ -395,11 +395,11 @@ impl TopicSet {
     pub fn list_subscriptions_by_topic(
         &self,
         topic_arn: &str,
-    ) -> Result<&[Subscription], NotifyError> {
+    ) -> Result<&[Subscription], MonitorError> {
         Ok(&self.topic(topic_arn)?.subscriptions)
     }
 
-    fn topic_mut(&mut self, topic_arn: &str) -> Result<&mut Topic, NotifyError> {
+    fn topic_mut(&mut self, topic_arn: &str) -> Result<&mut Topic, MonitorError> {
         let name = self.name_of(topic_arn)?.to_owned();
         self.topics
             .get_mut(&name)
@@ -407,7 +407,7 @@ impl TopicSet {
     }
 
     /// The topic name of an ARN of this set; an ARN of another account or region is not found.
-    fn name_of<'a>(&self, topic_arn: &'a str) -> Result<&'a str, NotifyError> {
+    fn name_of<'a>(&self, topic_arn: &'a str) -> Result<&'a str, MonitorError> {
         let prefix = format!("arn:aws:sns:{}:{}:", self.region, self.account);
         let name = topic_arn
             .strip_prefix(prefix.as_str())
@@ -424,8 +424,8 @@ fn topic_arn_of_subscription(subscription_arn: &str) -> Option<&str> {
     Some(topic_arn)
 }
 
-fn not_found(what: &'static str, arn: &str) -> NotifyError {
-    NotifyError::NotFound {
+fn not_found(what: &'static str, arn: &str) -> MonitorError {
+    MonitorError::NotFound {
         what,
         arn: arn.to_owned(),
     }

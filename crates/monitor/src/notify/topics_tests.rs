@@ -39,7 +39,7 @@ fn topic_names_follow_sns_rules() {
         assert!(
             matches!(
                 e,
-                NotifyError::InvalidParameter {
+                MonitorError::InvalidParameter {
                     parameter: "Name",
                     ..
                 }
@@ -139,7 +139,7 @@ fn subscribe_validates_protocol_endpoint_topic_and_attributes() {
         .unwrap_err();
     assert_eq!(
         e,
-        NotifyError::NotFound {
+        MonitorError::NotFound {
             what: "topic",
             arn: missing.into()
         }

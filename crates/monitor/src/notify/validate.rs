@@ -1,7 +1,7 @@
 //! SNS's rules for topic names, attributes and endpoints.
 
-use super::error::NotifyError;
 use super::topics::{MAX_ENDPOINT_LEN, MAX_TOPIC_NAME_LEN, Protocol};
+use crate::MonitorError;
 
 const TOPIC_ATTRIBUTES: &[&str] = &[
     "DisplayName",
@@ -20,7 +20,7 @@ const SUBSCRIPTION_ATTRIBUTES: &[&str] = &[
 ];
 
 /// SNS's topic name rule: 1–256 ASCII letters, digits, `-` and `_`.
-pub fn validate_topic_name(name: &str) -> Result<(), NotifyError> {
+pub fn validate_topic_name(name: &str) -> Result<(), MonitorError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_TOPIC_NAME_LEN
         && name
@@ -29,7 +29,7 @@ pub fn validate_topic_name(name: &str) -> Result<(), NotifyError> {
     if ok {
         Ok(())
     } else {
-        Err(NotifyError::invalid(
+        Err(MonitorError::invalid(
             "Name",
             format!(
                 "topic name must be 1-{MAX_TOPIC_NAME_LEN} letters, digits, hyphens or underscores: '{name}'"
@@ -38,15 +38,15 @@ pub fn validate_topic_name(name: &str) -> Result<(), NotifyError> {
     }
 }
 
-pub(crate) fn validate_topic_attribute(key: &str, value: &str) -> Result<(), NotifyError> {
+pub(crate) fn validate_topic_attribute(key: &str, value: &str) -> Result<(), MonitorError> {
     if !TOPIC_ATTRIBUTES.contains(&key) {
-        return Err(NotifyError::invalid(
+        return Err(MonitorError::invalid(
             "Attributes",
             format!("unknown attribute {key}"),
         ));
     }
     if key == "SignatureVersion" && !matches!(value, "1" | "2") {
-        return Err(NotifyError::invalid(
+        return Err(MonitorError::invalid(
             "Attributes",
             format!("SignatureVersion must be 1 or 2: '{value}'"),
         ));
@@ -58,22 +58,22 @@ pub(crate) fn validate_subscription_attribute(
     protocol: Protocol,
     key: &str,
     value: &str,
-) -> Result<(), NotifyError> {
+) -> Result<(), MonitorError> {
     if !SUBSCRIPTION_ATTRIBUTES.contains(&key) {
-        return Err(NotifyError::invalid(
+        return Err(MonitorError::invalid(
             "Attributes",
             format!("unknown attribute {key}"),
         ));
     }
     if key == "RawMessageDelivery" {
         if !value.eq_ignore_ascii_case("true") && !value.eq_ignore_ascii_case("false") {
-            return Err(NotifyError::invalid(
+            return Err(MonitorError::invalid(
                 "Attributes",
                 format!("RawMessageDelivery must be true or false: '{value}'"),
             ));
         }
         if protocol.is_email() {
-            return Err(NotifyError::invalid(
+            return Err(MonitorError::invalid(
                 "Attributes",
                 format!("delivery protocol [{protocol}] does not support raw message delivery"),
             ));
@@ -83,7 +83,7 @@ pub(crate) fn validate_subscription_attribute(
 }
 
 /// http endpoints are `http://` URLs, https ones `https://` URLs, email ones addresses.
-pub(crate) fn validate_endpoint(protocol: Protocol, endpoint: &str) -> Result<(), NotifyError> {
+pub(crate) fn validate_endpoint(protocol: Protocol, endpoint: &str) -> Result<(), MonitorError> {
     let valid = endpoint.len() <= MAX_ENDPOINT_LEN
         && !endpoint
             .chars()
@@ -100,7 +100,7 @@ pub(crate) fn validate_endpoint(protocol: Protocol, endpoint: &str) -> Result<()
     if valid {
         Ok(())
     } else {
-        Err(NotifyError::invalid(
+        Err(MonitorError::invalid(
             "Endpoint",
             format!("invalid {protocol} endpoint '{endpoint}'"),
         ))
