@@ -25,7 +25,11 @@ fn cpu() -> Result<(f64, f64), Box<dyn std::error::Error>> {
     let rest = stat.rsplit_once(')').ok_or("odd /proc/self/stat")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let tick = |i: usize| -> Result<f64, Box<dyn std::error::Error>> {
-        Ok(fields.get(i).ok_or("short /proc/self/stat")?.parse::<f64>()? / 100.0)
+        Ok(fields
+            .get(i)
+            .ok_or("short /proc/self/stat")?
+            .parse::<f64>()?
+            / 100.0)
     };
     Ok((tick(11)?, tick(12)?))
 }

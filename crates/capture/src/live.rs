@@ -98,9 +98,10 @@ struct Captured {
     link: LinkType,
     /// Loopback shows each packet twice (sent and received): only the received copy counts.
     loopback: bool,
-    socket: PacketSocket,
-    /// The socket's TPACKET_V3 ring; `None`: read with `recvfrom`.
+    /// The socket's TPACKET_V3 ring; `None`: read with `recvfrom`. Declared before the socket
+    /// so that it is unmapped before the socket closes.
     ring: Option<Ring>,
+    socket: PacketSocket,
 }
 
 /// Sockets and the table they feed. See the module docs.
@@ -221,8 +222,8 @@ impl LiveCapture {
                 ifindex,
                 link,
                 loopback,
-                socket,
                 ring,
+                socket,
             });
         }
         let nflog = match config.nflog_group {

@@ -27,6 +27,7 @@ fn unavailable() -> Option<String> {
     for (tool, args) in [
         ("ip", &["netns", "list"][..]),
         ("python3", &["--version"][..]),
+        ("sysctl", &["-n", "kernel.ostype"][..]),
     ] {
         let ok = Command::new(tool)
             .args(args)
