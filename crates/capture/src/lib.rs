@@ -14,7 +14,8 @@
 //! - [`live`] (Linux): [`LiveCapture`], `AF_PACKET` sockets on interfaces and an NFLOG group's
 //!   logged packets (REJECT) through a table, windows closed on the caller's clock; [`nflog`]
 //!   writes and reads the nfnetlink_log messages. The crate's only unsafe code is the small
-//!   system-call wrapper they use (`sys.rs`).
+//!   system-call wrapper they use (`sys.rs`) and the TPACKET_V3 ring's shared memory
+//!   (`ring.rs`).
 //! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
 //!   [`FlowTable::observe_flow`] counts like packets.
 //!
@@ -71,6 +72,8 @@ pub mod netflow;
 pub mod nflog;
 pub mod packet;
 mod pcap_file;
+#[cfg(target_os = "linux")]
+mod ring;
 pub mod rules;
 #[cfg(target_os = "linux")]
 mod sys;

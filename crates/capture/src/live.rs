@@ -2,10 +2,18 @@
 //! socket bound to an NFLOG group, feeding one [`FlowTable`] (one table interface per captured
 //! interface, in the order given).
 //!
-//! - Frames are read with `recvfrom` (a large socket buffer, no ring) and counted as ACCEPT at
-//!   the time they are read. `PACKET_OUTGOING` frames have the interface's address as source,
-//!   `PACKET_HOST` frames as destination ([`Seen`]); the interface's addresses (`getifaddrs`,
-//!   primary first) are its `local_addrs`, completed by what those frames show.
+//! - Frames are read from a `TPACKET_V3` ring per socket (`PACKET_RX_RING`, see `ring.rs`: no
+//!   system call per frame) and counted as ACCEPT at the time the kernel received them (its
+//!   timestamp). Where the ring cannot be set up (an old kernel, no mmap), or when the
+//!   environment variable `FLOWWATCH_CAPTURE_RING` is `off`, they are read with `recvfrom` (a
+//!   large socket buffer), one call per frame, and timestamped when read; a ring that fails
+//!   says so in one line on standard error. A ring hands over a part-filled block after
+//!   100 ms, so a frame is read at most about that long after it arrived, plus the wait of
+//!   the poll; one whose window was closed meanwhile is counted in the oldest open window
+//!   (the table's late packets), where the read time would have put it too.
+//! - `PACKET_OUTGOING` frames have the interface's address as source, `PACKET_HOST` frames as
+//!   destination ([`Seen`]); the interface's addresses (`getifaddrs`, primary first) are its
+//!   `local_addrs`, completed by what those frames show.
 //! - Packets the kernel dropped before we read them (`PACKET_STATISTICS` `tp_drops`, checked on
 //!   every [`LiveCapture::poll`]) make the interface's current window SKIPDATA, as does a
 //!   netlink overrun (`ENOBUFS`) for every interface.
@@ -28,7 +36,13 @@ use crate::error::{CaptureError, Result};
 use crate::flow_table::{FlowTable, Interface, Seen, TableConfig};
 use crate::nflog::{self, Message};
 use crate::packet::{self, LinkType, Skipped, Timestamp};
+use crate::ring::{self, Ring};
 use crate::sys::{self, NetfilterSocket, PacketSocket};
+
+/// The environment variable that, set to `off`, makes [`LiveCapture::open`] read with
+/// `recvfrom` instead of a TPACKET_V3 ring (a baseline for benchmarks, a way around a
+/// misbehaving ring).
+pub const RING_ENV: &str = "FLOWWATCH_CAPTURE_RING";
 
 /// Bytes of each frame read: enough for every header we decode (the lengths counted come from
 /// the IP header, so longer frames are counted whole).
@@ -84,6 +98,9 @@ struct Captured {
     link: LinkType,
     /// Loopback shows each packet twice (sent and received): only the received copy counts.
     loopback: bool,
+    /// The socket's TPACKET_V3 ring; `None`: read with `recvfrom`. Declared before the socket
+    /// so that it is unmapped before the socket closes.
+    ring: Option<Ring>,
     socket: PacketSocket,
 }
 
@@ -105,6 +122,7 @@ impl std::fmt::Debug for Captured {
         f.debug_struct("Captured")
             .field("table_index", &self.table_index)
             .field("ifindex", &self.ifindex)
+            .field("ring", &self.ring.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -131,9 +149,52 @@ fn link_of(name: &str) -> Result<(LinkType, bool)> {
     }
 }
 
+/// Which direction a frame of packet type `pkttype` was seen in; `None` for a frame not to
+/// count (loopback's sent copy: each packet also comes as received).
+fn seen_of(pkttype: u8, loopback: bool) -> Option<Seen> {
+    match pkttype {
+        sys::PACKET_OUTGOING if loopback => None,
+        sys::PACKET_OUTGOING => Some(Seen::Outgoing),
+        sys::PACKET_HOST => Some(Seen::ToHost),
+        _ => Some(Seen::Unknown),
+    }
+}
+
+/// Whether the environment asks for the ring (anything but `FLOWWATCH_CAPTURE_RING=off`).
+fn ring_from_env() -> bool {
+    std::env::var_os(RING_ENV).is_none_or(|v| !v.eq_ignore_ascii_case("off"))
+}
+
+/// A packet socket on `ifindex`, with a ring if `want_ring` and the kernel allows it.
+fn open_socket(name: &str, ifindex: u32, want_ring: bool) -> Result<(PacketSocket, Option<Ring>)> {
+    let ring_error = if want_ring {
+        match PacketSocket::open_ring(ifindex, SNAPLEN as u32) {
+            Ok((socket, ring)) => return Ok((socket, Some(ring))),
+            Err(e) => Some(e),
+        }
+    } else {
+        None
+    };
+    let socket = PacketSocket::open(ifindex, PACKET_RCVBUF, RECV_TIMEOUT).map_err(io_err(
+        format!("packet socket on {name} (needs CAP_NET_RAW)"),
+    ))?;
+    if let Some(e) = ring_error {
+        eprintln!("flowwatch: no TPACKET_V3 ring on {name} ({e}); reading it with recvfrom");
+    }
+    Ok((socket, None))
+}
+
 impl LiveCapture {
-    /// Opens a socket per interface and the NFLOG socket.
+    /// Opens a socket per interface and the NFLOG socket. Each packet socket reads through a
+    /// TPACKET_V3 ring unless [`RING_ENV`] is `off` or the ring cannot be set up.
     pub fn open(config: LiveConfig) -> Result<Self> {
+        Self::open_with_ring(config, ring_from_env())
+    }
+
+    /// [`open`](Self::open) with the ring choice given instead of read from [`RING_ENV`] (for
+    /// tests, which cannot set the environment of a multi-threaded process safely).
+    #[doc(hidden)]
+    pub fn open_with_ring(config: LiveConfig, ring: bool) -> Result<Self> {
         let mut table_config = config.table.clone();
         table_config.reject_wins |= config.nflog_group.is_some();
         let mut interfaces = Vec::new();
@@ -153,16 +214,15 @@ impl LiveCapture {
                 local_addrs,
                 nodata: config.nodata,
             });
-            let socket = PacketSocket::open(ifindex, PACKET_RCVBUF, RECV_TIMEOUT).map_err(
-                io_err(format!("packet socket on {name} (needs CAP_NET_RAW)")),
-            )?;
+            let (socket, ring) = open_socket(name, ifindex, ring)?;
             // Counters start now.
-            let _ = socket.take_stats();
+            let _ = socket.take_drops();
             captured.push(Captured {
                 table_index: i,
                 ifindex,
                 link,
                 loopback,
+                ring,
                 socket,
             });
         }
@@ -190,14 +250,20 @@ impl LiveCapture {
         &self.stats
     }
 
+    /// Whether every packet socket reads through a TPACKET_V3 ring.
+    pub fn uses_ring(&self) -> bool {
+        self.captured.iter().all(|c| c.ring.is_some())
+    }
+
     /// Marks interface `iface`'s window holding `secs` SKIPDATA (records lost after the table,
     /// e.g. a full delivery queue).
     pub fn skip(&mut self, iface: usize, secs: u64) -> Result<()> {
         self.table.skip(iface, secs)
     }
 
-    /// Waits up to `timeout` for traffic and counts what arrived, timestamped by `clock` (read
-    /// once per batch).
+    /// Waits up to `timeout` for traffic and counts what arrived: frames of a ring at the time
+    /// the kernel received them, frames read with `recvfrom` and NFLOG packets at the time
+    /// given by `clock` (read once per batch). Kernel drops are looked at every time.
     pub fn poll(&mut self, timeout: Duration, clock: &mut dyn FnMut() -> Timestamp) -> Result<()> {
         self.fds.clear();
         self.fds
@@ -207,11 +273,15 @@ impl LiveCapture {
             .map_err(io_err("waiting for packets".into()))?;
         let now = clock();
         for i in 0..self.captured.len() {
-            if self.ready.get(i).copied().unwrap_or(false) {
+            if self.captured[i].ring.is_some() {
+                // One atomic load when no block is ready: cheaper than trusting readiness,
+                // which for a ring only looks at the block the kernel closed last.
+                self.read_ring(i, now)?;
+            } else if self.ready.get(i).copied().unwrap_or(false) {
                 self.read_frames(i, now)?;
             }
             let c = &self.captured[i];
-            if let Ok((_, drops)) = c.socket.take_stats()
+            if let Ok(drops) = c.socket.take_drops()
                 && drops > 0
             {
                 self.stats.kernel_drops += drops;
@@ -232,11 +302,8 @@ impl LiveCapture {
                 .recv(&mut self.frame, sys::DONTWAIT)
                 .map_err(io_err("reading a packet socket".into()))?;
             let Some(got) = got else { break };
-            let seen = match got.pkttype {
-                sys::PACKET_OUTGOING if c.loopback => continue,
-                sys::PACKET_OUTGOING => Seen::Outgoing,
-                sys::PACKET_HOST => Seen::ToHost,
-                _ => Seen::Unknown,
+            let Some(seen) = seen_of(got.pkttype, c.loopback) else {
+                continue;
             };
             self.table.observe_frame_seen(
                 c.table_index,
@@ -247,6 +314,38 @@ impl LiveCapture {
             )?;
         }
         Ok(())
+    }
+
+    /// Counts the frames of every block the ring of socket `i` holds (at most one ring's worth,
+    /// so other sockets get their turn), each at its kernel timestamp (`now` if it has none).
+    fn read_ring(&mut self, i: usize, now: Timestamp) -> Result<()> {
+        let Self {
+            table, captured, ..
+        } = self;
+        let c = &mut captured[i];
+        let (table_index, link, loopback) = (c.table_index, c.link, c.loopback);
+        let Some(ring) = c.ring.as_mut() else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        for _ in 0..ring.blocks() {
+            let walked = ring.next_block(|block| {
+                // A malformed block (never seen from a kernel) loses only its own frames.
+                ring::walk_block(block, SNAPLEN, |frame| {
+                    let Some(seen) = seen_of(frame.pkttype, loopback) else {
+                        return;
+                    };
+                    if result.is_ok() {
+                        let ts = frame.ts.unwrap_or(now);
+                        result = table.observe_frame_seen(table_index, link, ts, frame.data, seen);
+                    }
+                })
+            });
+            if walked.is_none() {
+                break;
+            }
+        }
+        result
     }
 
     fn read_nflog(&mut self, now: Timestamp) -> Result<()> {
@@ -354,4 +453,20 @@ fn open_nflog(group: u16) -> Result<NetfilterSocket> {
         }
     }
     Ok(socket)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_types_give_directions() {
+        assert_eq!(seen_of(sys::PACKET_OUTGOING, false), Some(Seen::Outgoing));
+        assert_eq!(seen_of(sys::PACKET_HOST, false), Some(Seen::ToHost));
+        assert_eq!(seen_of(libc::PACKET_BROADCAST, false), Some(Seen::Unknown));
+        assert_eq!(seen_of(libc::PACKET_OTHERHOST, false), Some(Seen::Unknown));
+        // Loopback: only the received copy counts.
+        assert_eq!(seen_of(sys::PACKET_OUTGOING, true), None);
+        assert_eq!(seen_of(sys::PACKET_HOST, true), Some(Seen::ToHost));
+    }
 }

@@ -1,8 +1,8 @@
-//! The only unsafe code of the crate: a small safe wrapper over the Linux socket calls live
-//! capture needs (`AF_PACKET` and `NETLINK_NETFILTER` sockets, `poll`, interface names and
-//! addresses). Every function here checks its return value and hands out owned, safe types;
-//! buffers are passed with their lengths, structures are zero-initialised before the kernel
-//! fills them.
+//! With `ring.rs` (the memory a `TPACKET_V3` ring shares with the kernel), the only unsafe
+//! code of the crate: a small safe wrapper over the Linux socket calls live capture needs
+//! (`AF_PACKET` and `NETLINK_NETFILTER` sockets, `poll`, interface names and addresses).
+//! Every function here checks its return value and hands out owned, safe types; buffers are
+//! passed with their lengths, structures are zero-initialised before the kernel fills them.
 #![expect(
     unsafe_code,
     reason = "system calls without a safe wrapper in our dependencies (see the module docs)"
@@ -14,6 +14,8 @@ use std::mem::{size_of, zeroed};
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
+
+use crate::ring::{self, Ring};
 
 /// `ETH_P_ALL` in network byte order, as `socket` and `sockaddr_ll` want it.
 fn eth_p_all_be() -> u16 {
@@ -171,13 +173,61 @@ pub(crate) struct PacketSocket {
 impl PacketSocket {
     /// Opens and binds; needs CAP_NET_RAW.
     pub(crate) fn open(ifindex: u32, rcvbuf: usize, timeout: Duration) -> io::Result<Self> {
-        let fd = socket(
-            libc::AF_PACKET,
-            libc::SOCK_RAW,
-            libc::c_int::from(eth_p_all_be()),
-        )?;
-        set_rcvbuf(fd.as_raw_fd(), rcvbuf);
-        set_timeout(fd.as_raw_fd(), timeout)?;
+        let socket = Self::unbound()?;
+        set_rcvbuf(socket.raw_fd(), rcvbuf);
+        set_timeout(socket.raw_fd(), timeout)?;
+        socket.bind(ifindex)?;
+        Ok(socket)
+    }
+
+    /// Opens a socket reading through a `TPACKET_V3` ring ([`ring`]'s sizes, frames cut to
+    /// `snaplen` bytes), then binds it; needs CAP_NET_RAW. Fails on kernels or sockets without
+    /// TPACKET_V3 or mmap, for the caller to fall back to [`open`](Self::open).
+    pub(crate) fn open_ring(ifindex: u32, snaplen: u32) -> io::Result<(Self, Ring)> {
+        let socket = Self::unbound()?;
+        let fd = socket.raw_fd();
+        let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
+        set_opt(fd, libc::SOL_PACKET, libc::PACKET_VERSION, &version)?;
+        // TPACKET_V3 copies each frame whole into the ring; a classic BPF program that accepts
+        // every packet but returns `snaplen` has the kernel copy only that much (tp_len still
+        // says the frame's length), so a block holds three times as many full-size frames.
+        let mut program = [libc::sock_filter {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: snaplen,
+        }];
+        let fprog = libc::sock_fprog {
+            len: program.len() as libc::c_ushort,
+            filter: program.as_mut_ptr(),
+        };
+        set_opt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)?;
+        let req = libc::tpacket_req3 {
+            tp_block_size: ring::BLOCK_SIZE,
+            tp_block_nr: ring::BLOCK_NR,
+            tp_frame_size: ring::FRAME_SIZE,
+            tp_frame_nr: ring::BLOCK_SIZE / ring::FRAME_SIZE * ring::BLOCK_NR,
+            tp_retire_blk_tov: ring::RETIRE_TOV_MS,
+            tp_sizeof_priv: 0,
+            tp_feature_req_word: 0,
+        };
+        set_opt(fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+        let ring = Ring::map(fd, ring::BLOCK_SIZE, ring::BLOCK_NR)?;
+        socket.bind(ifindex)?;
+        Ok((socket, ring))
+    }
+
+    /// A packet socket that receives nothing yet: created with protocol 0, it gets frames only
+    /// once [`bind`](Self::bind) names the protocol and the interface, so no frame of another
+    /// interface slips in before (nor into a ring still being set up).
+    fn unbound() -> io::Result<Self> {
+        Ok(Self {
+            fd: socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?,
+        })
+    }
+
+    /// Binds to interface `ifindex`, all protocols.
+    fn bind(&self, ifindex: u32) -> io::Result<()> {
         // SAFETY: all-zero is a valid `sockaddr_ll`.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
@@ -186,12 +236,12 @@ impl PacketSocket {
         // SAFETY: `sll` is a `sockaddr_ll` of the length passed.
         check(unsafe {
             libc::bind(
-                fd.as_raw_fd(),
+                self.fd.as_raw_fd(),
                 (&sll as *const libc::sockaddr_ll).cast(),
                 size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
         })?;
-        Ok(Self { fd })
+        Ok(())
     }
 
     pub(crate) fn raw_fd(&self) -> RawFd {
@@ -226,25 +276,29 @@ impl PacketSocket {
         }))
     }
 
-    /// Packets received and dropped by the kernel since the last call (`PACKET_STATISTICS`,
-    /// which resets the counters).
-    pub(crate) fn take_stats(&self) -> io::Result<(u64, u64)> {
-        // SAFETY: all-zero is a valid `tpacket_stats`.
-        let mut stats: libc::tpacket_stats = unsafe { zeroed() };
-        let mut len = size_of::<libc::tpacket_stats>() as libc::socklen_t;
-        // SAFETY: `stats` is writable for the length passed.
+    /// Frames dropped by the kernel since the last call (`PACKET_STATISTICS`, which resets
+    /// the counters). A TPACKET_V3 socket answers with a `tpacket_stats_v3`, others with the
+    /// `tpacket_stats` it begins with.
+    pub(crate) fn take_drops(&self) -> io::Result<u64> {
+        // SAFETY: all-zero is a valid `tpacket_stats_v3`.
+        let mut stats: libc::tpacket_stats_v3 = unsafe { zeroed() };
+        let mut len = size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
+        // SAFETY: `stats` is writable for the length passed (the kernel writes at most that).
         check(unsafe {
             libc::getsockopt(
                 self.fd.as_raw_fd(),
                 libc::SOL_PACKET,
                 libc::PACKET_STATISTICS,
-                (&mut stats as *mut libc::tpacket_stats).cast(),
+                (&mut stats as *mut libc::tpacket_stats_v3).cast(),
                 &mut len,
             )
         })?;
-        Ok((u64::from(stats.tp_packets), u64::from(stats.tp_drops)))
+        Ok(u64::from(stats.tp_drops))
     }
 }
+
+/// `BPF_RET | BPF_K`: a classic BPF `ret #k` (accept `k` bytes of the packet).
+const BPF_RET_K: u16 = 0x06;
 
 /// A `NETLINK_NETFILTER` socket (nfnetlink_log speaks over it).
 #[derive(Debug)]
