@@ -56,6 +56,9 @@ pub enum CommandKind {
     },
     /// `unmask field`
     Unmask(FieldPath),
+    /// `pattern expr`: clusters the values into patterns (`@pattern`, `@ratio`,
+    /// `@sampleCount`, `@severityLabel`).
+    Pattern(Expr),
     /// `filterIndex field = value` / `filterIndex field in [...]`
     FilterIndex(FilterIndex),
 }
@@ -74,6 +77,7 @@ impl CommandKind {
             CommandKind::Dedup(_) => "dedup",
             CommandKind::Unnest { .. } => "unnest",
             CommandKind::Unmask(_) => "unmask",
+            CommandKind::Pattern(_) => "pattern",
             CommandKind::FilterIndex(_) => "filterIndex",
         }
     }

@@ -109,7 +109,9 @@ impl Checker {
                     ParsePattern::Regex(_) => {}
                 }
             }
-            CommandKind::Unnest { expr, .. } => self.expr(expr, Place::Plain),
+            CommandKind::Unnest { expr, .. } | CommandKind::Pattern(expr) => {
+                self.expr(expr, Place::Plain)
+            }
             CommandKind::FilterIndex(index) => match &index.values {
                 FilterIndexValues::Eq(value) => self.expr(value, Place::Plain),
                 FilterIndexValues::In(values) => {

@@ -131,6 +131,7 @@ impl Display for CommandKind {
             CommandKind::Dedup(fields) => join(f, fields, ", "),
             CommandKind::Unnest { expr, into } => write!(f, "{expr} into {into}"),
             CommandKind::Unmask(field) => write!(f, "{field}"),
+            CommandKind::Pattern(expr) => write!(f, "{expr}"),
             CommandKind::FilterIndex(index) => write!(f, "{index}"),
         }
     }

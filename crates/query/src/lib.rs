@@ -40,6 +40,7 @@ pub mod files;
 mod input;
 pub mod lower;
 mod output;
+mod pattern;
 mod sql;
 mod udf;
 

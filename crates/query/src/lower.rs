@@ -211,6 +211,7 @@ impl<'a> Lowering<'a> {
                 CommandKind::Parse(p) => self.lower_parse(p)?,
                 CommandKind::Dedup(fields) => self.lower_dedup(fields)?,
                 CommandKind::Unnest { expr, into } => self.lower_unnest(expr, into)?,
+                CommandKind::Pattern(e) => self.lower_pattern(e)?,
                 other => {
                     return Err(
                         self.unsupported(format!("command `{}`", other.name()), command.span)
@@ -330,6 +331,49 @@ impl<'a> Lowering<'a> {
         } else {
             self.fields.extend(names);
         }
+        Ok(())
+    }
+
+    /// `pattern expr`: the values' patterns (`crate::pattern`), one row each, most frequent
+    /// first; like `stats`, what follows sees only the pattern fields.
+    fn lower_pattern(&mut self, e: &flowwatch_insights::Expr) -> Result<()> {
+        use datafusion::functions::core::expr_fn::get_field;
+        use datafusion::logical_expr::AggregateUDF;
+
+        use crate::pattern::{
+            COUNT_FIELD, PATTERN_FIELD, PatternUdaf, RATIO_FIELD, SEVERITY_FIELD,
+        };
+
+        const PATTERNS: &str = "__patterns";
+        let value = self.lower(e)?;
+        let t = self.type_of(&value);
+        let value = expr::as_text(value, &t);
+        let patterns = AggregateUDF::new_from_impl(PatternUdaf::new())
+            .call(vec![value])
+            .alias(PATTERNS);
+        let plan = self
+            .take_plan()
+            .aggregate(Vec::<Expr>::new(), vec![patterns])?
+            .unnest_column(PATTERNS)?;
+        let columns = [
+            ("@pattern", PATTERN_FIELD),
+            ("@ratio", RATIO_FIELD),
+            ("@sampleCount", COUNT_FIELD),
+            ("@severityLabel", SEVERITY_FIELD),
+        ];
+        let exprs: Vec<Expr> = columns
+            .iter()
+            .map(|(name, field)| get_field(ident(PATTERNS), *field).alias(*name))
+            .collect();
+        self.plan = plan.project(exprs)?;
+        self.stats = Some((
+            Vec::new(),
+            columns.iter().map(|(n, _)| (*n).to_owned()).collect(),
+        ));
+        self.fields.clear();
+        self.display = None;
+        self.json_columns.clear();
+        self.sort = Some(vec![col_ident("@sampleCount").sort(false, false)]);
         Ok(())
     }
 

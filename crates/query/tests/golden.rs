@@ -264,10 +264,10 @@ fn cloudtrail_json() {
 
 #[test]
 fn unsupported_constructs_name_themselves_with_a_location() {
-    let err = Compiled::new("fields @message | pattern @message").unwrap_err();
-    assert_eq!(err.message(), "command `pattern` is not supported yet");
+    let err = Compiled::new("pattern @message | diff").unwrap_err();
+    assert_eq!(err.message(), "command `diff` is not supported yet");
     let loc = err.compile_location().unwrap();
-    assert_eq!((loc.start, loc.end), (18, 25));
+    assert_eq!((loc.start, loc.end), (19, 23));
     let err = Compiled::new("stats histogram(bytes, 10)").unwrap_err();
     assert!(err.message().contains("histogram"), "{}", err.message());
     assert!(err.compile_location().is_some());

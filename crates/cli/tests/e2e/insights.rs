@@ -699,3 +699,43 @@ fn source_selects_log_groups_by_prefix_and_data_source() {
         unknown.stderr
     );
 }
+
+/// `pattern` through `aws logs start-query`: application lines cluster into patterns with
+/// typed dynamic tokens, ratios and severity labels, and the documented combination with
+/// `filter`, `parse` and `sort @sampleCount` works.
+#[test]
+fn pattern_clusters_messages_through_the_aws_cli() {
+    let server = Server::start();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "app"]);
+    let t = now_ms() - 60_000;
+    let mut events = Vec::new();
+    for i in 0..6 {
+        events.push((t + i, format!("[INFO] Request time: {} ms", 10 + i * 7)));
+    }
+    for (i, user) in ["alice", "bob"].iter().enumerate() {
+        events.push((
+            t + 10 + i as i64,
+            format!("[ERROR] Failed to do: connect to 10.0.0.{i}:5432 for {user}"),
+        ));
+    }
+    put(&server, "app", "s", &events);
+    let got = query(&server, "app", "pattern @message");
+    assert_eq!(
+        rows(&got),
+        [
+            "@pattern=[INFO] Request time: <Time-1> ms | @ratio=0.75 | @sampleCount=6 | @severityLabel=Info",
+            "@pattern=[ERROR] Failed to do: connect to <IPAddress-1> for <Token-2> | @ratio=0.25 | @sampleCount=2 | @severityLabel=Error",
+        ]
+    );
+    let got = query(
+        &server,
+        "app",
+        "filter @message like /ERROR/ | parse @message 'Failed to do: *' as cause | pattern cause | sort @sampleCount asc",
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "@pattern=connect to <IPAddress-1> for <Token-2> | @ratio=1 | @sampleCount=2 | @severityLabel=Unknown"
+        ]
+    );
+}

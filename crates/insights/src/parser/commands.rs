@@ -11,7 +11,6 @@ use crate::span::Span;
 
 /// Documented commands flowwatch does not implement yet (lowercase).
 pub(crate) const UNSUPPORTED: &[&str] = &[
-    "pattern",
     "diff",
     "anomaly",
     "lookup",
@@ -56,6 +55,7 @@ impl Parser<'_> {
             "dedup",
             "unnest",
             "unmask",
+            "pattern",
             "filterindex",
         ];
         if !known.contains(&lower.as_str()) {
@@ -81,6 +81,7 @@ impl Parser<'_> {
                 CommandKind::Unnest { expr, into }
             }
             "unmask" => CommandKind::Unmask(self.field("a field name")?),
+            "pattern" => CommandKind::Pattern(self.expr()?),
             _ => CommandKind::FilterIndex(self.filter_index()?),
         })
     }

@@ -85,15 +85,7 @@ fn unknown_command_is_named_and_located() {
 
 #[test]
 fn unsupported_commands_fail_loudly() {
-    for name in [
-        "pattern",
-        "diff",
-        "anomaly",
-        "lookup",
-        "join",
-        "fillmissing",
-        "PATTERN",
-    ] {
+    for name in ["diff", "anomaly", "lookup", "join", "fillmissing", "DIFF"] {
         let src = format!("filter @message like /ERROR/ | {name} @message | sort @sampleCount asc");
         let err = error(&src);
         assert_eq!(

@@ -250,6 +250,7 @@ fn command() -> impl Strategy<Value = Command> {
         prop::collection::vec(field_path(), 1..3).prop_map(CommandKind::Dedup),
         (any_expr(), field_path()).prop_map(|(expr, into)| CommandKind::Unnest { expr, into }),
         field_path().prop_map(CommandKind::Unmask),
+        any_expr().prop_map(CommandKind::Pattern),
         filter_index.prop_map(CommandKind::FilterIndex),
     ];
     kind.prop_map(|kind| Command {

@@ -327,7 +327,7 @@ pub(crate) fn command_fields(kind: &CommandKind, out: &mut Vec<String>) {
         }
         CommandKind::Parse(p) => expr(&p.source, out),
         CommandKind::Dedup(fields) => out.extend(fields.iter().map(|f| f.flat_name())),
-        CommandKind::Unnest { expr: e, .. } => expr(e, out),
+        CommandKind::Unnest { expr: e, .. } | CommandKind::Pattern(e) => expr(e, out),
         _ => {}
     }
 }
