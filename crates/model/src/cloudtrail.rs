@@ -82,6 +82,92 @@ pub struct CreateTrailRequest {
     pub is_organization_trail: Option<bool>,
 }
 
+/// UpdateTrail's input: CreateTrail's members, each changing the trail when given.
+pub type UpdateTrailRequest = CreateTrailRequest;
+
+/// PutEventSelectors' input: basic or advanced selectors, not both.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventSelectorsRequest {
+    pub trail_name: Option<String>,
+    pub event_selectors: Option<Vec<EventSelector>>,
+    pub advanced_event_selectors: Option<Vec<AdvancedEventSelector>>,
+}
+
+/// GetEventSelectors' input.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetEventSelectorsRequest {
+    pub trail_name: Option<String>,
+}
+
+/// Put/GetEventSelectors' output: the trail's selectors, basic or advanced.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSelectorsResponse {
+    #[serde(rename = "TrailARN")]
+    pub trail_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_selectors: Option<Vec<EventSelector>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advanced_event_selectors: Option<Vec<AdvancedEventSelector>>,
+}
+
+/// A basic event selector.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSelector {
+    /// `ReadOnly`, `WriteOnly` or `All` (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_write_type: Option<String>,
+    /// Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_management_events: Option<bool>,
+    #[serde(default)]
+    pub data_resources: Vec<DataResource>,
+    #[serde(default)]
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+/// The data events a basic selector logs: resources of one type.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DataResource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// An advanced event selector: every field selector must match.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdvancedEventSelector {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub field_selectors: Vec<AdvancedFieldSelector>,
+}
+
+/// One condition on a record field; each given operator must hold.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdvancedFieldSelector {
+    pub field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_with: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_with: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_starts_with: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_ends_with: Option<Vec<String>>,
+}
+
 /// The input of the operations that name one trail (by name or ARN).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -112,6 +112,8 @@ pub enum ErrorCode {
     InvalidS3BucketNameException,
     InvalidS3PrefixException,
     MaximumNumberOfTrailsExceededException,
+    InvalidEventSelectorsException,
+    InvalidHomeRegionException,
 }
 
 impl ErrorCode {
@@ -194,6 +196,8 @@ impl ErrorCode {
             Self::MaximumNumberOfTrailsExceededException => {
                 "MaximumNumberOfTrailsExceededException"
             }
+            Self::InvalidEventSelectorsException => "InvalidEventSelectorsException",
+            Self::InvalidHomeRegionException => "InvalidHomeRegionException",
         }
     }
 

@@ -160,6 +160,9 @@ const RULES: &[(&str, &str, Resource)] = &[
     ("cloudtrail", "GetTrailStatus", Name("Name", Trail)),
     ("cloudtrail", "StartLogging", Name("Name", Trail)),
     ("cloudtrail", "StopLogging", Name("Name", Trail)),
+    ("cloudtrail", "UpdateTrail", Name("Name", Trail)),
+    ("cloudtrail", "PutEventSelectors", Name("TrailName", Trail)),
+    ("cloudtrail", "GetEventSelectors", Name("TrailName", Trail)),
     ("cloudtrail", "ListPublicKeys", Any),
 ];
 

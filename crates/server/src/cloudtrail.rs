@@ -1,7 +1,7 @@
 //! CloudTrail over awsJson1.1:
 //! `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>` to an engine
-//! method. Served: LookupEvents; CreateTrail, DescribeTrails, GetTrailStatus, StartLogging,
-//! StopLogging, DeleteTrail; ListPublicKeys.
+//! method. Served: LookupEvents; CreateTrail, UpdateTrail, DescribeTrails, GetTrailStatus,
+//! StartLogging, StopLogging, DeleteTrail, PutEventSelectors, GetEventSelectors; ListPublicKeys.
 
 use flowwatch_engine::Engine;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
@@ -28,6 +28,9 @@ pub(crate) async fn dispatch(
                 .set_trail_logging(caller, parse(body)?, false)
                 .await?,
         ),
+        "UpdateTrail" => encode(&engine.update_trail(caller, parse(body)?).await?),
+        "PutEventSelectors" => encode(&engine.put_event_selectors(caller, parse(body)?).await?),
+        "GetEventSelectors" => encode(&engine.get_event_selectors(caller, parse(body)?).await?),
         "DeleteTrail" => encode(&engine.delete_trail(caller, parse(body)?).await?),
         "ListPublicKeys" => encode(&engine.list_public_keys(caller, parse(body)?).await?),
         _ => Err(ApiError::new(

@@ -354,12 +354,11 @@ fn cloudtrail_json_and_malformed_queries() {
         "--end-time",
         &now,
         "--query-string",
-        "fields @message | pattern @message",
+        "pattern @message | diff",
     ]);
     assert!(!malformed.success);
     assert!(
-        malformed.stderr.contains("(MalformedQueryException)")
-            && malformed.stderr.contains("pattern"),
+        malformed.stderr.contains("(MalformedQueryException)") && malformed.stderr.contains("diff"),
         "{}",
         malformed.stderr
     );

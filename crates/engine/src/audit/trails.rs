@@ -19,8 +19,9 @@
 use std::collections::BTreeMap;
 
 use flowwatch_model::cloudtrail::{
-    CreateTrailRequest, DescribeTrailsRequest, DescribeTrailsResponse, Trail, TrailNameRequest,
-    TrailStatus,
+    CreateTrailRequest, DescribeTrailsRequest, DescribeTrailsResponse, EventSelectorsResponse,
+    GetEventSelectorsRequest, PutEventSelectorsRequest, Trail, TrailNameRequest, TrailStatus,
+    UpdateTrailRequest,
 };
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode, Scope};
 use serde::{Deserialize, Serialize};
@@ -29,10 +30,12 @@ use super::record::event_time;
 
 mod delivery;
 mod files;
+mod selectors;
 
 use crate::Engine;
 pub use delivery::{Deliveries, DeliveryStatus};
 pub use files::{MAX_FILE_RECORDS, REREAD_MS, S3Status, TrailFiles, TrailFilesConfig};
+use selectors::{Facts, Selectors};
 
 /// Longest `S3KeyPrefix` (CloudTrail: 200).
 const MAX_PREFIX_CHARS: usize = 200;
@@ -66,6 +69,9 @@ pub(crate) struct TrailRecord {
     /// first, at most [`MAX_LOGGING_PERIODS`]: S3 delivery writes only the records of these.
     #[serde(default)]
     logging_periods: Vec<(i64, Option<i64>)>,
+    /// PutEventSelectors' selectors (saved before they existed: the default).
+    #[serde(default)]
+    selectors: Selectors,
 }
 
 /// Logging periods a trail remembers (S3 delivery runs every few minutes, so only the latest
@@ -135,7 +141,7 @@ impl TrailRecord {
             cloud_watch_logs_log_group_arn: self.log_group_arn.clone(),
             cloud_watch_logs_role_arn: self.role_arn.clone(),
             kms_key_id: self.kms_key_id.clone(),
-            has_custom_event_selectors: false,
+            has_custom_event_selectors: self.selectors != Selectors::Default,
             has_insight_selectors: false,
             is_organization_trail: false,
         }
@@ -150,6 +156,24 @@ impl TrailRecord {
         self.logging_periods
             .iter()
             .any(|&(start, stop)| ms >= start && stop.is_none_or(|stop| ms < stop))
+    }
+
+    /// Put/GetEventSelectors' answer.
+    fn selectors_response(&self, trail_arn: String) -> EventSelectorsResponse {
+        let (event_selectors, advanced_event_selectors) = self.selectors.shapes();
+        EventSelectorsResponse {
+            trail_arn,
+            event_selectors,
+            advanced_event_selectors,
+        }
+    }
+
+    /// Whether the trail's event selectors choose the record `json` (as stored).
+    pub(crate) fn selects(&self, json: &str) -> bool {
+        match &self.selectors {
+            Selectors::Default => Facts::of_json(json).is_none_or(|f| f.management),
+            selectors => Facts::of_json(json).is_some_and(|f| selectors.logs(&f)),
+        }
     }
 
     /// Whether the trail is seen from `scope` (its home region, or any region when it is
@@ -191,51 +215,63 @@ fn required<'a>(member: &str, value: &'a Option<String>) -> ApiResult<&'a str> {
     })
 }
 
+/// Changes are made in a trail's home region (CloudTrail: `InvalidHomeRegionException`).
+fn home_region_only(trail: &TrailRecord, name: &str, scope: &Scope) -> ApiResult<()> {
+    if trail.home_region == scope.region {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::InvalidHomeRegionException,
+        format!(
+            "The trail {name} can only be changed in its home region {}.",
+            trail.home_region
+        ),
+    ))
+}
+
 fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
+fn valid_bucket(bucket: &str) -> ApiResult<&str> {
+    if !flowwatch_model::names::valid_bucket_name(bucket) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidS3BucketNameException,
+            format!("Bucket name {bucket} is not valid."),
+        ));
+    }
+    Ok(bucket)
+}
+
+/// The `S3KeyPrefix` without surrounding slashes, `None` when empty.
+fn valid_prefix(prefix: Option<&str>) -> ApiResult<Option<String>> {
+    let prefix = prefix
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty());
+    if let Some(p) = prefix
+        && (p.len() > MAX_PREFIX_CHARS || !flowwatch_model::names::valid_key_prefix(p))
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidS3PrefixException,
+            format!("S3 key prefix {p} is not valid."),
+        ));
+    }
+    Ok(prefix.map(str::to_owned))
+}
+
 impl Engine {
-    pub async fn create_trail(&self, caller: &Caller, req: CreateTrailRequest) -> ApiResult<Trail> {
-        let name = required("Name", &req.name)?;
-        if !valid_name(name) {
-            return Err(ApiError::new(
-                ErrorCode::InvalidTrailNameException,
-                "Trail name must be 3 to 128 characters long, start and end with a letter or \
-                 number, and contain only letters, numbers, periods, underscores and dashes, \
-                 with no two of these in a row.",
-            ));
-        }
-        let bucket = required("S3BucketName", &req.s3_bucket_name)?;
-        if !flowwatch_model::names::valid_bucket_name(bucket) {
-            return Err(ApiError::new(
-                ErrorCode::InvalidS3BucketNameException,
-                format!("Bucket name {bucket} is not valid."),
-            ));
-        }
-        let prefix = req
-            .s3_key_prefix
-            .as_deref()
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| !p.is_empty());
-        if let Some(p) = prefix
-            && (p.len() > MAX_PREFIX_CHARS || !flowwatch_model::names::valid_key_prefix(p))
-        {
-            return Err(ApiError::new(
-                ErrorCode::InvalidS3PrefixException,
-                format!("S3 key prefix {p} is not valid."),
-            ));
-        }
-        let (group_arn, role_arn) = match (
-            req.cloud_watch_logs_log_group_arn
-                .as_deref()
-                .filter(|a| !a.is_empty()),
-            req.cloud_watch_logs_role_arn
-                .as_deref()
-                .filter(|a| !a.is_empty()),
-        ) {
-            (None, None) => (None, None),
-            (Some(group), Some(role)) => {
+    /// The CloudWatch Logs delivery of a trail: a log group of the caller's account that exists
+    /// and a role, both or neither (empty strings are absent: UpdateTrail removes the delivery
+    /// with two empty strings).
+    fn valid_logs_delivery(
+        &self,
+        caller: &Caller,
+        group: &str,
+        role: &str,
+    ) -> ApiResult<(Option<String>, Option<String>)> {
+        match (!group.is_empty(), !role.is_empty()) {
+            (false, false) => Ok((None, None)),
+            (true, true) => {
                 let invalid_group = || {
                     ApiError::new(
                         ErrorCode::InvalidCloudWatchLogsLogGroupArnException,
@@ -261,21 +297,36 @@ impl Engine {
                         format!("CloudWatch Logs role ARN {role} is not valid."),
                     ));
                 }
-                (Some(group.to_owned()), Some(role.to_owned()))
+                Ok((Some(group.to_owned()), Some(role.to_owned())))
             }
-            (Some(_), None) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCloudWatchLogsRoleArnException,
-                    "A CloudWatchLogsRoleArn is required with a CloudWatchLogsLogGroupArn.",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCloudWatchLogsLogGroupArnException,
-                    "A CloudWatchLogsLogGroupArn is required with a CloudWatchLogsRoleArn.",
-                ));
-            }
-        };
+            (true, false) => Err(ApiError::new(
+                ErrorCode::InvalidCloudWatchLogsRoleArnException,
+                "A CloudWatchLogsRoleArn is required with a CloudWatchLogsLogGroupArn.",
+            )),
+            (false, true) => Err(ApiError::new(
+                ErrorCode::InvalidCloudWatchLogsLogGroupArnException,
+                "A CloudWatchLogsLogGroupArn is required with a CloudWatchLogsRoleArn.",
+            )),
+        }
+    }
+
+    pub async fn create_trail(&self, caller: &Caller, req: CreateTrailRequest) -> ApiResult<Trail> {
+        let name = required("Name", &req.name)?;
+        if !valid_name(name) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidTrailNameException,
+                "Trail name must be 3 to 128 characters long, start and end with a letter or \
+                 number, and contain only letters, numbers, periods, underscores and dashes, \
+                 with no two of these in a row.",
+            ));
+        }
+        let bucket = valid_bucket(required("S3BucketName", &req.s3_bucket_name)?)?;
+        let prefix = valid_prefix(req.s3_key_prefix.as_deref())?;
+        let (group_arn, role_arn) = self.valid_logs_delivery(
+            caller,
+            req.cloud_watch_logs_log_group_arn.as_deref().unwrap_or(""),
+            req.cloud_watch_logs_role_arn.as_deref().unwrap_or(""),
+        )?;
         if req.is_organization_trail == Some(true) {
             return Err(ApiError::new(
                 ErrorCode::InvalidParameterException,
@@ -287,7 +338,7 @@ impl Engine {
             account: caller.scope.account.clone(),
             home_region: caller.scope.region.clone(),
             s3_bucket_name: bucket.to_owned(),
-            s3_key_prefix: prefix.map(str::to_owned),
+            s3_key_prefix: prefix,
             sns_topic_name: req.sns_topic_name.filter(|t| !t.is_empty()),
             include_global_service_events: req.include_global_service_events.unwrap_or(true),
             is_multi_region: req.is_multi_region_trail.unwrap_or(false),
@@ -299,6 +350,7 @@ impl Engine {
             start_logging_ms: None,
             stop_logging_ms: None,
             logging_periods: Vec::new(),
+            selectors: Selectors::Default,
         };
         let arn = record.arn();
         let shape = record.shape();
@@ -443,6 +495,114 @@ impl Engine {
             })
             .await?;
         Ok(serde_json::json!({}))
+    }
+
+    /// UpdateTrail: changes the members given, with CreateTrail's checks; in the trail's home
+    /// region only.
+    pub async fn update_trail(&self, caller: &Caller, req: UpdateTrailRequest) -> ApiResult<Trail> {
+        let name = required("Name", &req.name)?;
+        let bucket = match req.s3_bucket_name.as_deref() {
+            Some(b) => Some(valid_bucket(b)?.to_owned()),
+            None => None,
+        };
+        let prefix = match req.s3_key_prefix.as_deref() {
+            Some(p) => Some(valid_prefix(Some(p))?),
+            None => None,
+        };
+        let logs = match (
+            &req.cloud_watch_logs_log_group_arn,
+            &req.cloud_watch_logs_role_arn,
+        ) {
+            (None, None) => None,
+            (group, role) => Some(self.valid_logs_delivery(
+                caller,
+                group.as_deref().unwrap_or(""),
+                role.as_deref().unwrap_or(""),
+            )?),
+        };
+        if req.is_organization_trail == Some(true) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterException,
+                "Organization trails are not supported.",
+            ));
+        }
+        self.trails
+            .update(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                let trail = set.trails.get_mut(&arn).ok_or_else(|| not_found(name))?;
+                home_region_only(trail, name, &caller.scope)?;
+                if let Some(bucket) = bucket {
+                    trail.s3_bucket_name = bucket;
+                }
+                if let Some(prefix) = prefix {
+                    trail.s3_key_prefix = prefix;
+                }
+                if let Some(topic) = req.sns_topic_name {
+                    trail.sns_topic_name = Some(topic).filter(|t| !t.is_empty());
+                }
+                if let Some(global) = req.include_global_service_events {
+                    trail.include_global_service_events = global;
+                }
+                if let Some(multi) = req.is_multi_region_trail {
+                    trail.is_multi_region = multi;
+                }
+                if let Some(validation) = req.enable_log_file_validation {
+                    trail.log_file_validation = validation;
+                }
+                if let Some((group, role)) = logs {
+                    trail.log_group_arn = group;
+                    trail.role_arn = role;
+                }
+                if let Some(key) = req.kms_key_id {
+                    trail.kms_key_id = Some(key).filter(|k| !k.is_empty());
+                }
+                Ok(trail.shape())
+            })
+            .await
+    }
+
+    /// PutEventSelectors: replaces the trail's selectors (basic or advanced, not both).
+    pub async fn put_event_selectors(
+        &self,
+        caller: &Caller,
+        req: PutEventSelectorsRequest,
+    ) -> ApiResult<EventSelectorsResponse> {
+        let name = required("TrailName", &req.trail_name)?;
+        let selectors = match (req.event_selectors, req.advanced_event_selectors) {
+            (Some(basic), None) => Selectors::basic(basic)?,
+            (None, Some(advanced)) => Selectors::advanced(advanced)?,
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidParameterCombinationException,
+                    "Specify either EventSelectors or AdvancedEventSelectors, but not both.",
+                ));
+            }
+        };
+        self.trails
+            .update(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                let trail = set.trails.get_mut(&arn).ok_or_else(|| not_found(name))?;
+                home_region_only(trail, name, &caller.scope)?;
+                trail.selectors = selectors;
+                Ok(trail.selectors_response(arn))
+            })
+            .await
+    }
+
+    /// GetEventSelectors.
+    pub async fn get_event_selectors(
+        &self,
+        caller: &Caller,
+        req: GetEventSelectorsRequest,
+    ) -> ApiResult<EventSelectorsResponse> {
+        let name = required("TrailName", &req.trail_name)?;
+        self.trails
+            .read(|set| {
+                let arn = set.find(&caller.scope, name)?;
+                let trail = set.trails.get(&arn).ok_or_else(|| not_found(name))?;
+                Ok(trail.selectors_response(arn))
+            })
+            .await
     }
 
     pub async fn delete_trail(

@@ -184,3 +184,142 @@ fn a_trail_delivers_management_events_to_its_log_group() {
     let trails = server.aws_ok(&["cloudtrail", "describe-trails"]);
     assert_eq!(trails["trailList"].as_array().unwrap().len(), 0);
 }
+
+/// UpdateTrail and event selectors through the aws CLI: a trail moved to a log group by
+/// UpdateTrail logs there; with write-only selectors it delivers CreateLogGroup but not
+/// DescribeLogGroups; advanced selectors excluding a source and refusing data events; the
+/// selectors survive a restart.
+#[test]
+fn update_trail_and_event_selectors_choose_what_a_trail_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut server = Server::start_in(&dir, &[]);
+    let account = server.aws_ok(&["sts", "get-caller-identity"])["Account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "audit"]);
+    let group_arn = format!("arn:aws:logs:us-east-1:{account}:log-group:audit:*");
+    let role_arn = format!("arn:aws:iam::{account}:role/CloudTrail_CloudWatchLogs_Role");
+    server.aws_ok(&[
+        "cloudtrail",
+        "create-trail",
+        "--name",
+        "main",
+        "--s3-bucket-name",
+        "audit-bucket",
+    ]);
+    let defaults = server.aws_ok(&["cloudtrail", "get-event-selectors", "--trail-name", "main"]);
+    assert_eq!(defaults["EventSelectors"][0]["ReadWriteType"], "All");
+    assert_eq!(
+        defaults["EventSelectors"][0]["IncludeManagementEvents"],
+        true
+    );
+    server.aws_err(
+        &[
+            "cloudtrail",
+            "update-trail",
+            "--name",
+            "main",
+            "--cloud-watch-logs-log-group-arn",
+            &group_arn,
+        ],
+        "InvalidCloudWatchLogsRoleArnException",
+    );
+    let updated = server.aws_ok(&[
+        "cloudtrail",
+        "update-trail",
+        "--name",
+        "main",
+        "--cloud-watch-logs-log-group-arn",
+        &group_arn,
+        "--cloud-watch-logs-role-arn",
+        &role_arn,
+        "--s3-key-prefix",
+        "trails",
+    ]);
+    assert_eq!(updated["CloudWatchLogsLogGroupArn"], group_arn.as_str());
+    assert_eq!(updated["S3KeyPrefix"], "trails");
+    assert_eq!(updated["S3BucketName"], "audit-bucket");
+
+    server.aws_err(
+        &[
+            "cloudtrail",
+            "put-event-selectors",
+            "--trail-name",
+            "main",
+            "--event-selectors",
+            r#"[{"ReadWriteType":"Sometimes"}]"#,
+        ],
+        "InvalidEventSelectorsException",
+    );
+    let put = server.aws_ok(&[
+        "cloudtrail",
+        "put-event-selectors",
+        "--trail-name",
+        "main",
+        "--event-selectors",
+        r#"[{"ReadWriteType":"WriteOnly","IncludeManagementEvents":true}]"#,
+    ]);
+    assert_eq!(
+        put["TrailARN"],
+        format!("arn:aws:cloudtrail:us-east-1:{account}:trail/main")
+    );
+    assert_eq!(put["EventSelectors"][0]["ReadWriteType"], "WriteOnly");
+    let trails = server.aws_ok(&["cloudtrail", "describe-trails"]);
+    assert_eq!(trails["trailList"][0]["HasCustomEventSelectors"], true);
+    server.aws_ok(&["cloudtrail", "start-logging", "--name", "main"]);
+
+    server.aws_ok(&["logs", "describe-log-groups"]);
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "written"]);
+    let names = |server: &Server| -> Vec<String> {
+        server.aws_ok(&["logs", "filter-log-events", "--log-group-name", "audit"])["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let r: Value = serde_json::from_str(e["message"].as_str().unwrap()).unwrap();
+                assert_eq!(r["readOnly"], false, "{r}");
+                r["eventName"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let logged = names(&server);
+    assert!(logged.contains(&"CreateLogGroup".to_owned()), "{logged:?}");
+    assert!(
+        !logged.contains(&"DescribeLogGroups".to_owned()),
+        "{logged:?}"
+    );
+
+    // Advanced selectors: writes except those of CloudWatch Logs; data events are refused.
+    server.aws_err(
+        &[
+            "cloudtrail",
+            "put-event-selectors",
+            "--trail-name",
+            "main",
+            "--advanced-event-selectors",
+            r#"[{"Name":"puts","FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]}]}]"#,
+        ],
+        "InvalidEventSelectorsException",
+    );
+    server.aws_ok(&[
+        "cloudtrail",
+        "put-event-selectors",
+        "--trail-name",
+        "main",
+        "--advanced-event-selectors",
+        r#"[{"Name":"writes, not logs","FieldSelectors":[{"Field":"eventCategory","Equals":["Management"]},{"Field":"readOnly","Equals":["false"]},{"Field":"eventSource","NotEquals":["logs.amazonaws.com"]}]}]"#,
+    ]);
+    server.stop();
+    let server = Server::start_in(&dir, &[]);
+    let got = server.aws_ok(&["cloudtrail", "get-event-selectors", "--trail-name", "main"]);
+    assert_eq!(got["AdvancedEventSelectors"][0]["Name"], "writes, not logs");
+    assert!(got.get("EventSelectors").is_none(), "{got}");
+    let before = names(&server).len();
+    server.aws_ok(&["logs", "create-log-group", "--log-group-name", "unlogged"]);
+    server.aws_ok(&["iam", "create-user", "--user-name", "logged"]);
+    let after = names(&server);
+    assert_eq!(after.len(), before + 1, "{after:?}");
+    assert_eq!(after.last().map(String::as_str), Some("CreateUser"));
+}

@@ -31,6 +31,7 @@ impl Engine {
                     .iter()
                     .filter(|(_, t)| t.logging && t.visible_in(scope))
                     .filter(|(_, t)| t.include_global_service_events || !record.global)
+                    .filter(|(_, t)| t.selects(json))
                     .filter_map(|(arn, t)| Some((arn.clone(), t.log_group_arn.clone()?)))
                     .collect()
             })

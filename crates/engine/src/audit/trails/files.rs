@@ -376,6 +376,7 @@ impl Engine {
                 }
                 if trail.logged_at(event.timestamp)
                     && (trail.include_global_service_events || !is_global(&event.message))
+                    && trail.selects(&event.message)
                 {
                     batch.push(event.timestamp, &event.message);
                 }
