@@ -5,7 +5,9 @@
 //! so the same packets always give the same records. The caller drives time: [`FlowTable::advance`]
 //! closes every window that ended by `now` and [`FlowTable::finish`] closes the rest.
 
-use std::collections::{BTreeMap, HashMap};
+mod index;
+
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, TcpFlags, Token};
@@ -13,6 +15,8 @@ use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
 use crate::rules::{SecurityGroup, Verdicts};
+
+use self::index::{Counted, Counters, FlowIndex};
 
 /// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
 /// of one-minute windows).
@@ -192,11 +196,9 @@ struct SkipSpan {
 
 #[derive(Debug, Default)]
 struct Window {
-    /// In order of first packet, so records come out deterministically.
-    flows: Vec<Flow>,
-    /// Keys come from the network, so the hash is seeded (foldhash's per-process random state):
-    /// fast, without letting chosen addresses and ports collide on purpose.
-    index: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
+    /// The flows, which remember the order of their first packets so records come out
+    /// deterministically.
+    flows: FlowIndex,
     skipped: BTreeMap<usize, SkipSpan>,
 }
 
@@ -404,38 +406,31 @@ impl FlowTable {
             protocol: pkt.protocol,
             action,
         };
-        let w = self.windows.entry(window).or_default();
-        if let Some(&i) = w.index.get(&key) {
-            let flow = &mut w.flows[i];
-            flow.packets += packets;
-            flow.bytes += pkt.bytes;
-            flow.start = flow.start.min(secs);
-            flow.end = flow.end.max(end);
-            flow.tcp_flags = flow.tcp_flags.zip(pkt.tcp_flags).map(|(a, b)| a | b);
-            return Ok(());
-        }
-        if self.flows >= self.config.max_flows {
-            self.stats.dropped_packets += packets;
-            self.stats.dropped_bytes += pkt.bytes;
-            let span = w
-                .skipped
-                .entry(iface)
-                .or_insert(SkipSpan { start: secs, end });
-            span.start = span.start.min(secs);
-            span.end = span.end.max(end);
-            return Ok(());
-        }
-        self.flows += 1;
-        w.index.insert(key, w.flows.len());
-        w.flows.push(Flow {
-            key,
+        let counters = Counters {
             packets,
             bytes: pkt.bytes,
             start: secs,
             end,
+            seq: 0,
             tcp_flags: pkt.tcp_flags,
             flow_type: pkt.flow_type,
-        });
+        };
+        let room = self.flows < self.config.max_flows;
+        let w = self.windows.entry(window).or_default();
+        match w.flows.count(&key, counters, room) {
+            Counted::Added => {}
+            Counted::New => self.flows += 1,
+            Counted::Full => {
+                self.stats.dropped_packets += packets;
+                self.stats.dropped_bytes += pkt.bytes;
+                let span = w
+                    .skipped
+                    .entry(iface)
+                    .or_insert(SkipSpan { start: secs, end });
+                span.start = span.start.min(secs);
+                span.end = span.end.max(end);
+            }
+        }
         Ok(())
     }
 
@@ -495,13 +490,27 @@ impl FlowTable {
     }
 
     fn close(&mut self, start: u64, out: &mut Vec<FlowRecord>) {
-        let mut window = self.windows.remove(&start).unwrap_or_default();
+        let window = self.windows.remove(&start).unwrap_or_default();
         self.flows -= window.flows.len();
+        let mut flows: Vec<Flow> = window
+            .flows
+            .into_flows()
+            .into_iter()
+            .map(|(key, c)| Flow {
+                key,
+                packets: c.packets,
+                bytes: c.bytes,
+                start: c.start,
+                end: c.end,
+                tcp_flags: c.tcp_flags,
+                flow_type: c.flow_type,
+            })
+            .collect();
         if self.config.reject_wins {
-            self.drop_superseded(&mut window);
+            self.drop_superseded(&mut flows);
         }
-        window.flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
-        let mut flows = window.flows.iter().peekable();
+        flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
+        let mut flows = flows.iter().peekable();
         for (i, iface) in self.interfaces.iter().enumerate() {
             let mut any = false;
             while let Some(flow) = flows.next_if(|f| f.key.iface == i) {
@@ -518,9 +527,8 @@ impl FlowTable {
     }
 
     /// Removes the ACCEPT flows of a window whose interface and 5-tuple were also rejected.
-    fn drop_superseded(&mut self, window: &mut Window) {
-        let rejected: std::collections::HashSet<FlowKey> = window
-            .flows
+    fn drop_superseded(&mut self, flows: &mut Vec<Flow>) {
+        let rejected: std::collections::HashSet<FlowKey> = flows
             .iter()
             .filter(|f| f.key.action == Action::Reject)
             .map(|f| FlowKey {
@@ -532,7 +540,7 @@ impl FlowTable {
             return;
         }
         let stats = &mut self.stats;
-        window.flows.retain(|f| {
+        flows.retain(|f| {
             let keep = !rejected.contains(&f.key);
             if !keep {
                 stats.superseded_packets += f.packets;
