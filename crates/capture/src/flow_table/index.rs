@@ -1,15 +1,14 @@
-//! A window's flows, indexed for the per-packet update: one hash-map entry per flow holding
-//! both its packed key and its counters, so counting a packet touches one entry (the flow
+//! A window's flows, indexed for the per-packet update: one hash-table slot per flow holding
+//! both its packed key and its counters, so counting a packet touches one slot (the flow
 //! table's cost is the cache miss on it; a separate index into a list of flows made two).
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use flowwatch_flowlog::{Action, FlowType, TcpFlags};
 
 use super::FlowKey;
+use crate::packet::PacketInfo;
 
 /// [`FlowKey`] packed into words: addresses as 128-bit values (IPv4 in the low 32 bits, told
 /// apart by `IS_V6` in `rest`), ports, protocol, action and family in one word.
@@ -60,6 +59,20 @@ fn addr([high, low]: [u64; 2], v6: bool) -> IpAddr {
 }
 
 impl PackedKey {
+    /// The key of `pkt`'s flow on interface `iface` with verdict `action`.
+    #[inline]
+    pub(super) fn of(iface: usize, pkt: &PacketInfo, action: Action) -> Self {
+        Self::new(&FlowKey {
+            iface,
+            src: pkt.src,
+            dst: pkt.dst,
+            src_port: pkt.src_port,
+            dst_port: pkt.dst_port,
+            protocol: pkt.protocol,
+            action,
+        })
+    }
+
     #[inline]
     pub(super) fn new(key: &FlowKey) -> Self {
         let (src, src_v6) = words(key.src);
@@ -114,12 +127,46 @@ pub(super) struct Counters {
     pub(super) flow_type: FlowType,
 }
 
-/// The flows of one window. Keys come from the network, so the hash is seeded (foldhash's
-/// per-process random state): fast, without letting chosen addresses and ports collide on
-/// purpose.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: PackedKey,
+    counters: Counters,
+}
+
+/// What an unused slot holds (its tag says it is unused).
+const EMPTY: Slot = Slot {
+    key: PackedKey {
+        src: [0; 2],
+        dst: [0; 2],
+        rest: 0,
+        iface: 0,
+    },
+    counters: Counters {
+        packets: 0,
+        bytes: 0,
+        start: 0,
+        end: 0,
+        seq: 0,
+        tcp_flags: None,
+        flow_type: FlowType::Ipv4,
+    },
+};
+
+/// The flows of one window: an open-addressing hash table (linear probing over a byte of tag
+/// per slot, at most 3/4 full; flows are never removed, a window is dropped whole). A probe
+/// reads tags, which are dense, and compares a slot's key only when its tag matches.
+///
+/// Keys come from the network, so the hash is seeded (foldhash's random state, the table's,
+/// so that a key's hash is the same in every window): fast, without letting chosen addresses
+/// and ports collide on purpose.
+#[derive(Debug)]
 pub(super) struct FlowIndex {
-    map: HashMap<PackedKey, Counters, foldhash::fast::RandomState>,
+    /// Per slot: 0 when unused, else `0x80 |` the hash's top 7 bits.
+    tags: Vec<u8>,
+    /// A power of two long (or empty).
+    slots: Vec<Slot>,
+    len: usize,
+    hasher: foldhash::fast::RandomState,
 }
 
 /// What [`FlowIndex::count`] did.
@@ -131,36 +178,100 @@ pub(super) enum Counted {
 }
 
 impl FlowIndex {
-    pub(super) fn len(&self) -> usize {
-        self.map.len()
+    pub(super) fn new(hasher: foldhash::fast::RandomState) -> Self {
+        Self {
+            tags: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
+            hasher,
+        }
     }
 
-    /// Adds `c` to the flow of `key`, or starts it when `room` says a new flow may be added.
     #[inline]
-    pub(super) fn count(&mut self, key: &FlowKey, c: Counters, room: bool) -> Counted {
-        let next = self.map.len() as u64;
-        match self.map.entry(PackedKey::new(key)) {
-            Entry::Occupied(mut e) => {
-                let flow = e.get_mut();
-                flow.packets += c.packets;
-                flow.bytes += c.bytes;
-                flow.start = flow.start.min(c.start);
-                flow.end = flow.end.max(c.end);
-                flow.tcp_flags = flow.tcp_flags.zip(c.tcp_flags).map(|(a, b)| a | b);
-                Counted::Added
+    pub(super) fn hash(&self, key: &PackedKey) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Adds `c` to the flow of `key` (whose [`hash`](Self::hash) is `hash`), or starts it when
+    /// `room` says a new flow may be added.
+    #[inline]
+    pub(super) fn count(&mut self, key: &PackedKey, hash: u64, c: Counters, room: bool) -> Counted {
+        let tag = 0x80 | (hash >> 57) as u8;
+        if !self.slots.is_empty() {
+            let mask = self.slots.len() - 1;
+            let mut i = hash as usize & mask;
+            loop {
+                let t = self.tags[i];
+                if t == 0 {
+                    break;
+                }
+                if t == tag && self.slots[i].key == *key {
+                    let flow = &mut self.slots[i].counters;
+                    flow.packets += c.packets;
+                    flow.bytes += c.bytes;
+                    flow.start = flow.start.min(c.start);
+                    flow.end = flow.end.max(c.end);
+                    flow.tcp_flags = flow.tcp_flags.zip(c.tcp_flags).map(|(a, b)| a | b);
+                    return Counted::Added;
+                }
+                i = (i + 1) & mask;
             }
-            Entry::Vacant(e) if room => {
-                e.insert(Counters { seq: next, ..c });
-                Counted::New
+        }
+        if !room {
+            return Counted::Full;
+        }
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let counters = Counters {
+            seq: self.len as u64,
+            ..c
+        };
+        self.place(
+            tag,
+            hash,
+            Slot {
+                key: *key,
+                counters,
+            },
+        );
+        self.len += 1;
+        Counted::New
+    }
+
+    /// Puts `slot` in the first unused slot from `hash`'s (there is one: at most 3/4 are used).
+    fn place(&mut self, tag: u8, hash: u64, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.tags[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.tags[i] = tag;
+        self.slots[i] = slot;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let tags = std::mem::replace(&mut self.tags, vec![0; size]);
+        let slots = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for (tag, slot) in tags.into_iter().zip(slots) {
+            if tag != 0 {
+                let hash = self.hash(&slot.key);
+                self.place(tag, hash, slot);
             }
-            Entry::Vacant(_) => Counted::Full,
         }
     }
 
     /// The flows with their keys, in order of first packet.
     pub(super) fn into_flows(self) -> Vec<(FlowKey, Counters)> {
-        let mut flows: Vec<(FlowKey, Counters)> =
-            self.map.into_iter().map(|(k, c)| (k.unpack(), c)).collect();
+        let mut flows: Vec<(FlowKey, Counters)> = self
+            .tags
+            .iter()
+            .zip(&self.slots)
+            .filter(|(tag, _)| **tag != 0)
+            .map(|(_, slot)| (slot.key.unpack(), slot.counters))
+            .collect();
         flows.sort_unstable_by_key(|(_, c)| c.seq);
         flows
     }
