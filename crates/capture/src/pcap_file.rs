@@ -7,6 +7,9 @@
 //! count as nanoseconds, whatever the resolution). A file cut short in the middle of its last
 //! packet (a capture that was killed) keeps what was read before; the cut packet is counted as
 //! undecodable.
+//!
+//! Classic pcap records are parsed in place from one large read buffer (`classic.rs`, with
+//! pcap-file's header parser and checks); pcapng blocks go through pcap-file's reader.
 
 use std::cell::Cell;
 use std::io::{Cursor, Read};

@@ -314,4 +314,49 @@ mod tests {
             assert!(packed[i + 1..].iter().all(|b| b != a));
         }
     }
+
+    #[test]
+    fn flows_grow_keep_their_order_and_stop_at_no_room() {
+        let mut index = FlowIndex::new(foldhash::fast::RandomState::default());
+        let key = |i: u16| {
+            PackedKey::new(&FlowKey {
+                iface: 0,
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, (i >> 8) as u8, i as u8)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 1, 0, 1)),
+                src_port: i,
+                dst_port: 443,
+                protocol: 6,
+                action: Action::Accept,
+            })
+        };
+        let one = |secs| Counters {
+            packets: 1,
+            bytes: 40,
+            start: secs,
+            end: secs,
+            seq: 0,
+            tcp_flags: Some(TcpFlags(2)),
+            flow_type: FlowType::Ipv4,
+        };
+        for round in 0..3u64 {
+            for i in (0..1000u16).rev() {
+                let k = key(i);
+                let h = index.hash(&k);
+                let counted = index.count(&k, h, one(100 + round), true);
+                assert!(matches!(
+                    (round, counted),
+                    (0, Counted::New) | (1 | 2, Counted::Added)
+                ));
+            }
+        }
+        let k = key(5000);
+        let h = index.hash(&k);
+        assert!(matches!(index.count(&k, h, one(1), false), Counted::Full));
+        let flows = index.into_flows();
+        assert_eq!(flows.len(), 1000);
+        for (n, (k, c)) in flows.iter().enumerate() {
+            assert_eq!(k.src_port, 999 - n as u16);
+            assert_eq!((c.packets, c.bytes, c.start, c.end), (3, 120, 100, 102));
+        }
+    }
 }
