@@ -5,7 +5,10 @@
 //! so the same packets always give the same records. The caller drives time: [`FlowTable::advance`]
 //! closes every window that ended by `now` and [`FlowTable::finish`] closes the rest.
 
-use std::collections::{BTreeMap, HashMap};
+mod index;
+
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, TcpFlags, Token};
@@ -13,6 +16,8 @@ use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
 use crate::rules::{SecurityGroup, Verdicts};
+
+use self::index::{Counted, Counters, FlowIndex, PackedKey};
 
 /// Most windows without traffic one [`FlowTable::advance`] writes NODATA records for (a day
 /// of one-minute windows).
@@ -44,8 +49,13 @@ impl AggregationInterval {
     }
 
     /// Start of the window holding `secs`.
+    #[inline]
     pub fn window_of(self, secs: u64) -> u64 {
-        secs - secs % self.secs()
+        // Constant divisors (a multiplication), not a division by `self.secs()`.
+        match self {
+            Self::OneMinute => secs - secs % 60,
+            Self::TenMinutes => secs - secs % 600,
+        }
     }
 }
 
@@ -190,14 +200,21 @@ struct SkipSpan {
     end: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Window {
-    /// In order of first packet, so records come out deterministically.
-    flows: Vec<Flow>,
-    /// Keys come from the network, so the hash is seeded (foldhash's per-process random state):
-    /// fast, without letting chosen addresses and ports collide on purpose.
-    index: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
+    /// The flows, which remember the order of their first packets so records come out
+    /// deterministically.
+    flows: FlowIndex,
     skipped: BTreeMap<usize, SkipSpan>,
+}
+
+impl Window {
+    fn new(hasher: foldhash::fast::RandomState) -> Self {
+        Self {
+            flows: FlowIndex::new(hasher),
+            skipped: BTreeMap::new(),
+        }
+    }
 }
 
 /// Packets to records for a fixed set of interfaces. See the module docs.
@@ -213,6 +230,8 @@ pub struct FlowTable {
     /// Per interface, the security group deciding ACCEPT/REJECT of decoded frames (`None`:
     /// every frame is ACCEPT).
     verdicts: Vec<Option<Verdicts>>,
+    /// Every window's flow index hashes with this seed, so a key has one hash.
+    hasher: foldhash::fast::RandomState,
 }
 
 impl FlowTable {
@@ -229,6 +248,7 @@ impl FlowTable {
             flows: 0,
             open_from: None,
             stats: Stats::default(),
+            hasher: foldhash::fast::RandomState::default(),
         })
     }
 
@@ -281,8 +301,20 @@ impl FlowTable {
         seen: Seen,
     ) -> Result<()> {
         self.check(iface)?;
+        self.observe_decoded(iface, packet::decode(link, ts, frame), seen);
+        Ok(())
+    }
+
+    /// Counts a frame [`packet::decode`] decoded (or not) for interface `iface`, which
+    /// must exist.
+    fn observe_decoded(
+        &mut self,
+        iface: usize,
+        decoded: std::result::Result<PacketInfo, Skipped>,
+        seen: Seen,
+    ) {
         self.stats.frames += 1;
-        match packet::decode(link, ts, frame) {
+        match decoded {
             Ok(info) => {
                 let own = match seen {
                     Seen::Unknown => None,
@@ -296,16 +328,10 @@ impl FlowTable {
                 let action = self.verdicts[iface]
                     .as_mut()
                     .map_or(Action::Accept, |v| v.verdict(local, &info));
-                self.observe(iface, &info, action)
+                self.count(iface, &info, 1, info.ts.secs, action);
             }
-            Err(Skipped::NotIp) => {
-                self.stats.not_ip += 1;
-                Ok(())
-            }
-            Err(Skipped::Undecodable) => {
-                self.stats.undecodable += 1;
-                Ok(())
-            }
+            Err(Skipped::NotIp) => self.stats.not_ip += 1,
+            Err(Skipped::Undecodable) => self.stats.undecodable += 1,
         }
     }
 
@@ -332,10 +358,11 @@ impl FlowTable {
                 (window, secs)
             }
         };
+        let hasher = &self.hasher;
         let span = self
             .windows
             .entry(window)
-            .or_default()
+            .or_insert_with(|| Window::new(hasher.clone()))
             .skipped
             .entry(iface)
             .or_insert(SkipSpan {
@@ -371,12 +398,26 @@ impl FlowTable {
         action: Action,
     ) -> Result<()> {
         self.check(iface)?;
+        self.count(iface, pkt, packets, end_secs, action);
+        Ok(())
+    }
+
+    /// [`observe_flow`](Self::observe_flow) for an interface that exists.
+    #[inline]
+    fn count(
+        &mut self,
+        iface: usize,
+        pkt: &PacketInfo,
+        packets: u64,
+        end_secs: u64,
+        action: Action,
+    ) {
         if packets == 0 {
-            return Ok(());
+            return;
         }
         if self.config.exclude_unlogged && not_logged(pkt) {
             self.stats.not_logged += packets;
-            return Ok(());
+            return;
         }
         self.stats.packets += packets;
         self.stats.bytes += pkt.bytes;
@@ -395,48 +436,37 @@ impl FlowTable {
             Some(_) => {}
             None => self.open_from = Some(window),
         }
-        let key = FlowKey {
-            iface,
-            src: pkt.src,
-            dst: pkt.dst,
-            src_port: pkt.src_port,
-            dst_port: pkt.dst_port,
-            protocol: pkt.protocol,
-            action,
-        };
-        let w = self.windows.entry(window).or_default();
-        if let Some(&i) = w.index.get(&key) {
-            let flow = &mut w.flows[i];
-            flow.packets += packets;
-            flow.bytes += pkt.bytes;
-            flow.start = flow.start.min(secs);
-            flow.end = flow.end.max(end);
-            flow.tcp_flags = flow.tcp_flags.zip(pkt.tcp_flags).map(|(a, b)| a | b);
-            return Ok(());
-        }
-        if self.flows >= self.config.max_flows {
-            self.stats.dropped_packets += packets;
-            self.stats.dropped_bytes += pkt.bytes;
-            let span = w
-                .skipped
-                .entry(iface)
-                .or_insert(SkipSpan { start: secs, end });
-            span.start = span.start.min(secs);
-            span.end = span.end.max(end);
-            return Ok(());
-        }
-        self.flows += 1;
-        w.index.insert(key, w.flows.len());
-        w.flows.push(Flow {
-            key,
+        let key = PackedKey::of(iface, pkt, action);
+        let hash = self.hasher.hash_one(key);
+        let counters = Counters {
             packets,
             bytes: pkt.bytes,
             start: secs,
             end,
+            seq: 0,
             tcp_flags: pkt.tcp_flags,
             flow_type: pkt.flow_type,
-        });
-        Ok(())
+        };
+        let room = self.flows < self.config.max_flows;
+        let hasher = &self.hasher;
+        let w = self
+            .windows
+            .entry(window)
+            .or_insert_with(|| Window::new(hasher.clone()));
+        match w.flows.count(&key, hash, counters, room) {
+            Counted::Added => {}
+            Counted::New => self.flows += 1,
+            Counted::Full => {
+                self.stats.dropped_packets += packets;
+                self.stats.dropped_bytes += pkt.bytes;
+                let span = w
+                    .skipped
+                    .entry(iface)
+                    .or_insert(SkipSpan { start: secs, end });
+                span.start = span.start.min(secs);
+                span.end = span.end.max(end);
+            }
+        }
     }
 
     /// Closes every window that ended at or before `now` (Unix seconds), appending its records
@@ -495,20 +525,35 @@ impl FlowTable {
     }
 
     fn close(&mut self, start: u64, out: &mut Vec<FlowRecord>) {
-        let mut window = self.windows.remove(&start).unwrap_or_default();
-        self.flows -= window.flows.len();
+        let (flows, skipped) = match self.windows.remove(&start) {
+            Some(window) => (window.flows.into_flows(), window.skipped),
+            None => (Vec::new(), BTreeMap::new()),
+        };
+        self.flows -= flows.len();
+        let mut flows: Vec<Flow> = flows
+            .into_iter()
+            .map(|(key, c)| Flow {
+                key,
+                packets: c.packets,
+                bytes: c.bytes,
+                start: c.start,
+                end: c.end,
+                tcp_flags: c.tcp_flags,
+                flow_type: c.flow_type,
+            })
+            .collect();
         if self.config.reject_wins {
-            self.drop_superseded(&mut window);
+            self.drop_superseded(&mut flows);
         }
-        window.flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
-        let mut flows = window.flows.iter().peekable();
+        flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
+        let mut flows = flows.iter().peekable();
         for (i, iface) in self.interfaces.iter().enumerate() {
             let mut any = false;
             while let Some(flow) = flows.next_if(|f| f.key.iface == i) {
                 out.push(self.ok_record(iface, flow));
                 any = true;
             }
-            if let Some(span) = window.skipped.get(&i) {
+            if let Some(span) = skipped.get(&i) {
                 out.push(self.status_record(iface, LogStatus::SkipData, span.start, span.end));
             } else if !any && iface.nodata {
                 let end = start + self.config.interval.secs() - 1;
@@ -518,9 +563,8 @@ impl FlowTable {
     }
 
     /// Removes the ACCEPT flows of a window whose interface and 5-tuple were also rejected.
-    fn drop_superseded(&mut self, window: &mut Window) {
-        let rejected: std::collections::HashSet<FlowKey> = window
-            .flows
+    fn drop_superseded(&mut self, flows: &mut Vec<Flow>) {
+        let rejected: std::collections::HashSet<FlowKey> = flows
             .iter()
             .filter(|f| f.key.action == Action::Reject)
             .map(|f| FlowKey {
@@ -532,7 +576,7 @@ impl FlowTable {
             return;
         }
         let stats = &mut self.stats;
-        window.flows.retain(|f| {
+        flows.retain(|f| {
             let keep = !rejected.contains(&f.key);
             if !keep {
                 stats.superseded_packets += f.packets;

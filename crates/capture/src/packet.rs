@@ -6,6 +6,8 @@
 //! snapshot length still counts what was on the wire. Ports are 0 for protocols without ports
 //! (ICMP, as documented; GRE, ESP... likewise) and for fragments after the first.
 
+mod fast;
+
 use std::net::IpAddr;
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, ip_number};
@@ -116,7 +118,21 @@ pub fn reported_tcp_flags(raw: u8) -> Option<TcpFlags> {
 }
 
 /// Decodes one frame captured on a `link` interface at `ts`.
+///
+/// The common frames (Ethernet with at most one 802.1Q tag, SLL/SLL2, raw IP or loopback
+/// around a plain IPv4 or IPv6 header followed by TCP, UDP, ICMP, SCTP or UDP-Lite) take a
+/// hand-written path; everything else (extension headers, IPv4 authentication headers, odd
+/// lengths, stacked tags, MACsec, errors) goes through etherparse. Both give the same
+/// [`PacketInfo`] (a property test compares them).
 pub fn decode(link: LinkType, ts: Timestamp, frame: &[u8]) -> Result<PacketInfo, Skipped> {
+    match fast::decode(link, ts, frame) {
+        Some(info) => Ok(info),
+        None => decode_sliced(link, ts, frame),
+    }
+}
+
+/// [`decode`] through etherparse's lax slicing, for every frame.
+fn decode_sliced(link: LinkType, ts: Timestamp, frame: &[u8]) -> Result<PacketInfo, Skipped> {
     let sliced = slice(link, frame)?;
     let net = match sliced.net {
         Some(net) => net,
@@ -214,6 +230,7 @@ fn by_ether_type(proto: u16, payload: &[u8]) -> LaxSlicedPacket<'_> {
 }
 
 /// Builds the info; `transport` is the IP payload when it starts with the transport header.
+#[inline]
 fn info(
     ts: Timestamp,
     (src, dst): (IpAddr, IpAddr),

@@ -7,6 +7,9 @@
 //! count as nanoseconds, whatever the resolution). A file cut short in the middle of its last
 //! packet (a capture that was killed) keeps what was read before; the cut packet is counted as
 //! undecodable.
+//!
+//! Classic pcap records are parsed in place from one large read buffer (`classic.rs`, with
+//! pcap-file's header parser and checks); pcapng blocks go through pcap-file's reader.
 
 use std::cell::Cell;
 use std::io::{Cursor, Read};
@@ -16,16 +19,18 @@ use std::rc::Rc;
 
 use flowwatch_flowlog::{FlowRecord, Token};
 use pcap_file::PcapError;
-use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 use pcap_file::pcapng::{Block, PcapNgReader};
 
+use self::classic::{Next, PcapRecords};
 use crate::error::{CaptureError, Result};
 use crate::flow_table::{AggregationInterval, FlowTable, Interface, Stats, TableConfig};
 use crate::packet::{LinkType, Timestamp};
 use crate::rules::SecurityGroup;
+
+mod classic;
 
 /// How often [`Progress`] is reported, in bytes read.
 const PROGRESS_STEP: u64 = 1 << 20;
@@ -198,22 +203,26 @@ fn read_pcap(
     reporter: &mut Reporter<'_>,
 ) -> Result<()> {
     let format = CaptureFormat::Pcap.name();
-    let mut reader = PcapReader::new(input).map_err(|e| CaptureError::pcap(format, e))?;
+    let mut reader = PcapRecords::new(input).map_err(|e| CaptureError::pcap(format, e))?;
     let link_type = u32::from(reader.header().datalink);
     let link =
         LinkType::from_number(link_type).ok_or(CaptureError::UnsupportedLinkType { link_type })?;
-    while let Some(packet) = reader.next_packet() {
-        let packet = match packet {
-            Ok(p) => p,
+    loop {
+        let (ts, data) = match reader.next_record() {
+            Ok(Next::Packet(ts, data)) => (ts, data),
+            Ok(Next::End) => break,
+            Ok(Next::Cut) => {
+                table.count_undecodable();
+                break;
+            }
             Err(e) if is_cut(&e) => {
                 table.count_undecodable();
                 break;
             }
             Err(e) => return Err(CaptureError::pcap(format, e)),
         };
-        let ts = Timestamp::from(packet.timestamp);
         table.advance(ts.secs, records);
-        table.observe_frame(0, link, ts, &packet.data)?;
+        table.observe_frame(0, link, ts, data)?;
         reporter.maybe_report();
     }
     Ok(())
