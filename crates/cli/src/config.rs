@@ -21,6 +21,8 @@ use serde::Deserialize;
 /// alarm_evaluation_secs = 60 # how often alarms are evaluated
 /// trail_delivery_secs = 300  # how often trails write their log files (CloudTrail: ~5 minutes)
 /// trail_digest_secs = 3600   # how often trails validating log files write a digest (hourly)
+/// s3_window_secs = 300       # record end times one flow-log file in S3 covers (1 to 300)
+/// s3_grace_secs = 60         # how long a window waits for late records before its file
 /// sns_auto_confirm = false   # confirm subscriptions without a confirmation message
 /// auth = "on"                # "off": accept any well-formed signature as the root (development)
 /// rate_limit_scale = 1.0     # rate limits as a multiple of AWS's quotas (0: off)
@@ -65,6 +67,8 @@ pub(crate) struct FileConfig {
     pub(crate) alarm_evaluation_secs: Option<u64>,
     pub(crate) trail_delivery_secs: Option<u64>,
     pub(crate) trail_digest_secs: Option<u64>,
+    pub(crate) s3_window_secs: Option<u64>,
+    pub(crate) s3_grace_secs: Option<u64>,
     pub(crate) sns_auto_confirm: Option<bool>,
     pub(crate) inventory: Option<PathBuf>,
     pub(crate) smtp: Option<SmtpFileConfig>,

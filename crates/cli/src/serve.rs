@@ -41,6 +41,13 @@ pub(crate) struct ServeArgs {
     /// Seconds between two digest files of a trail validating its log files (CloudTrail: 3600).
     #[arg(long, env = "FLOWWATCH_TRAIL_DIGEST_SECS")]
     trail_digest_secs: Option<u64>,
+    /// Seconds of record end times one flow-log file in S3 covers, 1 to 300 (AWS: 300).
+    #[arg(long, env = "FLOWWATCH_S3_WINDOW_SECS")]
+    s3_window_secs: Option<u64>,
+    /// Seconds a flow-log window waits after its end for late records before its S3 file is
+    /// written (default 60; 0 for the freshest files).
+    #[arg(long, env = "FLOWWATCH_S3_GRACE_SECS")]
+    s3_grace_secs: Option<u64>,
     /// Verify every request's SigV4 signature (`off`: development only, any well-formed
     /// signature acts as the account root).
     #[arg(long, env = "FLOWWATCH_AUTH", value_enum)]
@@ -104,6 +111,21 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(secs) = args.trail_delivery_secs.or(file.trail_delivery_secs) {
         anyhow::ensure!(secs >= 1, "trail delivery period must be at least 1 second");
         config.trail_files.delivery_period = Duration::from_secs(secs);
+    }
+    let s3_window = args.s3_window_secs.or(file.s3_window_secs);
+    let s3_grace = args.s3_grace_secs.or(file.s3_grace_secs);
+    if s3_window.is_some() || s3_grace.is_some() {
+        let window = s3_window.unwrap_or(flowwatch_flowlog::WINDOW_SECS);
+        anyhow::ensure!(
+            (1..=flowwatch_flowlog::WINDOW_SECS).contains(&window),
+            "the S3 flow-log window must be 1 to 300 seconds (got {window})"
+        );
+        let grace = s3_grace.unwrap_or(config.s3_delivery.grace.as_secs());
+        anyhow::ensure!(
+            grace <= 3600,
+            "the S3 flow-log grace must be at most 3600 seconds (got {grace})"
+        );
+        config.s3_delivery = config.s3_delivery.clone().with_timing(window, grace);
     }
     if let Some(secs) = args.trail_digest_secs.or(file.trail_digest_secs) {
         anyhow::ensure!(secs >= 1, "trail digest period must be at least 1 second");

@@ -2,12 +2,13 @@
 //! each file, from the flow log's destination options and the 5-minute window of record end
 //! times the file covers.
 
-/// The length of the window of record end times one file covers: AWS publishes every 5 minutes.
+/// The length of the window of record end times one file covers: AWS publishes every 5 minutes
+/// (flowwatch's default; shorter windows give fresher files).
 pub const WINDOW_SECS: u64 = 300;
 
-/// The start (Unix seconds) of the window a record ending at `end` belongs to.
-pub fn window_start(end: u64) -> u64 {
-    end - end % WINDOW_SECS
+/// The start (Unix seconds) of the window of `len` seconds a record ending at `end` belongs to.
+pub fn window_start(end: u64, len: u64) -> u64 {
+    end - end % len.max(1)
 }
 
 /// The destination options that shape object keys, for one flow log.
@@ -29,8 +30,8 @@ pub struct S3Layout<'a> {
 
 impl S3Layout<'_> {
     /// The key (inside the bucket) of a file of flow log `flow_log_id` holding records whose
-    /// end time is in the window of `window` (Unix seconds, any time in the window); `hash`
-    /// tells apart several files of one window (AWS: 8 hex digits).
+    /// end time is in the window starting at `window_start` (Unix seconds; its minute names
+    /// the file); `hash` tells apart several files of one window (AWS: 8 hex digits).
     ///
     /// ```
     /// use flowwatch_flowlog::S3Layout;
@@ -48,8 +49,7 @@ impl S3Layout<'_> {
     ///      123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz"
     /// );
     /// ```
-    pub fn object_key(&self, flow_log_id: &str, window: u64, hash: &str) -> String {
-        let window_start = window_start(window);
+    pub fn object_key(&self, flow_log_id: &str, window_start: u64, hash: &str) -> String {
         let (year, month, day) = civil_date(window_start / 86_400);
         let hour = window_start % 86_400 / 3600;
         let minute = window_start % 3600 / 60;
@@ -122,11 +122,14 @@ mod tests {
     const T: u64 = 1_529_511_600;
 
     #[test]
-    fn windows_are_five_minutes_of_end_time() {
-        assert_eq!(window_start(T), T);
-        assert_eq!(window_start(T + 299), T);
-        assert_eq!(window_start(T + 300), T + 300);
-        assert_eq!(window_start(T - 1), T - 300);
+    fn windows_are_five_minutes_of_end_time_or_shorter() {
+        let w = WINDOW_SECS;
+        assert_eq!(window_start(T, w), T);
+        assert_eq!(window_start(T + 299, w), T);
+        assert_eq!(window_start(T + 300, w), T + 300);
+        assert_eq!(window_start(T - 1, w), T - 300);
+        assert_eq!(window_start(T + 7, 5), T + 5);
+        assert_eq!(window_start(T + 7, 0), T + 7, "a window of at least one second");
     }
 
     #[test]
@@ -142,7 +145,11 @@ mod tests {
     #[test]
     fn default_layout_matches_the_spec_example() {
         assert_eq!(
-            layout("", false, false, false).object_key("fl-1234abcd", T + 299, "fe123456"),
+            layout("", false, false, false).object_key(
+                "fl-1234abcd",
+                window_start(T + 299, WINDOW_SECS),
+                "fe123456"
+            ),
             "AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/\
              123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz",
             "the file of 16:20:00-16:24:59"

@@ -314,3 +314,68 @@ fn s3_buffered_records_survive_a_crash() {
     server.stop();
     assert_eq!(files_under(&bucket).len(), files.len());
 }
+
+/// `--s3-window-secs 5 --s3-grace-secs 0`: records whose interval just closed are in a file
+/// within seconds, not minutes; its name follows AWS's layout.
+#[test]
+fn short_s3_windows_write_files_within_seconds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start_in(&data, &["--s3-window-secs", "5", "--s3-grace-secs", "0"]);
+    server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        ENI,
+        "--traffic-type",
+        "ALL",
+        "--log-destination-type",
+        "s3",
+        "--log-destination",
+        "arn:aws:s3:::fresh-bucket",
+    ]);
+    let pcap = tmp.path().join("trace.pcap");
+    crate::capture::write_pcap(&pcap);
+    // Rebased: the last record ends now, so its 5-second window closes within 5 seconds.
+    let sent = Instant::now();
+    capture(&server, &pcap, true);
+    let bucket = data.join("s3/fresh-bucket");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut records = 0;
+    while records < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        records = files_under(&bucket)
+            .iter()
+            .map(|f| python(GUNZIP, f).as_array().map_or(0, |l| l.len() - 2))
+            .sum();
+    }
+    let elapsed = sent.elapsed();
+    assert_eq!(records, 6, "every record in the files");
+    assert!(
+        elapsed < Duration::from_secs(15),
+        "files took {elapsed:?} (window 5 s, grace 0, checked every second)"
+    );
+    for file in files_under(&bucket) {
+        let name = file.to_string_lossy().into_owned();
+        assert!(
+            name.contains("/AWSLogs/123456789012/vpcflowlogs/us-east-1/")
+                && name.ends_with(".log.gz"),
+            "{name}"
+        );
+    }
+    // Bad values are refused with a message.
+    let out = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("refused"))
+        .args(["--s3-window-secs", "301"])
+        .output()
+        .expect("flowwatch serve");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 to 300 seconds"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,5 +1,5 @@
 //! Delivery to S3 (`spec/flowlogs.md` §7): records of S3 flow logs are buffered per flow log
-//! and 5-minute window of end time, and each window is written as one file (or several, when
+//! and window of end time (5 minutes as in AWS, or [`S3DeliveryConfig::window`]), and each window is written as one file (or several, when
 //! records arrive after it was written or it outgrows [`MAX_FILE_RECORDS`]) under AWS's key
 //! layout into the bucket store ([`Buckets`], `<data_dir>/s3/<bucket>/` by default).
 //!
@@ -57,6 +57,9 @@ pub(crate) const MAX_FILE_RECORDS: usize = 100_000;
 pub struct S3DeliveryConfig {
     /// Where buckets are (default: `<data_dir>/s3`, one directory per bucket).
     pub store: BucketStoreConfig,
+    /// The window of record end times one file covers (AWS: 5 minutes; shorter windows give
+    /// fresher files).
+    pub window: Duration,
     /// How long after a window's end its file is written, so that late records join it.
     pub grace: Duration,
     /// How often closed windows are looked for.
@@ -70,9 +73,28 @@ impl S3DeliveryConfig {
             store: BucketStoreConfig::Local {
                 root: data_dir.join("s3"),
             },
+            window: Duration::from_secs(WINDOW_SECS),
             grace: Duration::from_secs(60),
             tick: Duration::from_secs(10),
         }
+    }
+
+    /// Sets the window and the grace (whole seconds, a window of at least one), and looks for
+    /// closed windows often enough that a file is written within about a second of its grace
+    /// ending: every second when either is short, else every 10 seconds.
+    pub fn with_timing(mut self, window_secs: u64, grace_secs: u64) -> Self {
+        self.window = Duration::from_secs(window_secs.max(1));
+        self.grace = Duration::from_secs(grace_secs);
+        self.tick = if window_secs < 60 || grace_secs < 20 {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(10)
+        };
+        self
+    }
+
+    fn window_secs(&self) -> u64 {
+        self.window.as_secs().max(1)
     }
 }
 
@@ -154,10 +176,11 @@ impl S3Delivery {
     /// Takes the windows closed at `now_secs` (all of them with `None`).
     fn take_closed(&self, now_secs: Option<u64>) -> Vec<(WindowKey, Pending)> {
         let grace = self.config.grace.as_secs();
+        let len = self.config.window_secs();
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let closed: Vec<WindowKey> = pending
             .keys()
-            .filter(|(_, start)| now_secs.is_none_or(|now| start + WINDOW_SECS + grace <= now))
+            .filter(|(_, start)| now_secs.is_none_or(|now| start + len + grace <= now))
             .cloned()
             .collect();
         closed
@@ -243,7 +266,10 @@ impl Engine {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             for (r, seq) in records {
-                let window = window_start(r.end.or(r.start).unwrap_or(now_secs));
+                let window = window_start(
+                    r.end.or(r.start).unwrap_or(now_secs),
+                    self.s3.config.window_secs(),
+                );
                 let key = (id.to_owned(), window);
                 let entry = pending.entry(key.clone()).or_insert_with(|| Pending {
                     target: target.clone(),
@@ -308,7 +334,8 @@ impl Engine {
                 };
                 let records = page.iter().filter_map(|e| {
                     let r = full.decode(&e.message).ok()?;
-                    let window = window_start(r.end.or(r.start).unwrap_or(0));
+                    let window =
+                        window_start(r.end.or(r.start).unwrap_or(0), self.s3.config.window_secs());
                     let done = marks
                         .get(&mark_key(&log.id, window))
                         .is_some_and(|&mark| e.seq <= mark);
