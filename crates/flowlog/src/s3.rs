@@ -129,7 +129,11 @@ mod tests {
         assert_eq!(window_start(T + 300, w), T + 300);
         assert_eq!(window_start(T - 1, w), T - 300);
         assert_eq!(window_start(T + 7, 5), T + 5);
-        assert_eq!(window_start(T + 7, 0), T + 7, "a window of at least one second");
+        assert_eq!(
+            window_start(T + 7, 0),
+            T + 7,
+            "a window of at least one second"
+        );
     }
 
     #[test]

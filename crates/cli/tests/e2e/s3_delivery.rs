@@ -84,6 +84,27 @@ print(json.dumps({
 }))
 "#;
 
+/// An S3 flow log of all of [`ENI`]'s traffic to `destination`; its id.
+fn s3_flow_log(server: &Server, destination: &str) -> String {
+    server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        ENI,
+        "--traffic-type",
+        "ALL",
+        "--log-destination-type",
+        "s3",
+        "--log-destination",
+        destination,
+    ])["FlowLogIds"][0]
+        .as_str()
+        .expect("a flow log")
+        .to_owned()
+}
+
 pub(crate) fn capture(server: &Server, pcap: &Path, rebase: bool) {
     let mut cmd = Command::new(binary());
     cmd.args(["capture", "--flow-logs", "--pcap"])
@@ -269,23 +290,7 @@ fn s3_buffered_records_survive_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut server = Server::start_in(&data, &[]);
-    let id = server.aws_ok(&[
-        "ec2",
-        "create-flow-logs",
-        "--resource-type",
-        "NetworkInterface",
-        "--resource-ids",
-        ENI,
-        "--traffic-type",
-        "ALL",
-        "--log-destination-type",
-        "s3",
-        "--log-destination",
-        "arn:aws:s3:::crash-bucket",
-    ])["FlowLogIds"][0]
-        .as_str()
-        .expect("a flow log")
-        .to_owned();
+    let id = s3_flow_log(&server, "arn:aws:s3:::crash-bucket");
     // Rebased to now: their window is still open, so nothing is written before the kill.
     let pcap = tmp.path().join("trace.pcap");
     crate::capture::write_pcap(&pcap);
@@ -322,20 +327,7 @@ fn short_s3_windows_write_files_within_seconds() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let server = Server::start_in(&data, &["--s3-window-secs", "5", "--s3-grace-secs", "0"]);
-    server.aws_ok(&[
-        "ec2",
-        "create-flow-logs",
-        "--resource-type",
-        "NetworkInterface",
-        "--resource-ids",
-        ENI,
-        "--traffic-type",
-        "ALL",
-        "--log-destination-type",
-        "s3",
-        "--log-destination",
-        "arn:aws:s3:::fresh-bucket",
-    ]);
+    s3_flow_log(&server, "arn:aws:s3:::fresh-bucket");
     let pcap = tmp.path().join("trace.pcap");
     crate::capture::write_pcap(&pcap);
     // Rebased: the last record ends now, so its 5-second window closes within 5 seconds.
