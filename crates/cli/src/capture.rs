@@ -179,16 +179,13 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         stats.not_logged,
         stats.dropped_packets
     );
+    if args.dry_run || args.stdout {
+        return write_lines(&records, &format);
+    }
     let lines: Vec<(i64, String)> = records
         .iter()
         .map(|r| (r.start.unwrap_or(0) as i64 * 1000, format.encode(r)))
         .collect();
-    if args.dry_run || args.stdout {
-        for (_, line) in &lines {
-            println!("{line}");
-        }
-        return Ok(());
-    }
     if args.flow_logs && !(args.dry_run || args.stdout) {
         let client = Client::from_args(&args.client)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -318,15 +315,7 @@ impl Sink {
     ) -> anyhow::Result<()> {
         records.sort_by_key(|r| r.start.unwrap_or(0));
         match self {
-            Self::Stdout => {
-                use std::io::Write;
-                let mut stdout = std::io::stdout().lock();
-                for r in records.iter() {
-                    writeln!(stdout, "{}", format.encode(r))?;
-                }
-                stdout.flush()?;
-                Ok(())
-            }
+            Self::Stdout => write_lines(records, format),
             Self::Group { client, group } => {
                 let lines: Vec<(i64, String)> = records
                     .iter()
@@ -381,6 +370,22 @@ async fn put_flow_records(
             flow_logs.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Writes the records to standard output, one line each, through one buffer (not a write per
+/// line: a capture file makes tens of thousands of records).
+fn write_lines(records: &[FlowRecord], format: &LogFormat) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut line = String::new();
+    for r in records {
+        line.clear();
+        format.encode_into(r, &mut line);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()?;
     Ok(())
 }
 
