@@ -104,7 +104,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
             .with_context(|| format!("invalid --account {:?}", args.account))?;
         let version = record_version(&args, &format);
         return netflow::run(
-            addr,
+            netflow::bind(addr)?,
             interval,
             account,
             version,
@@ -192,7 +192,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
             .enable_all()
             .build()
             .context("starting the runtime")?;
-        return runtime.block_on(put_flow_records(&client, &eni, &records));
+        return runtime.block_on(put_flow_records(To::Client(&client), &eni, &records));
     }
     let stream = format!("{eni}-all");
     let client = Client::from_args(&args.client)?;
@@ -226,7 +226,6 @@ fn run_live(
     interval: AggregationInterval,
     format: LogFormat,
 ) -> anyhow::Result<()> {
-    use flowwatch_capture::{LiveConfig, LiveInterface, TableConfig};
     if args.eni.is_some() && args.interface.len() > 1 {
         anyhow::bail!("--eni names one interface; derived ids are used for several");
     }
@@ -237,13 +236,41 @@ fn run_live(
     }
     let account = Token::new(&args.account)
         .with_context(|| format!("invalid --account {:?}", args.account))?;
-    let host = host_name();
     let inventory = inventory(args)?;
+    let config = live_config(
+        &args.interface,
+        args.eni.as_deref(),
+        &account,
+        inventory.as_ref(),
+        &args.local_addrs,
+        args.nflog_group,
+        interval,
+        record_version(args, &format),
+    )?;
+    live::run(config, format, Sink::from_args(args)?)
+}
+
+/// What to capture live on the interfaces `names`: each one's ENI is `eni` (one interface),
+/// the inventory's for this host, or derived from this host and its name.
+#[cfg(target_os = "linux")]
+#[expect(clippy::too_many_arguments, reason = "the flags of two commands")]
+pub(crate) fn live_config(
+    names: &[String],
+    eni: Option<&str>,
+    account: &Token,
+    inventory: Option<&flowwatch_engine::flow_logs::Inventory>,
+    local_addrs: &[IpAddr],
+    nflog_group: Option<u16>,
+    interval: AggregationInterval,
+    version: u8,
+) -> anyhow::Result<flowwatch_capture::LiveConfig> {
+    use flowwatch_capture::{LiveConfig, LiveInterface, TableConfig};
+    let host = host_name();
     let mut interfaces = Vec::new();
-    for name in &args.interface {
-        let listed = inventory.as_ref().and_then(|i| i.by_name(&host, name));
-        let eni = match (&args.eni, listed) {
-            (Some(eni), _) => eni.clone(),
+    for name in names {
+        let listed = inventory.and_then(|i| i.by_name(&host, name));
+        let eni = match (eni, listed) {
+            (Some(eni), _) => eni.to_owned(),
             (None, Some(i)) => i.eni.clone(),
             (None, None) => derive_eni(&host, name),
         };
@@ -256,21 +283,101 @@ fn run_live(
             name: name.clone(),
             eni: Token::new(&eni).with_context(|| format!("invalid --eni {eni:?}"))?,
             account: owner,
-            local_addrs: args.local_addrs.clone(),
+            local_addrs: local_addrs.to_vec(),
         });
     }
-    let version = record_version(args, &format);
-    let config = LiveConfig {
+    Ok(LiveConfig {
         interfaces,
-        nflog_group: args.nflog_group,
+        nflog_group,
         table: TableConfig {
             interval,
             version,
             ..TableConfig::default()
         },
         nodata: true,
-    };
-    live::run(config, format, Sink::from_args(args)?)
+    })
+}
+
+/// Captures that run inside `flowwatch serve` (`--netflow`, `--capture-interface`): each on
+/// its own thread, delivering to the server's flow logs, stopping at SIGINT/SIGTERM after
+/// delivering its open windows. Join the threads before the engine shuts down.
+pub(crate) struct InServer {
+    pub(crate) netflow: Option<std::net::SocketAddr>,
+    pub(crate) interfaces: Vec<String>,
+    pub(crate) nflog_group: Option<u16>,
+    pub(crate) interval: u64,
+    pub(crate) inventory: Option<flowwatch_engine::flow_logs::Inventory>,
+}
+
+impl InServer {
+    /// Starts the captures; their threads.
+    pub(crate) fn start(
+        self,
+        local: InProcess,
+    ) -> anyhow::Result<Vec<std::thread::JoinHandle<()>>> {
+        let interval = AggregationInterval::from_secs(self.interval)
+            .map_err(|e| anyhow::anyhow!("--capture-interval: {e}"))?;
+        let format = flowwatch_engine::flow_logs::full_format();
+        let account = Token::new(&local.account)
+            .with_context(|| format!("invalid account {:?}", local.account))?;
+        let mut threads = Vec::new();
+        if let Some(addr) = self.netflow {
+            // Bound now: an address in use fails the start, and no export is lost before the
+            // thread runs.
+            let socket = netflow::bind(addr)?;
+            let (format, account) = (format.clone(), account.clone());
+            let (sink, inventory) = (Sink::Engine(local.clone()), self.inventory.clone());
+            threads.push(spawn("netflow", move || {
+                netflow::run(
+                    socket,
+                    interval,
+                    account,
+                    format.version(),
+                    format,
+                    sink,
+                    inventory,
+                )
+            })?);
+        }
+        if !self.interfaces.is_empty() {
+            #[cfg(target_os = "linux")]
+            {
+                let config = live_config(
+                    &self.interfaces,
+                    None,
+                    &account,
+                    self.inventory.as_ref(),
+                    &[],
+                    self.nflog_group,
+                    interval,
+                    format.version(),
+                )?;
+                let sink = Sink::Engine(local);
+                threads.push(spawn("live-capture", move || {
+                    live::run(config, format, sink)
+                })?);
+            }
+            #[cfg(not(target_os = "linux"))]
+            anyhow::bail!("live capture (--capture-interface) needs Linux");
+        }
+        Ok(threads)
+    }
+}
+
+fn spawn(
+    name: &str,
+    f: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<std::thread::JoinHandle<()>> {
+    let label = name.to_owned();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            if let Err(error) = f() {
+                tracing::error!(capture = %label, error = %format!("{error:#}"), "capture stopped");
+                eprintln!("error: {label}: {error:#}");
+            }
+        })
+        .with_context(|| format!("starting the {name} thread"))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -286,6 +393,43 @@ pub(crate) enum Sink {
     Group { client: Client, group: String },
     /// Sent with PutFlowRecords to the flow logs that cover the interface.
     FlowLogs { client: Client },
+    /// Handed to the flow logs of the server in this process (`serve --netflow`,
+    /// `serve --capture-interface`): PutFlowRecords run on the server's runtime.
+    Engine(InProcess),
+}
+
+/// The server's engine, for captures that run inside `flowwatch serve`.
+#[derive(Clone)]
+pub(crate) struct InProcess {
+    pub(crate) engine: flowwatch_engine::Engine,
+    /// The server's runtime (the engine's tasks live there).
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// The account the records are delivered for.
+    pub(crate) account: String,
+}
+
+impl InProcess {
+    async fn put(
+        &self,
+        input: flowwatch_model::flow_records::PutFlowRecordsInput,
+    ) -> anyhow::Result<flowwatch_model::flow_records::PutFlowRecordsOutput> {
+        let engine = self.engine.clone();
+        let caller = flowwatch_model::Caller {
+            scope: flowwatch_model::Scope {
+                account: self.account.clone(),
+                region: flowwatch_model::caller::DEFAULT_REGION.into(),
+            },
+            access_key_id: String::new(),
+            principal_arn: format!("arn:aws:iam::{}:root", self.account),
+            request_id: String::new(),
+        };
+        let answer = self
+            .runtime
+            .spawn(async move { engine.put_flow_records(&caller, input).await })
+            .await
+            .context("the server stopped")?;
+        answer.map_err(|e| anyhow::anyhow!("PutFlowRecords: {}: {}", e.code.name(), e.message))
+    }
 }
 
 impl Sink {
@@ -323,7 +467,8 @@ impl Sink {
                     .collect();
                 deliver(client, group, &format!("{eni}-all"), &lines).await
             }
-            Self::FlowLogs { client } => put_flow_records(client, eni, records).await,
+            Self::FlowLogs { client } => put_flow_records(To::Client(client), eni, records).await,
+            Self::Engine(local) => put_flow_records(To::Engine(local), eni, records).await,
         }
     }
 }
@@ -341,12 +486,15 @@ fn record_version(args: &CaptureArgs, format: &LogFormat) -> u8 {
 /// Records per PutFlowRecords call.
 const FLOW_RECORDS_BATCH: usize = 1000;
 
+/// Where PutFlowRecords goes.
+#[derive(Clone, Copy)]
+enum To<'a> {
+    Client(&'a Client),
+    Engine(&'a InProcess),
+}
+
 /// Sends the records (every VPC field) to the server's flow logs.
-async fn put_flow_records(
-    client: &Client,
-    eni: &str,
-    records: &[FlowRecord],
-) -> anyhow::Result<()> {
+async fn put_flow_records(to: To<'_>, eni: &str, records: &[FlowRecord]) -> anyhow::Result<()> {
     use flowwatch_model::flow_records::{PutFlowRecordsInput, PutFlowRecordsOutput};
     let format = flowwatch_engine::flow_logs::full_format();
     let mut delivered = 0;
@@ -357,7 +505,10 @@ async fn put_flow_records(
             format: Some(format.to_string()),
             records: Some(batch.iter().map(|r| format.encode(r)).collect()),
         };
-        let out: PutFlowRecordsOutput = client.call_flowwatch("PutFlowRecords", &input).await?;
+        let out: PutFlowRecordsOutput = match to {
+            To::Client(client) => client.call_flowwatch("PutFlowRecords", &input).await?,
+            To::Engine(local) => local.put(input).await?,
+        };
         delivered += out.delivered;
         flow_logs = out.flow_log_ids;
     }

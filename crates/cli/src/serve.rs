@@ -63,6 +63,23 @@ pub(crate) struct ServeArgs {
     /// 0: off). A call past its limit gets the service's throttling error, which clients retry.
     #[arg(long, env = "FLOWWATCH_RATE_LIMIT_SCALE")]
     rate_limit_scale: Option<f64>,
+    /// Collect NetFlow v5/v9/IPFIX on this UDP address (e.g. 0.0.0.0:2055) inside the server:
+    /// each exporter interface's records go to the flow logs covering its ENI (the
+    /// inventory's `exporter`/`if-index`, else an id derived from the exporter and ifIndex).
+    #[arg(long, env = "FLOWWATCH_NETFLOW", value_name = "ADDR")]
+    netflow: Option<std::net::SocketAddr>,
+    /// Capture live on this network interface inside the server (Linux, needs CAP_NET_RAW);
+    /// repeat for several. Records go to the flow logs covering the interface's ENI (the
+    /// inventory's `name`/`host`, else derived from this host and the name).
+    #[arg(long = "capture-interface", value_name = "NAME")]
+    capture_interface: Vec<String>,
+    /// With --capture-interface: packets an nftables/iptables rule logs to this NFLOG group
+    /// are REJECT records (needs CAP_NET_ADMIN).
+    #[arg(long, value_name = "N", requires = "capture_interface")]
+    nflog_group: Option<u16>,
+    /// Aggregation interval of the captures inside the server, 60 or 600 seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    capture_interval: u64,
     /// Network interfaces flow logs cover (TOML, see docs/inventory.md).
     #[arg(long, env = "FLOWWATCH_INVENTORY")]
     inventory: Option<PathBuf>,
@@ -156,8 +173,17 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         pair => pair,
     };
     config.auth.root = Some(crate::root_key::resolve(&data_dir, given)?);
+    let mut captures = crate::capture::InServer {
+        netflow: args.netflow,
+        interfaces: args.capture_interface.clone(),
+        nflog_group: args.nflog_group,
+        interval: args.capture_interval,
+        inventory: None,
+    };
     if let Some(path) = args.inventory.as_ref().or(file.inventory.as_ref()) {
-        config.inventory = Some(std::sync::Arc::new(crate::config::load_inventory(path)?));
+        let inventory = crate::config::load_inventory(path)?;
+        captures.inventory = Some(inventory.clone());
+        config.inventory = Some(std::sync::Arc::new(inventory));
     }
     let smtp = &mut config.notifier.smtp;
     if let Some(f) = &file.smtp {
@@ -228,14 +254,24 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
         };
         config.notifier.urls.signing_cert_url = format!("{base}SimpleNotificationService.pem");
         config.notifier.urls.service_url = base;
+        let account = config.account_id.clone();
         let engine = Engine::open(config)
             .await
             .with_context(|| format!("opening data directory {}", data_dir.display()))?;
         let shutdown = shutdown_signal();
+        let capture_threads = captures.start(crate::capture::InProcess {
+            engine: engine.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            account,
+        })?;
         tracing::info!(%local, data_dir = %data_dir.display(), "flowwatch listening");
         // A line tests and scripts can wait for.
         println!("flowwatch listening on http://{local}");
         flowwatch_server::serve(listener, engine.clone(), shutdown).await?;
+        // The captures saw the signal too: their open windows go to the flow logs first.
+        for thread in capture_threads {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         tracing::info!("shutting down: flushing to segments");
         engine.shutdown().await?;
         anyhow::Ok(())

@@ -22,9 +22,14 @@ struct Exported {
     table: FlowTable,
 }
 
+/// The collector's socket on `addr`.
+pub(crate) fn bind(addr: SocketAddr) -> anyhow::Result<std::net::UdpSocket> {
+    std::net::UdpSocket::bind(addr).with_context(|| format!("listening for NetFlow on udp {addr}"))
+}
+
 /// Collects until interrupted.
 pub(crate) fn run(
-    addr: SocketAddr,
+    socket: std::net::UdpSocket,
     interval: AggregationInterval,
     account: Token,
     version: u8,
@@ -37,7 +42,7 @@ pub(crate) fn run(
         .build()
         .context("starting the runtime")?;
     runtime.block_on(collect(
-        addr, interval, account, version, format, sink, inventory,
+        socket, interval, account, version, format, sink, inventory,
     ))
 }
 
@@ -48,7 +53,7 @@ fn now_secs() -> u64 {
 }
 
 async fn collect(
-    addr: SocketAddr,
+    socket: std::net::UdpSocket,
     interval: AggregationInterval,
     account: Token,
     version: u8,
@@ -57,9 +62,10 @@ async fn collect(
     inventory: Option<Inventory>,
 ) -> anyhow::Result<()> {
     let mut stop = std::pin::pin!(crate::serve::shutdown_signal());
-    let socket = tokio::net::UdpSocket::bind(addr)
-        .await
-        .with_context(|| format!("listening for NetFlow on udp {addr}"))?;
+    socket
+        .set_nonblocking(true)
+        .context("a non-blocking NetFlow socket")?;
+    let socket = tokio::net::UdpSocket::from_std(socket).context("the NetFlow socket")?;
     eprintln!(
         "collecting NetFlow v5/v9/IPFIX on udp {}",
         socket.local_addr()?

@@ -517,3 +517,78 @@ fn netflow_exporter_interfaces_come_from_the_inventory() {
         ]
     );
 }
+
+/// `serve --netflow ADDR`: the collector runs inside the server; its records go to the flow
+/// logs covering the exporter interface, and a graceful stop delivers the open windows before
+/// the engine closes.
+#[test]
+fn serve_collects_netflow_into_its_flow_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Server::start_in(&data, &["--netflow", &addr, "--capture-interval", "60"]);
+    let eni = flowwatch_capture::derive_eni("127.0.0.1", "ifindex-3");
+    let role = server.flow_logs_role("flow-logs");
+    server.aws_ok(&[
+        "ec2",
+        "create-flow-logs",
+        "--resource-type",
+        "NetworkInterface",
+        "--resource-ids",
+        &eni,
+        "--traffic-type",
+        "ALL",
+        "--log-group-name",
+        "in-server",
+        "--deliver-logs-permission-arn",
+        &role,
+        "--log-format",
+        "${interface-id} ${srcaddr} ${dstport} ${packets} ${bytes} ${action}",
+    ]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as u32;
+    let packet = netflow_v5(
+        now,
+        &[(
+            [198, 51, 100, 7],
+            [10, 0, 1, 5],
+            50_000,
+            22,
+            6,
+            0x02,
+            3,
+            120,
+            10,
+        )],
+    );
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .expect("sender")
+        .send_to(&packet, ("127.0.0.1", port))
+        .expect("send NetFlow");
+    std::thread::sleep(Duration::from_millis(500));
+    server.stop();
+
+    let server = Server::start_in(&data, &[]);
+    let got = server.aws_ok(&[
+        "logs",
+        "get-log-events",
+        "--log-group-name",
+        "in-server",
+        "--log-stream-name",
+        &format!("{eni}-all"),
+        "--start-from-head",
+    ]);
+    let messages: Vec<&str> = got["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(messages, [format!("{eni} 198.51.100.7 22 3 120 ACCEPT")]);
+}
