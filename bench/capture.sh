@@ -7,7 +7,9 @@
 # Builds flowwatch (release), writes a synthetic pcap (bench/gen-pcap.py), then runs
 # `flowwatch capture --pcap FILE --stdout` and `softflowd -r FILE -d` (exporting NetFlow v9 to
 # a discard port) alternately with farm-bench, which reports CPU, wall time and peak memory of
-# each and their ratio pair by pair. Needs softflowd (apt-get install softflowd) and farm-bench.
+# each and their ratio pair by pair; then, when nfdump's nfpcapd is installed, against
+# `nfpcapd -r FILE -w DIR` the same way. Needs softflowd (apt-get install softflowd, and
+# nfdump for nfpcapd) and farm-bench.
 # See docs/benchmarks.md.
 set -euo pipefail
 
@@ -33,3 +35,10 @@ echo "== flowwatch makes $records records; softflowd (baseline, B) vs flowwatch 
 farm-bench -n "$RUNS" --timeout 900 \
     --vs "sh -c 'exec softflowd -r $PCAP -n 127.0.0.1:9 -v 9 -d >/dev/null 2>&1'" \
     -- sh -c "exec $BIN/flowwatch capture --pcap $PCAP --stdout --eni eni-0123456789abcdef0 >/dev/null 2>&1"
+if command -v nfpcapd >/dev/null; then
+    echo "== nfpcapd (baseline, B) vs flowwatch (A)" >&2
+    mkdir -p "$WORK/nfpcapd"
+    farm-bench -n "$RUNS" --timeout 900 \
+        --vs "sh -c 'rm -rf $WORK/nfpcapd/*; exec nfpcapd -r $PCAP -w $WORK/nfpcapd >/dev/null 2>&1'" \
+        -- sh -c "exec $BIN/flowwatch capture --pcap $PCAP --stdout --eni eni-0123456789abcdef0 >/dev/null 2>&1"
+fi
