@@ -48,8 +48,13 @@ pub(crate) fn run(config: LiveConfig, format: LogFormat, sink: Sink) -> anyhow::
         crate::serve::shutdown_signal()
     };
     eprintln!(
-        "capturing on {}{}",
+        "capturing on {} ({}){}",
         names.join(", "),
+        if capture.uses_ring() {
+            "TPACKET_V3 rings"
+        } else {
+            "recvfrom"
+        },
         nflog.map_or(String::new(), |g| format!(
             "; packets logged to NFLOG group {g} are REJECT"
         ))
