@@ -193,6 +193,7 @@ impl FileSet {
                 log: &log,
                 stream: &stream,
                 seq: &mut seq,
+                ptr: String::new(),
             };
             let read = match kind {
                 FileKind::FlowLogText { gzip } => open(path, *gzip).and_then(|r| reader.text(r)),
@@ -240,6 +241,8 @@ struct FileReader<'a> {
     log: &'a str,
     stream: &'a str,
     seq: &'a mut u64,
+    /// The `@ptr` of the event being pushed (one buffer, not a string per event).
+    ptr: String,
 }
 
 impl FileReader<'_> {
@@ -276,15 +279,17 @@ impl FileReader<'_> {
         message: &str,
         named: Option<(&FieldPositions, &[&str])>,
     ) -> Result<()> {
+        use std::fmt::Write as _;
         *self.seq += 1;
-        let ptr = format!("{}:{}", self.stream, self.seq);
+        self.ptr.clear();
+        let _ = write!(self.ptr, "{}:{}", self.stream, self.seq);
         let event = Event {
             timestamp,
             ingestion_time: timestamp,
             seq: *self.seq,
             log_stream: self.stream,
             log: self.log,
-            ptr: &ptr,
+            ptr: &self.ptr,
             message,
         };
         match named {
@@ -293,24 +298,34 @@ impl FileReader<'_> {
         }
     }
 
-    fn text(&mut self, reader: Box<dyn BufRead>) -> Result<()> {
-        let mut lines = reader.lines();
-        let Some(header) = lines.next() else {
+    fn text(&mut self, mut reader: Box<dyn BufRead>) -> Result<()> {
+        // One line buffer for the whole file.
+        let mut line = String::new();
+        if reader
+            .read_line(&mut line)
+            .map_err(|e| bad(e.to_string()))?
+            == 0
+        {
             return Ok(());
-        };
-        let header = header.map_err(|e| bad(e.to_string()))?;
-        let format = LogFormat::from_header(header.trim_end())
+        }
+        let format = LogFormat::from_header(line.trim_end())
             .map_err(|e| bad(format!("the first line is not a flow-log header: {e}")))?;
         let named = self.named(&format);
-        for line in lines {
-            let line = line.map_err(|e| bad(e.to_string()))?;
-            let line = line.trim_end_matches('\r');
-            if line.is_empty() {
+        loop {
+            line.clear();
+            if reader
+                .read_line(&mut line)
+                .map_err(|e| bad(e.to_string()))?
+                == 0
+            {
+                return Ok(());
+            }
+            let record = line.trim_end_matches(['\n', '\r']);
+            if record.is_empty() {
                 continue;
             }
-            self.push_flow_record(&named, line)?;
+            self.push_flow_record(&named, record)?;
         }
-        Ok(())
     }
 
     fn parquet(&mut self, path: &Path) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The input table of a query: one row per event, system fields plus the discovered fields
 //! the query refers to, built in bounded batches.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
@@ -188,8 +189,10 @@ impl InputBuilder {
             Shape::FlowLog(values) => flow_index[i]
                 .map(|at| values[at])
                 .filter(|v| *v != "-")
-                .map(str::to_owned),
-            Shape::Json(json) => discover::json_path(json, name).and_then(discover::leaf_text),
+                .map(Cow::Borrowed),
+            Shape::Json(json) => discover::json_path(json, name)
+                .and_then(discover::leaf_text)
+                .map(Cow::Owned),
             Shape::Other => None,
         });
         self.flow_index = flow_index;
@@ -224,15 +227,15 @@ impl InputBuilder {
                 .flatten()
                 .and_then(|at| values.get(at))
                 .filter(|v| **v != "-")
-                .map(|v| (*v).to_owned())
+                .map(|v| Cow::Borrowed(*v))
         })
     }
 
     /// Appends one event, the value of discovered field `i` (named `name`) given by `value`.
-    fn push_values(
+    fn push_values<'v>(
         &mut self,
         event: &Event<'_>,
-        mut value: impl FnMut(usize, &str) -> Option<String>,
+        mut value: impl FnMut(usize, &str) -> Option<Cow<'v, str>>,
     ) -> Result<()> {
         let mut size = ROW_OVERHEAD
             + event.message.len()
@@ -250,8 +253,8 @@ impl InputBuilder {
             .append_value(i64::try_from(event.seq).unwrap_or(i64::MAX));
         for (i, name) in self.fields.iter().enumerate() {
             let value = value(i, name);
-            size += value.as_ref().map_or(0, String::len);
-            rows.discovered[i].append_option(value);
+            size += value.as_ref().map_or(0, |v| v.len());
+            rows.discovered[i].append_option(value.as_deref());
         }
         rows.len += 1;
         self.records += 1;
