@@ -100,21 +100,30 @@ impl Rows {
     fn finish(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(self.timestamp.finish()),
-            Arc::new(self.message.finish()),
-            Arc::new(self.log_stream.finish()),
-            Arc::new(self.log.finish()),
+            Arc::new(text(&mut self.message)),
+            Arc::new(text(&mut self.log_stream)),
+            Arc::new(text(&mut self.log)),
             Arc::new(self.ingestion.finish()),
-            Arc::new(self.ptr.finish()),
+            Arc::new(text(&mut self.ptr)),
             Arc::new(self.seq.finish()),
         ];
         columns.extend(
             self.discovered
                 .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef),
+                .map(|b| Arc::new(text(b)) as ArrayRef),
         );
         self.len = 0;
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
+}
+
+/// Finishes a text column and leaves its builder with room for a batch like this one, so the
+/// next batch is built without growing (copying) its buffers.
+fn text(builder: &mut StringBuilder) -> arrow::array::StringArray {
+    let bytes = builder.values_slice().len();
+    let array = builder.finish();
+    *builder = StringBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
+    array
 }
 
 /// For each discovered field of an [`InputBuilder`], its position among the named fields of
