@@ -73,7 +73,10 @@ COLUMNS = (
 
 
 def run(cmd, env=None, **kw):
-    return subprocess.run(cmd, check=True, env={**os.environ, **(env or {})}, **kw)
+    out = subprocess.run(cmd, env={**os.environ, **(env or {})}, **kw)
+    if out.returncode != 0:
+        sys.exit(f"failed ({out.returncode}): {' '.join(cmd)}\n{out.stderr or ''}")
+    return out
 
 
 def timed(cmd, env=None):

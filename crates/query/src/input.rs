@@ -122,7 +122,9 @@ impl Rows {
 fn text(builder: &mut StringBuilder) -> arrow::array::StringArray {
     let bytes = builder.values_slice().len();
     let array = builder.finish();
-    *builder = StringBuilder::with_capacity(BATCH_ROWS, bytes + bytes / 8);
+    // Exactly the last batch's size: arrays keep their builder's capacity, so slack would stay
+    // in memory for the whole query.
+    *builder = StringBuilder::with_capacity(BATCH_ROWS, bytes);
     array
 }
 
