@@ -259,11 +259,18 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("opening data directory {}", data_dir.display()))?;
         let shutdown = shutdown_signal();
-        let capture_threads = captures.start(crate::capture::InProcess {
+        let capture_threads = match captures.start(crate::capture::InProcess {
             engine: engine.clone(),
             runtime: tokio::runtime::Handle::current(),
             account,
-        })?;
+        }) {
+            Ok(threads) => threads,
+            Err(error) => {
+                // Closed cleanly before saying why (an address in use, an unknown interface).
+                engine.shutdown().await?;
+                return Err(error);
+            }
+        };
         tracing::info!(%local, data_dir = %data_dir.display(), "flowwatch listening");
         // A line tests and scripts can wait for.
         println!("flowwatch listening on http://{local}");

@@ -39,6 +39,10 @@ use serde::{Deserialize, Serialize};
 /// below the similarity threshold (a new cluster only when its shape has none), so memory
 /// stays bounded by the shapes seen.
 const MAX_CLUSTERS: usize = 10_000;
+/// Clusters kept per shape: past this a value joins the most similar cluster of its shape, so
+/// a value is compared with at most this many clusters (Drain bounds its tree's children the
+/// same way).
+const MAX_PER_SHAPE: usize = 100;
 /// Share of word positions that must agree (more than this) for a value to join a cluster.
 const SIMILARITY: f64 = 0.5;
 
@@ -303,7 +307,7 @@ impl Clusters {
                 best = Some((score, i));
             }
         }
-        let full = self.clusters.len() >= MAX_CLUSTERS;
+        let full = self.clusters.len() >= MAX_CLUSTERS || candidates.len() >= MAX_PER_SHAPE;
         let chosen = best.and_then(|(score, i)| (score > SIMILARITY || full).then_some(i));
         match chosen {
             Some(i) => {
@@ -676,6 +680,28 @@ mod tests {
         let total: u64 = left.patterns().iter().map(|p| p.count).sum();
         assert_eq!(total, 4);
         assert!((left.patterns().iter().map(|p| p.ratio).sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_shape_holds_a_bounded_number_of_clusters() {
+        let mut c = Clusters::default();
+        for i in 0..1_000 {
+            // One shape, words that never agree.
+            c.add_value(&format!("w{}x y{}z", to_letters(i), to_letters(i + 7)));
+        }
+        assert_eq!(c.clusters.len(), MAX_PER_SHAPE);
+        assert_eq!(c.patterns().iter().map(|p| p.count).sum::<u64>(), 1_000);
+    }
+
+    fn to_letters(mut n: usize) -> String {
+        let mut s = String::new();
+        loop {
+            s.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+            if n == 0 {
+                return s;
+            }
+        }
     }
 
     #[test]

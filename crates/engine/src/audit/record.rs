@@ -63,6 +63,9 @@ pub struct Built {
     /// Whether it is an event of a global service (IAM, STS), which trails deliver only when
     /// they include global service events.
     pub global: bool,
+    /// `readOnly` and `eventSource`, which trails' event selectors look at.
+    pub read_only: bool,
+    pub event_source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -205,6 +208,8 @@ pub fn build(call: &ApiCall<'_>, now_ms: i64, event_id: &str) -> Built {
         json,
         management,
         global: matches!(call.service, "iam" | "sts"),
+        read_only,
+        event_source: terms.event_source,
     }
 }
 

@@ -35,7 +35,8 @@ mod selectors;
 use crate::Engine;
 pub use delivery::{Deliveries, DeliveryStatus};
 pub use files::{MAX_FILE_RECORDS, REREAD_MS, S3Status, TrailFiles, TrailFilesConfig};
-use selectors::{Facts, Selectors};
+pub(crate) use selectors::Facts;
+use selectors::Selectors;
 
 /// Longest `S3KeyPrefix` (CloudTrail: 200).
 const MAX_PREFIX_CHARS: usize = 200;
@@ -168,12 +169,18 @@ impl TrailRecord {
         }
     }
 
-    /// Whether the trail's event selectors choose the record `json` (as stored).
+    /// Whether the trail's event selectors choose the stored management record `json` (read
+    /// only when the trail has selectors of its own).
     pub(crate) fn selects(&self, json: &str) -> bool {
         match &self.selectors {
-            Selectors::Default => Facts::of_json(json).is_none_or(|f| f.management),
+            Selectors::Default => true,
             selectors => Facts::of_json(json).is_some_and(|f| selectors.logs(&f)),
         }
+    }
+
+    /// Whether the trail's event selectors choose a record with `facts`.
+    pub(crate) fn selects_facts(&self, facts: &Facts) -> bool {
+        self.selectors.logs(facts)
     }
 
     /// Whether the trail is seen from `scope` (its home region, or any region when it is

@@ -24,6 +24,11 @@ impl Engine {
     /// (a global service's only to trails that include global service events).
     pub(crate) async fn deliver_to_trails(&self, scope: &Scope, time_ms: i64, record: &Built) {
         let json = record.json.as_str();
+        let facts = super::Facts {
+            management: record.management,
+            read_only: record.read_only,
+            event_source: record.event_source.to_owned(),
+        };
         let targets: Vec<(String, String)> = self
             .trails
             .read(|set| {
@@ -31,7 +36,7 @@ impl Engine {
                     .iter()
                     .filter(|(_, t)| t.logging && t.visible_in(scope))
                     .filter(|(_, t)| t.include_global_service_events || !record.global)
-                    .filter(|(_, t)| t.selects(json))
+                    .filter(|(_, t)| t.selects_facts(&facts))
                     .filter_map(|(arn, t)| Some((arn.clone(), t.log_group_arn.clone()?)))
                     .collect()
             })
