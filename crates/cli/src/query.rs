@@ -291,29 +291,6 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(format!("{files} file(s)"));
-    let mut input = match &compiled {
-        Some(compiled) => compiled.input(args.memory),
-        None => {
-            // SQL: one table, `logs`, with every field of the files as a column.
-            let mut fields: Vec<String> = Vec::new();
-            for set in &sets {
-                for name in set
-                    .field_names(MAX_SQL_FIELDS)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-                {
-                    if fields.len() < MAX_SQL_FIELDS && !fields.contains(&name) {
-                        fields.push(name);
-                    }
-                }
-            }
-            flowwatch_query::InputBuilder::new(fields, args.memory)
-        }
-    };
-    for set in &sets {
-        set.load(&mut input, |bytes| bar.inc(bytes))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    bar.finish_and_clear();
     let now = now_ms();
     let start = match &args.since {
         Some(t) => parse_since(t, now).map_err(anyhow::Error::msg)?,
@@ -329,10 +306,48 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         now_ms: now,
         default_limit: args.limit.unwrap_or(u64::MAX),
     };
-    let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
     let output = match &compiled {
-        Some(compiled) => flowwatch_query::run(compiled, input, params, args.memory).await,
+        Some(compiled) => {
+            // The query runs while the files are read, holding a few batches of them at a time.
+            let (input, streamed) = compiled
+                .stream(params)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let load = tokio::task::spawn_blocking(move || -> flowwatch_query::Result<()> {
+                let mut input = input;
+                for set in &sets {
+                    match set.load(&mut input, |bytes| bar.inc(bytes)) {
+                        Ok(()) => {}
+                        Err(flowwatch_query::QueryError::InputClosed) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                bar.finish_and_clear();
+                input.finish().map(drop)
+            });
+            let (loaded, output) = tokio::join!(load, streamed.run(args.memory));
+            loaded?.map_err(|e| anyhow::anyhow!("{e}"))?;
+            output
+        }
         None => {
+            // SQL: one table, `logs`, with every field of the files as a column.
+            let mut fields: Vec<String> = Vec::new();
+            for set in &sets {
+                for name in set
+                    .field_names(MAX_SQL_FIELDS)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    if fields.len() < MAX_SQL_FIELDS && !fields.contains(&name) {
+                        fields.push(name);
+                    }
+                }
+            }
+            let mut input = flowwatch_query::InputBuilder::new(fields, args.memory);
+            for set in &sets {
+                set.load(&mut input, |bytes| bar.inc(bytes))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            bar.finish_and_clear();
+            let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
             flowwatch_query::run_sql(
                 &args.query,
                 vec![(SQL_TABLE.to_owned(), input)],

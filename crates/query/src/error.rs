@@ -24,6 +24,10 @@ pub enum QueryError {
     /// A file read by `query --file` could not be read as what its name says it holds.
     #[error("{message}")]
     Input { message: String },
+    /// A streamed query needs no more input: every plan has all it reads (a `limit`), or
+    /// stopped with an error of its own. The reader stops; the query's result says which.
+    #[error("the query reads no more input")]
+    InputClosed,
     /// Execution failed (for example an invalid regex met at run time).
     #[error("query failed: {message}")]
     Execution { message: String },

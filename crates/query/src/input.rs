@@ -10,6 +10,7 @@ use arrow::record_batch::RecordBatch;
 
 use crate::discover::{self, Shape};
 use crate::error::{QueryError, Result};
+use crate::stream::Sink;
 
 /// `@timestamp`: event time, milliseconds.
 pub const TIMESTAMP: &str = "@timestamp";
@@ -55,7 +56,8 @@ pub struct Event<'a> {
     pub message: &'a str,
 }
 
-/// Builds the input table event by event, refusing to hold more than `max_bytes`.
+/// Builds the input table event by event, refusing to hold more than `max_bytes`; or, made by
+/// [`crate::Compiled::stream`], handing each batch to the running query as it is finished.
 #[derive(Debug)]
 pub struct InputBuilder {
     schema: SchemaRef,
@@ -67,6 +69,8 @@ pub struct InputBuilder {
     max_bytes: usize,
     records: u64,
     message_bytes: u64,
+    /// Where finished batches go while the query runs (`None`: kept in `batches`).
+    pub(crate) sink: Option<Sink>,
 }
 
 #[derive(Debug)]
@@ -171,6 +175,7 @@ impl InputBuilder {
             max_bytes,
             records: 0,
             message_bytes: 0,
+            sink: None,
         }
     }
 
@@ -271,23 +276,44 @@ impl InputBuilder {
         self.records += 1;
         self.message_bytes += event.message.len() as u64;
         self.bytes += size;
-        if self.bytes > self.max_bytes {
+        if self.sink.is_none() && self.bytes > self.max_bytes {
             return Err(QueryError::MemoryExceeded {
                 limit: self.max_bytes,
             });
         }
         if rows.len >= BATCH_ROWS {
             let batch = rows.finish(&self.schema)?;
-            self.batches.push(batch);
+            self.emit(batch)?;
         }
         Ok(())
     }
 
-    /// The finished table.
+    /// Keeps a finished batch, or hands it to the running query (waiting while it is behind).
+    fn emit(&mut self, batch: RecordBatch) -> Result<()> {
+        match &mut self.sink {
+            Some(sink) => {
+                sink.scanned.set(self.records, self.message_bytes);
+                sink.send(batch)
+            }
+            None => {
+                self.batches.push(batch);
+                Ok(())
+            }
+        }
+    }
+
+    /// The finished table; for a streamed input, the last batch is handed to the query, which
+    /// then sees the end of its input, and the table returned has no batches.
     pub fn finish(mut self) -> Result<Input> {
-        if self.rows.len > 0 || self.batches.is_empty() {
+        if self.rows.len > 0 || (self.batches.is_empty() && self.sink.is_none()) {
             let batch = self.rows.finish(&self.schema)?;
-            self.batches.push(batch);
+            match self.emit(batch) {
+                Ok(()) | Err(QueryError::InputClosed) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(sink) = &self.sink {
+            sink.scanned.set(self.records, self.message_bytes);
         }
         Ok(Input {
             schema: self.schema,

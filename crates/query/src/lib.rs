@@ -42,11 +42,13 @@ pub mod lower;
 mod output;
 mod pattern;
 mod sql;
+mod stream;
 mod udf;
 
 use std::sync::Arc;
 
-use datafusion::catalog::MemTable;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
@@ -114,7 +116,7 @@ impl Compiled {
             now_ms: 0,
             default_limit: 1,
         };
-        compiled.lower(&empty, params)?;
+        compiled.lower(empty.table()?, params)?;
         Ok(compiled)
     }
 
@@ -159,10 +161,57 @@ impl Compiled {
         InputBuilder::new(self.fields.clone(), max_bytes)
     }
 
-    fn lower(&self, input: &Input, params: Params) -> Result<lower::Lowered> {
-        let table = MemTable::try_new(input.schema.clone(), vec![input.batches.clone()])?;
-        let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)?;
+    /// Starts the query over an input fed while it runs: push the events into the builder
+    /// (on a thread that is not an async runtime's: it waits while the query is behind), then
+    /// `finish` it; meanwhile [`Streamed::run`] executes the query. The query holds a few
+    /// batches of input at a time, not all of it. When `push` answers
+    /// [`QueryError::InputClosed`] the query has all it reads: stop pushing.
+    pub fn stream(&self, params: Params) -> Result<(InputBuilder, Streamed)> {
+        let feed = Arc::new(stream::Feed::new(input_schema(&self.fields)));
+        let schema = input_schema(&self.fields);
+        let table = StreamingTable::try_new(schema, vec![feed.clone()])?;
+        let lowered = self.lower(Arc::new(table), params)?;
+        let scanned = Arc::new(stream::Scanned::default());
+        let readers = if lowered.matched.is_some() { 2 } else { 1 };
+        let mut builder = InputBuilder::new(self.fields.clone(), usize::MAX);
+        builder.sink = Some(feed.connect(readers, scanned.clone()));
+        Ok((builder, Streamed { lowered, scanned }))
+    }
+
+    fn lower(&self, table: Arc<dyn TableProvider>, params: Params) -> Result<lower::Lowered> {
+        let scan = LogicalPlanBuilder::scan("events", provider_as_source(table), None)?;
         lower::Lowering::new(&self.text, params, scan).lower_query(&self.query)
+    }
+}
+
+impl Input {
+    /// The input as a table.
+    fn table(&self) -> Result<Arc<dyn TableProvider>> {
+        let table = MemTable::try_new(self.schema.clone(), vec![self.batches.clone()])?;
+        Ok(Arc::new(table))
+    }
+}
+
+/// A query started by [`Compiled::stream`], to run while its input is fed.
+#[derive(Debug)]
+pub struct Streamed {
+    lowered: lower::Lowered,
+    scanned: Arc<stream::Scanned>,
+}
+
+impl Streamed {
+    /// Runs the query, operators using at most `memory_limit` bytes, until its input ends (the
+    /// builder is finished or dropped) or it needs no more. `recordsScanned` and
+    /// `bytesScanned` count what the builder took.
+    pub async fn run(self, memory_limit: usize) -> Result<QueryOutput> {
+        let (rows, matched) = execute(self.lowered, memory_limit).await?;
+        let (records, bytes) = self.scanned.get();
+        Ok(QueryOutput {
+            rows,
+            records_matched: matched.unwrap_or(records),
+            records_scanned: records,
+            bytes_scanned: bytes,
+        })
     }
 }
 
@@ -205,31 +254,42 @@ pub async fn run(
     params: Params,
     memory_limit: usize,
 ) -> Result<QueryOutput> {
-    let ctx = session(memory_limit)?;
-    let lowered = query.lower(&input, params)?;
-    let records_matched = match lowered.matched {
-        Some(plan) => {
-            let count = LogicalPlanBuilder::from(plan)
-                .aggregate(
-                    Vec::<datafusion::logical_expr::Expr>::new(),
-                    vec![datafusion::functions_aggregate::expr_fn::count(
-                        datafusion::logical_expr::lit(1i64),
-                    )],
-                )?
-                .build()?;
-            let rows = collect(&ctx, count, memory_limit).await?;
-            rows.first()
-                .and_then(|r| r.first())
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0)
-        }
-        None => input.records,
-    };
-    let rows = collect(&ctx, lowered.plan, memory_limit).await?;
+    let lowered = query.lower(input.table()?, params)?;
+    let (rows, matched) = execute(lowered, memory_limit).await?;
     Ok(QueryOutput {
         rows,
-        records_matched,
+        records_matched: matched.unwrap_or(input.records),
         records_scanned: input.records,
         bytes_scanned: input.message_bytes,
     })
+}
+
+/// Executes a lowered query's plan and, at the same time (they may read one streamed input),
+/// the count of its matched records when that is a plan of its own.
+async fn execute(lowered: lower::Lowered, memory_limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
+    let ctx = session(memory_limit)?;
+    let matched = async {
+        let Some(plan) = lowered.matched else {
+            return Ok(None);
+        };
+        let count = LogicalPlanBuilder::from(plan)
+            .aggregate(
+                Vec::<datafusion::logical_expr::Expr>::new(),
+                vec![datafusion::functions_aggregate::expr_fn::count(
+                    datafusion::logical_expr::lit(1i64),
+                )],
+            )?
+            .build()?;
+        let rows = collect(&ctx, count, memory_limit).await?;
+        Ok::<_, QueryError>(Some(
+            rows.first()
+                .and_then(|r| r.first())
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0),
+        ))
+    };
+    let rows = collect(&ctx, lowered.plan, memory_limit);
+    // The first error drops the other plan (and its channel: the reader stops).
+    let (matched, rows) = futures::future::try_join(matched, rows).await?;
+    Ok((rows, matched))
 }

@@ -77,26 +77,32 @@ impl Engine {
         let memory = self.config().query_memory_limit;
         match (&job.language, &job.compiled) {
             (Language::Cwli, Some(compiled)) => {
-                let mut builder = Some(compiled.input(memory));
-                for target in &job.targets {
-                    self.read_group(job, target, &mut builder).await?;
-                }
-                let input = builder
-                    .take()
-                    .ok_or("query stopped")?
-                    .finish()
-                    .map_err(failed)?;
-                let compiled = compiled.clone();
                 let params = Params {
                     start_ms: job.start_ms,
                     end_ms: job.end_ms - 1,
                     now_ms: job.now_ms,
                     default_limit: job.limit,
                 };
-                blocking_run(move || async move {
-                    flowwatch_query::run(&compiled, input, params, memory).await
-                })
-                .await
+                // The query runs while the groups are read into its input, holding a few
+                // batches of it at a time.
+                let (builder, streamed) = compiled.stream(params).map_err(failed)?;
+                let feed = async {
+                    let mut builder = Some(builder);
+                    for target in &job.targets {
+                        if !self.read_group(job, target, &mut builder).await? {
+                            return Ok(());
+                        }
+                    }
+                    let builder = builder.take().ok_or("query stopped")?;
+                    tokio::task::spawn_blocking(move || builder.finish().map(drop))
+                        .await
+                        .map_err(failed)?
+                        .map_err(failed)
+                };
+                let run = blocking_run(move || streamed.run(memory));
+                let (fed, output) = tokio::join!(feed, run);
+                fed?;
+                output
             }
             _ => {
                 let mut tables = Vec::with_capacity(job.targets.len());
@@ -121,13 +127,13 @@ impl Engine {
     }
 
     /// Reads one group in one pass (memory, then each segment once), pushing every event into
-    /// the builder on a blocking thread.
+    /// the builder on a blocking thread. `false`: the query reads no more input.
     async fn read_group(
         &self,
         job: &Job,
         target: &Target,
         builder: &mut Option<InputBuilder>,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let names = Arc::new(self.stream_names(&job.scope, target));
         let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
         let mut pass = self.group_pass(job, target).await?;
@@ -140,17 +146,24 @@ impl Engine {
             self.count_scanned(&job.id, &chunk);
             let mut b = builder.take().ok_or("query stopped")?;
             let (names, log, group) = (names.clone(), log.clone(), target.id);
-            b = tokio::task::spawn_blocking(move || {
+            let (b, wanted) = tokio::task::spawn_blocking(move || {
                 for e in &chunk {
-                    push(&mut b, group, &names, &log, e)?;
+                    match push(&mut b, group, &names, &log, e) {
+                        Ok(()) => {}
+                        Err(flowwatch_query::QueryError::InputClosed) => return Ok((b, false)),
+                        Err(e) => return Err(failed(e)),
+                    }
                 }
-                Ok::<_, String>(b)
+                Ok::<_, String>((b, true))
             })
             .await
             .map_err(failed)??;
             *builder = Some(b);
+            if !wanted {
+                return Ok(false);
+            }
             if next == pass.segment_count() {
-                return Ok(());
+                return Ok(true);
             }
             chunk = self
                 .storage()
@@ -230,19 +243,17 @@ fn push(
     names: &HashMap<i64, String>,
     log: &str,
     e: &ScannedEvent,
-) -> Result<(), String> {
+) -> flowwatch_query::Result<()> {
     let ptr = encode_ptr(group, e.stream_id, e.event.position());
-    builder
-        .push(&Event {
-            timestamp: e.event.timestamp,
-            ingestion_time: e.event.ingestion_time,
-            seq: e.event.seq,
-            log_stream: names.get(&e.stream_id).map_or("", String::as_str),
-            log,
-            ptr: &ptr,
-            message: &e.event.message,
-        })
-        .map_err(failed)
+    builder.push(&Event {
+        timestamp: e.event.timestamp,
+        ingestion_time: e.event.ingestion_time,
+        seq: e.event.seq,
+        log_stream: names.get(&e.stream_id).map_or("", String::as_str),
+        log,
+        ptr: &ptr,
+        message: &e.event.message,
+    })
 }
 
 /// A SQL table: every discovered field of the group's events becomes a column.
