@@ -110,7 +110,7 @@ def main():
     endpoint = f"http://127.0.0.1:{port}"
     config = os.path.join(work, "flowwatch.toml")
     with open(config, "w") as f:
-        f.write(f"query_memory_limit_bytes = {16 << 30}\n")
+        f.write(f"query_memory_limit_bytes = {4 << 30}\n")
     server = subprocess.Popen(
         [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, "data"),
          "--config", config, "--log", "warn", "--rate-limit-scale", "0"],

@@ -131,7 +131,11 @@ mod tests {
     };
 
     fn line(i: u64) -> String {
-        let action = if i.is_multiple_of(3) { "REJECT" } else { "ACCEPT" };
+        let action = if i.is_multiple_of(3) {
+            "REJECT"
+        } else {
+            "ACCEPT"
+        };
         format!(
             "2 123456789012 eni-1 10.0.{}.{} 10.0.0.2 1234 {} 6 1 40 1 2 {action} OK",
             i % 7,

@@ -52,13 +52,24 @@ impl Lowering<'_> {
         for item in &stats.items {
             self.collect_aggregates(&item.expr, &mut aggregates)?;
         }
-        let agg_names: Vec<String> = (0..aggregates.len()).map(|i| format!("__agg{i}")).collect();
-        let aggs: Vec<Expr> = aggregates
-            .into_iter()
-            .zip(&agg_names)
-            .map(|(e, n)| e.alias(n.clone()))
-            .collect();
+        // Each distinct aggregate once, unaliased: DataFusion then rewrites a `count_distinct`
+        // (with `sum`/`min`/`max` beside it) into grouping by its argument too, which is far
+        // faster than a set per group; items refer to the columns by their own names.
+        let mut aggs: Vec<Expr> = Vec::with_capacity(aggregates.len());
+        let mut positions = Vec::with_capacity(aggregates.len());
+        for e in aggregates {
+            let at = aggs.iter().position(|a| *a == e).unwrap_or_else(|| {
+                aggs.push(e);
+                aggs.len() - 1
+            });
+            positions.push(keys.len() + at);
+        }
         self.plan = self.take_plan().aggregate(keys, aggs)?;
+        let schema = self.plan.schema();
+        let agg_names: Vec<String> = positions
+            .into_iter()
+            .map(|at| schema.field(at).name().clone())
+            .collect();
         // Items over the aggregate columns.
         self.agg_columns = Some(agg_names.into_iter().collect::<VecDeque<_>>());
         self.item_exprs.clear();
