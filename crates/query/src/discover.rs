@@ -55,6 +55,68 @@ pub fn shape(message: &str) -> Shape<'_> {
     Shape::Other
 }
 
+/// Where the 14 values of a default-format flow-log record are in `message` (byte ranges,
+/// into `spans`): the [`Shape::FlowLog`] test without a new list per event. `false` when the
+/// message is not one.
+pub fn flow_log_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
+    spans.clear();
+    if !message.trim_start().starts_with("2 ") {
+        return false;
+    }
+    let bytes = message.as_bytes();
+    // Values are separated by single spaces: one pass looking for them, and the careful path
+    // only when other whitespace turns up.
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b > b' ' {
+            continue;
+        }
+        if b != b' ' {
+            if b.is_ascii_whitespace() {
+                spans.clear();
+                return spans_by_whitespace(bytes, spans);
+            }
+            continue;
+        }
+        if i > start {
+            if spans.len() == 14 {
+                return false;
+            }
+            spans.push((start, i));
+        }
+        start = i + 1;
+    }
+    if bytes.len() > start {
+        if spans.len() == 14 {
+            return false;
+        }
+        spans.push((start, bytes.len()));
+    }
+    spans.len() == 14
+}
+
+/// [`flow_log_spans`] for values separated by any ASCII whitespace.
+fn spans_by_whitespace(bytes: &[u8], spans: &mut Vec<(usize, usize)>) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i == bytes.len() {
+            break;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if spans.len() == 14 {
+            return false;
+        }
+        spans.push((start, i));
+    }
+    spans.len() == 14
+}
+
 /// Every discovered field of `message`, in discovery order.
 pub fn discover(message: &str) -> Vec<(String, String)> {
     match shape(message) {
@@ -110,6 +172,41 @@ fn display_name(path: &str) -> String {
         format!("@{path}")
     } else {
         path.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod spans_tests {
+    use super::*;
+
+    #[test]
+    fn flow_log_spans_agree_with_the_shape() {
+        let mut spans = Vec::new();
+        for message in [
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK",
+            "  2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK ",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2\tREJECT  OK",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT  OK",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK\n",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT\x0cOK",
+            "2 a b c d e f g h i j k l m n o p q r",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT",
+            "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK extra",
+            "3 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK",
+            "2",
+            "",
+            "{\"a\": 1}",
+        ] {
+            let found = flow_log_spans(message, &mut spans);
+            match shape(message) {
+                Shape::FlowLog(values) => {
+                    assert!(found, "{message:?}");
+                    let got: Vec<&str> = spans.iter().map(|&(a, b)| &message[a..b]).collect();
+                    assert_eq!(got, values, "{message:?}");
+                }
+                _ => assert!(!found, "{message:?}"),
+            }
+        }
     }
 }
 

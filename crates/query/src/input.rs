@@ -63,6 +63,8 @@ pub struct InputBuilder {
     schema: SchemaRef,
     fields: Vec<String>,
     flow_index: Vec<Option<usize>>,
+    /// Where a flow-log record's values are (reused from event to event).
+    spans: Vec<(usize, usize)>,
     rows: Rows,
     batches: Vec<RecordBatch>,
     bytes: usize,
@@ -170,6 +172,7 @@ impl InputBuilder {
             rows: Rows::new(discovered.len()),
             fields: discovered,
             flow_index,
+            spans: Vec::with_capacity(14),
             batches: Vec::new(),
             bytes: 0,
             max_bytes,
@@ -199,8 +202,22 @@ impl InputBuilder {
         if self.fields.is_empty() {
             return self.push_values(event, |_, _| None);
         }
-        let shape = discover::shape(event.message);
         let flow_index = std::mem::take(&mut self.flow_index);
+        let mut spans = std::mem::take(&mut self.spans);
+        if discover::flow_log_spans(event.message, &mut spans) {
+            let message = event.message;
+            let pushed = self.push_values(event, |i, _| {
+                flow_index[i]
+                    .map(|at| &message[spans[at].0..spans[at].1])
+                    .filter(|v| *v != "-")
+                    .map(Cow::Borrowed)
+            });
+            self.flow_index = flow_index;
+            self.spans = spans;
+            return pushed;
+        }
+        self.spans = spans;
+        let shape = discover::shape(event.message);
         let pushed = self.push_values(event, |i, name| match &shape {
             Shape::FlowLog(values) => flow_index[i]
                 .map(|at| values[at])

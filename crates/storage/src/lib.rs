@@ -49,7 +49,7 @@ mod memtable;
 mod metric_filters;
 mod observer;
 mod read;
-pub use read::GroupPass;
+pub use read::{GroupPass, PassEvent, PassRows};
 pub mod segment;
 mod types;
 mod wal;

@@ -1,6 +1,8 @@
 //! Reads: one stream page by page (GetLogEvents), or a scan across a group's streams
 //! (FilterLogEvents), memory and segments as one, each event once, retention applied.
 
+use std::sync::Arc;
+
 use flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
 
 use crate::db::Storage;
@@ -307,8 +309,8 @@ pub struct GroupPass {
     memory: Vec<ScannedEvent>,
     segments: Vec<SegmentMeta>,
     /// Sequence numbers of `memory` (a segment flushed meanwhile may hold them too).
-    in_memory: std::collections::HashSet<u64>,
-    alive: std::collections::HashSet<i64>,
+    in_memory: Arc<std::collections::HashSet<u64>>,
+    alive: Arc<std::collections::HashSet<i64>>,
     start_ms: i64,
     end_ms: i64,
     _lease: tokio::sync::OwnedRwLockReadGuard<()>,
@@ -375,8 +377,8 @@ impl Storage {
             group_id,
             memory,
             segments,
-            in_memory,
-            alive,
+            in_memory: Arc::new(in_memory),
+            alive: Arc::new(alive),
             start_ms: start,
             end_ms,
             _lease: lease,
@@ -409,5 +411,99 @@ impl Storage {
         })
         .await?;
         Ok(out)
+    }
+
+    /// The events of the pass's segment `index` (one read of it), as decoded: borrowed by
+    /// [`PassRows::try_for_each`] without a copy of each message.
+    pub async fn read_pass_rows(&self, pass: &GroupPass, index: usize) -> Result<PassRows> {
+        let wanted = RowWanted {
+            stream_id: None,
+            min_ts: pass.start_ms,
+            end_ts: pass.end_ms,
+        };
+        let Some(seg) = pass.segments.get(index) else {
+            return Ok(PassRows {
+                batches: Vec::new(),
+                path: String::new(),
+                wanted,
+                alive: pass.alive.clone(),
+                in_memory: pass.in_memory.clone(),
+            });
+        };
+        debug_assert_eq!(seg.group_id, pass.group_id);
+        Ok(PassRows {
+            batches: segment::read_batches(&self.shared().store, seg, wanted).await?,
+            path: seg.path.clone(),
+            wanted,
+            alive: pass.alive.clone(),
+            in_memory: pass.in_memory.clone(),
+        })
+    }
+}
+
+/// One event of a [`PassRows`], borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct PassEvent<'a> {
+    pub stream_id: i64,
+    pub timestamp: i64,
+    pub ingestion_time: i64,
+    pub seq: u64,
+    pub message: &'a str,
+}
+
+impl<'a> From<&'a ScannedEvent> for PassEvent<'a> {
+    fn from(e: &'a ScannedEvent) -> Self {
+        Self {
+            stream_id: e.stream_id,
+            timestamp: e.event.timestamp,
+            ingestion_time: e.event.ingestion_time,
+            seq: e.event.seq,
+            message: &e.event.message,
+        }
+    }
+}
+
+/// A segment's events for a [`GroupPass`], as read (Arrow batches): the pass's events among
+/// them are visited borrowed, so a query's reader copies each message once, into its input.
+#[derive(Debug)]
+pub struct PassRows {
+    batches: Vec<arrow_array::RecordBatch>,
+    path: String,
+    wanted: RowWanted,
+    alive: Arc<std::collections::HashSet<i64>>,
+    in_memory: Arc<std::collections::HashSet<u64>>,
+}
+
+impl PassRows {
+    /// Visits the pass's events of the segment until `visit` fails. A segment that does not
+    /// have the columns it should is [`StorageError::Corrupt`].
+    pub fn try_for_each<E: From<StorageError>>(
+        &self,
+        mut visit: impl FnMut(PassEvent<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        // Rows are sorted by stream: the last stream's liveness is asked once per run of it.
+        let mut last = (i64::MIN, false);
+        let check_memory = !self.in_memory.is_empty();
+        for batch in &self.batches {
+            segment::SegmentRows::of(batch, &self.path)?.try_for_each(
+                self.wanted,
+                |stream_id, timestamp, ingestion_time, seq, message| {
+                    if last.0 != stream_id {
+                        last = (stream_id, self.alive.contains(&stream_id));
+                    }
+                    if !last.1 || (check_memory && self.in_memory.contains(&seq)) {
+                        return Ok(());
+                    }
+                    visit(PassEvent {
+                        stream_id,
+                        timestamp,
+                        ingestion_time,
+                        seq,
+                        message,
+                    })
+                },
+            )?;
+        }
+        Ok(())
     }
 }

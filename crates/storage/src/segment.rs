@@ -239,17 +239,17 @@ pub(crate) struct RowWanted {
     pub(crate) end_ts: i64,
 }
 
-/// Reads the rows of a segment that `wanted` selects, pruning row groups by their statistics.
+/// Reads the batches of a segment whose row groups may hold rows `wanted` selects (pruned by
+/// their statistics); the rows themselves are not filtered yet: see [`SegmentRows::of`].
 #[expect(
     deprecated,
     reason = "ParquetObjectReader still does ranged reads well; replace with our own AsyncFileReader when the query crate needs one"
 )]
-pub(crate) async fn read_rows(
+pub(crate) async fn read_batches(
     store: &Arc<dyn ObjectStore>,
     seg: &SegmentMeta,
     wanted: RowWanted,
-    mut visit: impl FnMut(i64, StoredEvent),
-) -> Result<()> {
+) -> Result<Vec<RecordBatch>> {
     let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
         .with_file_size(seg.byte_size);
     let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
@@ -272,64 +272,99 @@ pub(crate) async fn read_rows(
         .map(|(i, _)| i)
         .collect();
     if selected.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let mut stream = builder.with_row_groups(selected).build()?;
-    while let Some(batch) = stream.try_next().await? {
-        let col = |name: &str| {
+    let stream = builder.with_row_groups(selected).build()?;
+    Ok(stream.try_collect().await?)
+}
+
+/// The columns of one segment batch, checked.
+pub(crate) struct SegmentRows<'a> {
+    stream_ids: &'a Int64Array,
+    timestamps: &'a Int64Array,
+    ingestion: &'a Int64Array,
+    seqs: &'a UInt64Array,
+    messages: &'a StringArray,
+}
+
+impl<'a> SegmentRows<'a> {
+    /// The columns of `batch`, read from segment `path`.
+    pub(crate) fn of(batch: &'a RecordBatch, path: &str) -> Result<Self> {
+        fn column<'b, T: 'static>(batch: &'b RecordBatch, path: &str, name: &str) -> Result<&'b T> {
             batch
                 .column_by_name(name)
                 .ok_or_else(|| StorageError::Corrupt {
-                    what: seg.path.clone(),
+                    what: path.to_owned(),
                     detail: format!("missing column {name}"),
+                })?
+                .as_any()
+                .downcast_ref::<T>()
+                .ok_or_else(|| StorageError::Corrupt {
+                    what: path.to_owned(),
+                    detail: format!("column {name} has the wrong type"),
                 })
-        };
-        let downcast_err = |name: &str| StorageError::Corrupt {
-            what: seg.path.clone(),
-            detail: format!("column {name} has the wrong type"),
-        };
-        let stream_ids = col("stream_id")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| downcast_err("stream_id"))?;
-        let timestamps = col("timestamp")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| downcast_err("timestamp"))?;
-        let ingestion = col("ingestion_time")?
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| downcast_err("ingestion_time"))?;
-        let seqs = col("seq")?
-            .as_any()
-            .downcast_ref::<UInt64Array>()
-            .ok_or_else(|| downcast_err("seq"))?;
-        let messages = col("message")?
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| downcast_err("message"))?;
-        for i in 0..batch.num_rows() {
-            let sid = stream_ids.value(i);
-            let ts = timestamps.value(i);
+        }
+        Ok(Self {
+            stream_ids: column(batch, path, "stream_id")?,
+            timestamps: column(batch, path, "timestamp")?,
+            ingestion: column(batch, path, "ingestion_time")?,
+            seqs: column(batch, path, "seq")?,
+            messages: column(batch, path, "message")?,
+        })
+    }
+
+    /// Visits the rows `wanted` selects, borrowed: `(stream id, timestamp, ingestion time,
+    /// seq, message)`.
+    pub(crate) fn try_for_each<E>(
+        &self,
+        wanted: RowWanted,
+        mut visit: impl FnMut(i64, i64, i64, u64, &'a str) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        for i in 0..self.stream_ids.len() {
+            let sid = self.stream_ids.value(i);
+            let ts = self.timestamps.value(i);
             if wanted.stream_id.is_some_and(|w| w != sid)
                 || ts < wanted.min_ts
                 || ts >= wanted.end_ts
+                || self.messages.is_null(i)
             {
-                continue;
-            }
-            if messages.is_null(i) {
                 continue;
             }
             visit(
                 sid,
-                StoredEvent {
-                    timestamp: ts,
-                    ingestion_time: ingestion.value(i),
-                    seq: seqs.value(i),
-                    message: messages.value(i).to_owned(),
-                },
-            );
+                ts,
+                self.ingestion.value(i),
+                self.seqs.value(i),
+                self.messages.value(i),
+            )?;
         }
+        Ok(())
+    }
+}
+
+/// Reads the rows of a segment that `wanted` selects, pruning row groups by their statistics.
+pub(crate) async fn read_rows(
+    store: &Arc<dyn ObjectStore>,
+    seg: &SegmentMeta,
+    wanted: RowWanted,
+    mut visit: impl FnMut(i64, StoredEvent),
+) -> Result<()> {
+    for batch in read_batches(store, seg, wanted).await? {
+        SegmentRows::of(&batch, &seg.path)?.try_for_each(
+            wanted,
+            |sid, timestamp, ingestion_time, seq, message| {
+                visit(
+                    sid,
+                    StoredEvent {
+                        timestamp,
+                        ingestion_time,
+                        seq,
+                        message: message.to_owned(),
+                    },
+                );
+                Ok::<_, StorageError>(())
+            },
+        )?;
     }
     Ok(())
 }

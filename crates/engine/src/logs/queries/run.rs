@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use flowwatch_model::Scope;
 use flowwatch_query::{Compiled, Event, Input, InputBuilder, Params, QueryOutput};
-use flowwatch_storage::{GroupPass, Position, ScannedEvent};
+use flowwatch_storage::{GroupPass, PassEvent, PassRows, Position, ScannedEvent};
 
 use super::Target;
 use super::registry::Language;
@@ -137,39 +137,47 @@ impl Engine {
         let names = Arc::new(self.stream_names(&job.scope, target));
         let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
         let mut pass = self.group_pass(job, target).await?;
-        let mut chunk = pass.take_memory();
+        let memory = pass.take_memory();
         let mut next = 0;
+        let mut chunk = Chunk::Memory(memory);
         loop {
             if !self.queries.is_active(&job.id) {
                 return Err("query stopped".into());
             }
-            self.count_scanned(&job.id, &chunk);
             let mut b = builder.take().ok_or("query stopped")?;
             let (names, log, group) = (names.clone(), log.clone(), target.id);
-            let (b, wanted) = tokio::task::spawn_blocking(move || {
-                for e in &chunk {
-                    match push(&mut b, group, &names, &log, e) {
-                        Ok(()) => {}
-                        Err(flowwatch_query::QueryError::InputClosed) => return Ok((b, false)),
-                        Err(e) => return Err(failed(e)),
-                    }
-                }
-                Ok::<_, String>((b, true))
+            let (b, read) = tokio::task::spawn_blocking(move || {
+                let mut pusher = Pusher::new(group, &names, &log);
+                let pushed = match &chunk {
+                    Chunk::Memory(events) => events
+                        .iter()
+                        .try_for_each(|e| pusher.push(&mut b, PassEvent::from(e))),
+                    Chunk::Segment(rows) => rows.try_for_each(|e| pusher.push(&mut b, e)),
+                };
+                let wanted = match pushed {
+                    Ok(()) => true,
+                    Err(Pushed::Query(flowwatch_query::QueryError::InputClosed)) => false,
+                    Err(e) => return Err(e.to_string()),
+                };
+                Ok::<_, String>((b, (wanted, pusher.records, pusher.bytes)))
             })
             .await
             .map_err(failed)??;
             *builder = Some(b);
+            let (wanted, records, bytes) = read;
+            self.queries.add_scanned(&job.id, records, bytes);
             if !wanted {
                 return Ok(false);
             }
             if next == pass.segment_count() {
                 return Ok(true);
             }
-            chunk = self
-                .storage()
-                .read_pass_segment(&pass, next)
-                .await
-                .map_err(failed)?;
+            chunk = Chunk::Segment(
+                self.storage()
+                    .read_pass_rows(&pass, next)
+                    .await
+                    .map_err(failed)?,
+            );
             next += 1;
         }
     }
@@ -237,23 +245,74 @@ impl Engine {
     }
 }
 
-fn push(
-    builder: &mut InputBuilder,
+/// What a query's reader pushes next: the events that were in memory, or a segment's.
+enum Chunk {
+    Memory(Vec<ScannedEvent>),
+    Segment(PassRows),
+}
+
+/// Why pushing stopped.
+#[derive(Debug, thiserror::Error)]
+enum Pushed {
+    #[error(transparent)]
+    Query(#[from] flowwatch_query::QueryError),
+    #[error(transparent)]
+    Storage(#[from] flowwatch_storage::StorageError),
+}
+
+/// Pushes a group's events into a query's input, writing each `@ptr` into one buffer.
+struct Pusher<'a> {
     group: i64,
-    names: &HashMap<i64, String>,
-    log: &str,
-    e: &ScannedEvent,
-) -> flowwatch_query::Result<()> {
-    let ptr = encode_ptr(group, e.stream_id, e.event.position());
-    builder.push(&Event {
-        timestamp: e.event.timestamp,
-        ingestion_time: e.event.ingestion_time,
-        seq: e.event.seq,
-        log_stream: names.get(&e.stream_id).map_or("", String::as_str),
-        log,
-        ptr: &ptr,
-        message: &e.event.message,
-    })
+    names: &'a HashMap<i64, String>,
+    log: &'a str,
+    /// The last event's stream and its name (a segment's rows are sorted by stream).
+    stream: (i64, &'a str),
+    ptr: String,
+    records: u64,
+    bytes: u64,
+}
+
+impl<'a> Pusher<'a> {
+    fn new(group: i64, names: &'a HashMap<i64, String>, log: &'a str) -> Self {
+        Self {
+            group,
+            names,
+            log,
+            stream: (i64::MIN, ""),
+            ptr: String::with_capacity(48),
+            records: 0,
+            bytes: 0,
+        }
+    }
+
+    fn push(&mut self, builder: &mut InputBuilder, e: PassEvent<'_>) -> Result<(), Pushed> {
+        // `encode_ptr`, into one buffer.
+        let mut number = itoa::Buffer::new();
+        self.ptr.clear();
+        self.ptr.push_str(number.format(self.group));
+        self.ptr.push('.');
+        self.ptr.push_str(number.format(e.stream_id));
+        self.ptr.push('.');
+        self.ptr.push_str(number.format(e.timestamp));
+        self.ptr.push('.');
+        self.ptr.push_str(number.format(e.seq));
+        if self.stream.0 != e.stream_id {
+            let name = self.names.get(&e.stream_id).map_or("", String::as_str);
+            self.stream = (e.stream_id, name);
+        }
+        self.records += 1;
+        self.bytes += e.message.len() as u64;
+        builder.push(&Event {
+            timestamp: e.timestamp,
+            ingestion_time: e.ingestion_time,
+            seq: e.seq,
+            log_stream: self.stream.1,
+            log: self.log,
+            ptr: &self.ptr,
+            message: e.message,
+        })?;
+        Ok(())
+    }
 }
 
 /// A SQL table: every discovered field of the group's events becomes a column.
