@@ -30,7 +30,7 @@ use flowwatch_model::{ApiResult, Scope};
 use flowwatch_security::policy::PrincipalKind;
 use flowwatch_storage::{EventRef, StreamKey};
 
-pub use record::{ApiCall, Built, Identity};
+pub use record::{ApiCall, Built, Identity, request_members};
 
 use crate::{Engine, storage_error};
 

@@ -83,6 +83,7 @@ pub(crate) async fn record(
     caller: &Caller,
     identity: Identity<'_>,
     input: Option<&[u8]>,
+    members: Option<&serde_json::Map<String, serde_json::Value>>,
     outcome: Result<&[u8], &ApiError>,
 ) {
     let source_ip = seen.source_ip();
@@ -104,6 +105,7 @@ pub(crate) async fn record(
             user_agent: seen.user_agent(),
             request_id: seen.request_id,
             input,
+            members,
             outcome,
         })
         .await;
@@ -129,6 +131,7 @@ pub(crate) async fn record_refused(engine: &Engine, seen: &Seen<'_>, error: &Api
             user_agent: seen.user_agent(),
             request_id: seen.request_id,
             input: None,
+            members: None,
             outcome: Err(error),
         })
         .await;

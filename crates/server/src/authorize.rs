@@ -14,7 +14,6 @@
 //! role's trust policy ([`Engine::authorize_assume_role`]).
 
 use flowwatch_engine::Engine;
-use flowwatch_engine::audit::members::object_members;
 use flowwatch_model::{ApiError, ApiResult, Caller, ErrorCode};
 use flowwatch_security::policy::{Principal, RequestContext, access_denied_message};
 use serde_json::Value;
@@ -166,9 +165,6 @@ const RULES: &[(&str, &str, Resource)] = &[
     ("cloudtrail", "ListPublicKeys", Any),
 ];
 
-/// Request members that carry a batch's payload and never name a resource.
-const BULK_MEMBERS: &[&str] = &["logEvents", "MetricData", "EntityMetricData", "records"];
-
 /// The IAM action prefix of a service (by signing name), and the error a denial is.
 fn service_terms(service: &str) -> (&'static str, ErrorCode) {
     match service {
@@ -195,7 +191,9 @@ fn rule(service: &str, op: &str) -> Resource {
 pub(crate) struct Request<'a> {
     pub service: &'static str,
     pub op: &'a str,
-    pub input: &'a [u8],
+    /// The input's top-level members, bulk payloads skipped (`audit::request_members`): the
+    /// small members that name resources and tags.
+    pub members: Option<&'a serde_json::Map<String, Value>>,
     pub source_ip: Option<String>,
 }
 
@@ -212,8 +210,8 @@ pub(crate) async fn authorize(
     }
     let (prefix, code) = service_terms(request.service);
     let action = format!("{prefix}:{}", request.op);
-    // Resources are named by small members: a batch's payload is skipped, not parsed.
-    let input = object_members(request.input, BULK_MEMBERS).map_or(Value::Null, Value::Object);
+    // Resources are named by small members: a batch's payload was skipped, not parsed.
+    let input = request.members.cloned().map_or(Value::Null, Value::Object);
     let path = iam_path(engine, resource, &input).await;
     let context_for = |action: String, arn: String| {
         let mut context = RequestContext::new(principal.clone(), action, arn)

@@ -198,6 +198,11 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         id = %request_id
     );
     let input = call.input_json();
+    // Read once, for authorization and the audit record: a batch's payload is skipped.
+    let members = input
+        .as_deref()
+        .ok()
+        .and_then(|input| flowwatch_engine::audit::request_members(call.service.name, input));
     // Instrumented, not entered: an entered span must not be held across an await.
     let result = async {
         let input = input.as_deref().map_err(Clone::clone)?;
@@ -206,7 +211,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
             let request = authorize::Request {
                 service: call.service.name,
                 op: &call.op,
-                input,
+                members: members.as_ref(),
                 source_ip,
             };
             authorize::authorize(&engine, &caller, principal, &request).await?;
@@ -233,6 +238,7 @@ async fn handle(State(engine): State<Engine>, request: Request<Body>) -> Respons
         &caller,
         identity,
         input.as_deref().ok(),
+        members.as_ref(),
         outcome,
     )
     .instrument(span.clone())

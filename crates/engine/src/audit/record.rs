@@ -49,6 +49,9 @@ pub struct ApiCall<'a> {
     /// The request as the dispatch's JSON (`None`: unknown, or withheld because the caller
     /// was not authenticated).
     pub input: Option<&'a [u8]>,
+    /// The input's top-level members, bulk payloads skipped ([`request_members`]), when the
+    /// caller has read them already; else they are read from `input`.
+    pub members: Option<&'a Map<String, Value>>,
     /// The dispatch's JSON answer, or the error answered.
     pub outcome: Result<&'a [u8], &'a ApiError>,
 }
@@ -153,9 +156,13 @@ pub fn build(call: &ApiCall<'_>, now_ms: i64, event_id: &str) -> Built {
     let read_only = terms.is_read_only(call.op);
     let management = !terms.is_data_event(call.op);
     let mut additional = Map::new();
-    let request = call
-        .input
-        .and_then(|input| request_parameters(terms, input));
+    let request = match call.members {
+        Some(members) => request_parameters(terms, members.clone()),
+        None => call
+            .input
+            .and_then(|input| object_members(input, terms.bulk))
+            .and_then(|members| request_parameters(terms, members)),
+    };
     let resources = request
         .as_ref()
         .map(|r| resources(terms, r, call.region, call.account))
@@ -299,10 +306,16 @@ fn error_code(terms: &ServiceTerms, error: &ApiError) -> String {
     }
 }
 
-/// `requestParameters`: the input's members, bulk payloads skipped without being built,
-/// secrets hidden; null when there are none or the input is not a JSON object.
-fn request_parameters(terms: &ServiceTerms, input: &[u8]) -> Option<Value> {
-    let mut map = object_members(input, terms.bulk)?;
+/// The top-level members of a request's JSON input to service `service`, its bulk payloads
+/// (log events, metric datums, flow records) skipped without being built: what
+/// `requestParameters` and authorization read. `None` when the input is not a JSON object.
+pub fn request_members(service: &str, input: &[u8]) -> Option<Map<String, Value>> {
+    object_members(input, terms(service).bulk)
+}
+
+/// `requestParameters`: the input's members (bulk payloads skipped), secrets hidden; null
+/// when there are none.
+fn request_parameters(terms: &ServiceTerms, mut map: Map<String, Value>) -> Option<Value> {
     if map.is_empty() {
         return None;
     }

@@ -36,6 +36,7 @@ async fn call(engine: &Engine, op: &str) {
             user_agent: None,
             request_id: "r",
             input: Some(br#"{"logGroupName":"g"}"#),
+            members: None,
             outcome: Ok(b"{}"),
         })
         .await;
@@ -369,6 +370,7 @@ async fn a_multi_region_trail_writes_each_regions_files_and_digests() -> anyhow:
                     user_agent: None,
                     request_id: "r",
                     input: None,
+                    members: None,
                     outcome: Ok(b"{}"),
                 })
                 .await;

@@ -23,6 +23,7 @@ fn call<'a>(
         user_agent: Some("aws-cli/1.0"),
         request_id: "req-1",
         input: Some(input),
+        members: None,
         outcome,
     }
 }
