@@ -235,10 +235,14 @@ async fn query_server(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         .collect())
 }
 
-/// How long to wait before polling GetQueryResults again: quickly at first (most queries end
-/// in well under a second), then every 200 ms.
+/// How long to wait before polling GetQueryResults again: every 10 ms for the first second
+/// (most queries end within it), every 50 ms for the next five, then every 200 ms.
 fn poll_wait(polls: u32) -> Duration {
-    Duration::from_millis(if polls < 20 { 10 } else { 200 })
+    Duration::from_millis(match polls {
+        0..100 => 10,
+        100..200 => 50,
+        _ => 200,
+    })
 }
 
 /// The table a SQL query over `--file` paths reads: every file's records.

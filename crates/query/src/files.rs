@@ -188,7 +188,9 @@ impl FileSet {
                 .unwrap_or(path)
                 .display()
                 .to_string();
+            let ptr_needed = input.needs(crate::input::PTR);
             let mut reader = FileReader {
+                ptr_needed,
                 input: &mut *input,
                 log: &log,
                 stream: &stream,
@@ -237,6 +239,8 @@ fn open(path: &Path, gzip: bool) -> Result<Box<dyn BufRead>> {
 
 /// Reads one file's records into the input.
 struct FileReader<'a> {
+    /// Whether the query reads `@ptr`.
+    ptr_needed: bool,
     input: &'a mut InputBuilder,
     log: &'a str,
     stream: &'a str,
@@ -290,8 +294,10 @@ impl FileReader<'_> {
     ) -> Result<()> {
         use std::fmt::Write as _;
         *self.seq += 1;
-        self.ptr.clear();
-        let _ = write!(self.ptr, "{}:{}", self.stream, self.seq);
+        if self.ptr_needed {
+            self.ptr.clear();
+            let _ = write!(self.ptr, "{}:{}", self.stream, self.seq);
+        }
         let event = Event {
             timestamp,
             ingestion_time: timestamp,

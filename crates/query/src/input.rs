@@ -27,6 +27,9 @@ pub const PTR: &str = "@ptr";
 /// Hidden tie-breaker: arrival order of events with equal timestamps.
 pub const SEQ: &str = "__seq";
 
+/// Columns before the discovered fields: the system fields and `__seq`.
+const SYSTEM_COLUMNS: usize = SYSTEM_FIELDS.len() + 1;
+
 /// Rows per Arrow batch of the input table.
 const BATCH_ROWS: usize = 8192;
 /// Bytes counted per row besides its strings (fixed columns, offsets, validity).
@@ -73,6 +76,8 @@ pub struct InputBuilder {
     message_bytes: u64,
     /// Where finished batches go while the query runs (`None`: kept in `batches`).
     pub(crate) sink: Option<Sink>,
+    /// Which columns (by position in the schema) the query reads: the others are left empty.
+    pub(crate) needed: Vec<bool>,
 }
 
 #[derive(Debug)]
@@ -179,7 +184,18 @@ impl InputBuilder {
             records: 0,
             message_bytes: 0,
             sink: None,
+            needed: Vec::new(),
         }
+    }
+
+    /// Whether the query reads field `name` (a system field or a discovered one); a field it
+    /// does not read is left empty, so a reader need not make its value (`@ptr`).
+    pub fn needs(&self, name: &str) -> bool {
+        self.needed.is_empty()
+            || self
+                .schema
+                .index_of(name)
+                .map_or(true, |i| self.needed.get(i).copied().unwrap_or(true))
     }
 
     /// The table's schema.
@@ -276,15 +292,25 @@ impl InputBuilder {
             + event.log.len()
             + event.ptr.len();
         let rows = &mut self.rows;
+        // Columns in schema order; one the query does not read is left empty.
+        let needed = |i: usize| self.needed.get(i).copied().unwrap_or(true);
         rows.timestamp.append_value(event.timestamp);
-        rows.message.append_value(event.message);
-        rows.log_stream.append_value(event.log_stream);
-        rows.log.append_value(event.log);
+        rows.message
+            .append_value(if needed(1) { event.message } else { "" });
+        rows.log_stream
+            .append_value(if needed(2) { event.log_stream } else { "" });
+        rows.log
+            .append_value(if needed(3) { event.log } else { "" });
         rows.ingestion.append_value(event.ingestion_time);
-        rows.ptr.append_value(event.ptr);
+        rows.ptr
+            .append_value(if needed(5) { event.ptr } else { "" });
         rows.seq
             .append_value(i64::try_from(event.seq).unwrap_or(i64::MAX));
         for (i, name) in self.fields.iter().enumerate() {
+            if !needed(SYSTEM_COLUMNS + i) {
+                rows.discovered[i].append_null();
+                continue;
+            }
             let value = value(i, name);
             size += value.as_ref().map_or(0, |v| v.len());
             rows.discovered[i].append_option(value.as_deref());

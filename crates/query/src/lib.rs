@@ -174,6 +174,7 @@ impl Compiled {
         let scanned = Arc::new(stream::Scanned::default());
         let readers = if lowered.matched.is_some() { 2 } else { 1 };
         let mut builder = InputBuilder::new(self.fields.clone(), usize::MAX);
+        builder.needed = needed_columns(&lowered, builder.schema().fields().len())?;
         builder.sink = Some(feed.connect(readers, scanned.clone()));
         Ok((builder, Streamed { lowered, scanned }))
     }
@@ -264,6 +265,46 @@ pub async fn run(
     })
 }
 
+/// The plan counting the rows of `plan`.
+fn count_rows(plan: LogicalPlan) -> Result<LogicalPlan> {
+    Ok(LogicalPlanBuilder::from(plan)
+        .aggregate(
+            Vec::<datafusion::logical_expr::Expr>::new(),
+            vec![datafusion::functions_aggregate::expr_fn::count(
+                datafusion::logical_expr::lit(1i64),
+            )],
+        )?
+        .build()?)
+}
+
+/// Which input columns a lowered query reads (by position), as DataFusion's optimizer
+/// projects its scans: the others need not be built (a `stats` query never shows `@ptr`; most
+/// never read `@message`).
+fn needed_columns(lowered: &lower::Lowered, width: usize) -> Result<Vec<bool>> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let state = SessionContext::new().state();
+    let mut needed = vec![false; width];
+    let matched = lowered.matched.clone().map(count_rows).transpose()?;
+    for plan in std::iter::once(&lowered.plan).chain(matched.as_ref()) {
+        state.optimize(plan)?.apply(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                match &scan.projection {
+                    Some(columns) => {
+                        for &i in columns {
+                            if let Some(n) = needed.get_mut(i) {
+                                *n = true;
+                            }
+                        }
+                    }
+                    None => needed.fill(true),
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+    }
+    Ok(needed)
+}
+
 /// Executes a lowered query's plan and, at the same time (they may read one streamed input),
 /// the count of its matched records when that is a plan of its own.
 async fn execute(lowered: lower::Lowered, memory_limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
@@ -272,15 +313,7 @@ async fn execute(lowered: lower::Lowered, memory_limit: usize) -> Result<(Vec<Ro
         let Some(plan) = lowered.matched else {
             return Ok(None);
         };
-        let count = LogicalPlanBuilder::from(plan)
-            .aggregate(
-                Vec::<datafusion::logical_expr::Expr>::new(),
-                vec![datafusion::functions_aggregate::expr_fn::count(
-                    datafusion::logical_expr::lit(1i64),
-                )],
-            )?
-            .build()?;
-        let rows = collect(&ctx, count, memory_limit).await?;
+        let rows = collect(&ctx, count_rows(plan)?, memory_limit).await?;
         Ok::<_, QueryError>(Some(
             rows.first()
                 .and_then(|r| r.first())

@@ -239,4 +239,29 @@ mod tests {
         assert!(matches!(result, Err(QueryError::InputClosed)), "{result:?}");
         assert!(builder.finish().is_ok());
     }
+
+    #[test]
+    fn a_query_builds_only_the_columns_it_reads() {
+        use crate::{MESSAGE, PTR};
+        let needs = |text: &str, field: &str| {
+            let query = Compiled::new(text).unwrap();
+            let (builder, _streamed) = query.stream(PARAMS).unwrap();
+            builder.needs(field)
+        };
+        let stats = "filter action = 'REJECT' | stats count(*) as n by srcAddr";
+        assert!(!needs(stats, PTR));
+        assert!(!needs(stats, MESSAGE));
+        assert!(needs(stats, "srcAddr"));
+        assert!(needs(stats, "action"));
+        assert!(needs("fields srcAddr", PTR));
+        assert!(needs("filter dstPort = 22", MESSAGE));
+        assert!(needs(
+            "filter @message like 'x' | stats count(*) as n",
+            MESSAGE
+        ));
+        assert!(needs(
+            "parse @message 'a * b' as x | stats count(*) as n by x",
+            MESSAGE
+        ));
+    }
 }

@@ -146,8 +146,8 @@ impl Engine {
             }
             let mut b = builder.take().ok_or("query stopped")?;
             let (names, log, group) = (names.clone(), log.clone(), target.id);
-            let (b, read) = tokio::task::spawn_blocking(move || {
-                let mut pusher = Pusher::new(group, &names, &log);
+            let push = tokio::task::spawn_blocking(move || {
+                let mut pusher = Pusher::new(group, &names, &log, b.needs(flowwatch_query::PTR));
                 let pushed = match &chunk {
                     Chunk::Memory(events) => events
                         .iter()
@@ -160,24 +160,25 @@ impl Engine {
                     Err(e) => return Err(e.to_string()),
                 };
                 Ok::<_, String>((b, (wanted, pusher.records, pusher.bytes)))
-            })
-            .await
-            .map_err(failed)??;
+            });
+            // The next segment is read while this chunk is pushed.
+            let read_next = async {
+                if next == pass.segment_count() {
+                    return None;
+                }
+                Some(self.storage().read_pass_rows(&pass, next).await)
+            };
+            let (pushed, read) = tokio::join!(push, read_next);
+            let (b, (wanted, records, bytes)) = pushed.map_err(failed)??;
             *builder = Some(b);
-            let (wanted, records, bytes) = read;
             self.queries.add_scanned(&job.id, records, bytes);
             if !wanted {
                 return Ok(false);
             }
-            if next == pass.segment_count() {
+            let Some(read) = read else {
                 return Ok(true);
-            }
-            chunk = Chunk::Segment(
-                self.storage()
-                    .read_pass_rows(&pass, next)
-                    .await
-                    .map_err(failed)?,
-            );
+            };
+            chunk = Chunk::Segment(read.map_err(failed)?);
             next += 1;
         }
     }
@@ -265,6 +266,8 @@ struct Pusher<'a> {
     group: i64,
     names: &'a HashMap<i64, String>,
     log: &'a str,
+    /// Whether the query reads `@ptr` (a `stats` query does not).
+    ptr_needed: bool,
     /// The last event's stream and its name (a segment's rows are sorted by stream).
     stream: (i64, &'a str),
     ptr: String,
@@ -273,8 +276,9 @@ struct Pusher<'a> {
 }
 
 impl<'a> Pusher<'a> {
-    fn new(group: i64, names: &'a HashMap<i64, String>, log: &'a str) -> Self {
+    fn new(group: i64, names: &'a HashMap<i64, String>, log: &'a str, ptr: bool) -> Self {
         Self {
+            ptr_needed: ptr,
             group,
             names,
             log,
@@ -286,16 +290,18 @@ impl<'a> Pusher<'a> {
     }
 
     fn push(&mut self, builder: &mut InputBuilder, e: PassEvent<'_>) -> Result<(), Pushed> {
-        // `encode_ptr`, into one buffer.
-        let mut number = itoa::Buffer::new();
-        self.ptr.clear();
-        self.ptr.push_str(number.format(self.group));
-        self.ptr.push('.');
-        self.ptr.push_str(number.format(e.stream_id));
-        self.ptr.push('.');
-        self.ptr.push_str(number.format(e.timestamp));
-        self.ptr.push('.');
-        self.ptr.push_str(number.format(e.seq));
+        if self.ptr_needed {
+            // `encode_ptr`, into one buffer.
+            let mut number = itoa::Buffer::new();
+            self.ptr.clear();
+            self.ptr.push_str(number.format(self.group));
+            self.ptr.push('.');
+            self.ptr.push_str(number.format(e.stream_id));
+            self.ptr.push('.');
+            self.ptr.push_str(number.format(e.timestamp));
+            self.ptr.push('.');
+            self.ptr.push_str(number.format(e.seq));
+        }
         if self.stream.0 != e.stream_id {
             let name = self.names.get(&e.stream_id).map_or("", String::as_str);
             self.stream = (e.stream_id, name);
