@@ -4,9 +4,10 @@
 //! themselves are kept). Past that the bucket switches to a log-scale histogram (the DDSketch
 //! scheme): a positive value `v` falls in bin `ceil(ln v / ln γ)` with `γ = (1 + α) / (1 − α)`,
 //! `α` = [`RELATIVE_ERROR`] = 1 %, and a percentile is answered with the bin's centre
-//! `2γ^i / (γ + 1)`, which is within 1 % (relative) of the true sample at that rank. At most
-//! [`MAX_BINS`] bins are kept (a dynamic range of about 10^17 at 1 %); beyond that the lowest
-//! bins are merged, so only the lowest percentiles of extremely spread data lose precision.
+//! `2γ^i / (γ + 1)`, which is within 1 % (relative) of the true sample at that rank. The bins
+//! span at most [`MAX_BINS`] indexes (a dynamic range of about 10^17 at 1 %); values further
+//! below the highest count in the lowest bin, so only the lowest percentiles of extremely
+//! spread data lose precision.
 //! Zero has its own counter. As in CloudWatch, percentiles are unavailable once a negative value
 //! or a statistic set that does not describe identical values (or a fractional count) arrives.
 
@@ -54,11 +55,46 @@ pub(crate) enum Distribution {
     Unavailable,
 }
 
-/// Log-scale histogram of non-negative values.
+/// Log-scale histogram of non-negative values: the counts of bins `offset..offset + len`,
+/// dense (a sample costs a logarithm and an index, not a tree search), spanning at most
+/// [`MAX_BINS`] bins; a value further below the highest bin counts in the lowest one. The first
+/// and last bins are never empty, so equal histograms are equal values. Stored as the map of
+/// its non-empty bins.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SketchBins", into = "SketchBins")]
 pub(crate) struct Sketch {
     zeros: u64,
+    offset: i32,
+    counts: Vec<u64>,
+}
+
+/// How a [`Sketch`] is stored: its non-empty bins by index.
+#[derive(Serialize, Deserialize)]
+struct SketchBins {
+    zeros: u64,
     bins: BTreeMap<i32, u64>,
+}
+
+impl From<SketchBins> for Sketch {
+    fn from(stored: SketchBins) -> Self {
+        let mut sketch = Sketch {
+            zeros: stored.zeros,
+            ..Sketch::default()
+        };
+        for (index, n) in stored.bins {
+            sketch.add_at(index, n);
+        }
+        sketch
+    }
+}
+
+impl From<Sketch> for SketchBins {
+    fn from(sketch: Sketch) -> Self {
+        SketchBins {
+            zeros: sketch.zeros,
+            bins: sketch.bins().collect(),
+        }
+    }
 }
 
 impl Sketch {
@@ -69,27 +105,61 @@ impl Sketch {
         }
         // ln of any accepted value (|v| ≤ 2^360) divided by ln γ fits an i32 easily.
         let index = (value.ln() / LN_GAMMA).ceil() as i32;
-        *self.bins.entry(index).or_insert(0) += count;
-        self.collapse();
+        self.add_at(index, count);
     }
 
-    /// Merges the lowest bins while there are too many.
-    fn collapse(&mut self) {
-        while self.bins.len() > MAX_BINS {
-            let Some((low, n)) = self.bins.pop_first() else {
-                return;
-            };
-            let next = self.bins.keys().next().copied().unwrap_or(low);
-            *self.bins.entry(next).or_insert(0) += n;
+    /// Adds `n` to bin `index`, widening the span, and folding the lowest bins into the lowest
+    /// kept one when the span would pass [`MAX_BINS`].
+    fn add_at(&mut self, index: i32, n: u64) {
+        if n == 0 {
+            return;
         }
+        if self.counts.is_empty() {
+            self.offset = index;
+            self.counts.push(n);
+            return;
+        }
+        let top = self.offset + self.counts.len() as i32 - 1;
+        let hi = top.max(index);
+        let lo = self.offset.min(index).max(hi - MAX_BINS as i32 + 1);
+        if lo > self.offset {
+            let cut = ((lo - self.offset) as usize).min(self.counts.len());
+            let folded: u64 = self.counts.drain(..cut).sum();
+            self.offset = lo;
+            if self.counts.is_empty() {
+                self.counts.push(0);
+            }
+            self.counts[0] += folded;
+        } else if lo < self.offset {
+            let grow = (self.offset - lo) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = lo;
+        }
+        let top = self.offset + self.counts.len() as i32 - 1;
+        if hi > top {
+            self.counts
+                .resize(self.counts.len() + (hi - top) as usize, 0);
+        }
+        self.counts[(index.max(lo) - self.offset) as usize] += n;
+    }
+
+    /// The non-empty bins, lowest first.
+    fn bins(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        (self.offset..)
+            .zip(self.counts.iter().copied())
+            .filter(|&(_, n)| n > 0)
+    }
+
+    /// Samples counted.
+    fn len(&self) -> u64 {
+        self.zeros + self.counts.iter().sum::<u64>()
     }
 
     fn merge(&mut self, other: &Sketch) {
         self.zeros += other.zeros;
-        for (&i, &n) in &other.bins {
-            *self.bins.entry(i).or_insert(0) += n;
+        for (i, n) in other.bins() {
+            self.add_at(i, n);
         }
-        self.collapse();
     }
 
     /// The value at 1-based rank `rank`.
@@ -100,7 +170,7 @@ impl Sketch {
         let g = gamma();
         let mut seen = self.zeros;
         let mut last = 0.0;
-        for (&i, &n) in &self.bins {
+        for (i, n) in self.bins() {
             last = 2.0 * g.powi(i) / (g + 1.0);
             seen += n;
             if seen >= rank {
@@ -220,7 +290,7 @@ impl Bucket {
         let n = match &self.dist {
             Distribution::Unavailable => return None,
             Distribution::Exact(v) => v.len() as u64,
-            Distribution::Sketch(s) => s.zeros + s.bins.values().sum::<u64>(),
+            Distribution::Sketch(s) => s.len(),
         };
         if n == 0 {
             return None;
@@ -243,7 +313,7 @@ impl Bucket {
     pub(crate) fn heap_bytes(&self) -> usize {
         match &self.dist {
             Distribution::Exact(v) => v.capacity() * 8,
-            Distribution::Sketch(s) => s.bins.len() * 32,
+            Distribution::Sketch(s) => s.counts.capacity() * 8,
             Distribution::Unavailable => 0,
         }
     }
@@ -314,6 +384,50 @@ mod tests {
         b.add_set(2.0, 3.0, 1.0, 2.0);
         assert_eq!(b.percentile(50.0), None);
         assert_eq!((b.count, b.sum, b.min, b.max), (5.0, 9.0, 1.0, 2.0));
+    }
+
+    #[test]
+    fn a_sketch_spans_at_most_max_bins_and_keeps_its_samples() {
+        let mut s = Sketch::default();
+        // Far apart, in both directions, with repeats.
+        for (value, n) in [
+            (1.0, 3),
+            (1e-200, 1),
+            (1e200, 2),
+            (5.0, 1),
+            (1e-250, 4),
+            (0.0, 2),
+        ] {
+            s.add(value, n);
+            assert!(s.counts.len() <= MAX_BINS);
+            assert!(s.counts.first().is_some_and(|&n| n > 0));
+            assert!(s.counts.last().is_some_and(|&n| n > 0));
+        }
+        assert_eq!(s.len(), 13);
+        assert_eq!(s.zeros, 2);
+        // The top of the range is kept exactly; what fell below it is in the lowest bin.
+        let top = (1e200f64.ln() / LN_GAMMA).ceil() as i32;
+        assert_eq!(s.offset, top - MAX_BINS as i32 + 1);
+        assert_eq!(s.counts[0], 9);
+        assert_eq!(*s.counts.last().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_sketch_is_stored_as_its_bins_and_read_back_equal() {
+        let mut b = bucket(&(1..=500).map(|i| f64::from(i) * 1.5).collect::<Vec<_>>());
+        b.add(0.0, 3.0);
+        let Distribution::Sketch(s) = &b.dist else {
+            panic!("not a sketch");
+        };
+        let json = serde_json::to_value(s).unwrap();
+        assert_eq!(json["zeros"], 3);
+        assert!(json["bins"].as_object().is_some_and(|m| !m.is_empty()));
+        let back: Sketch = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, s);
+        // Merging a sketch into an empty one gives the same sketch.
+        let mut merged = Sketch::default();
+        merged.merge(s);
+        assert_eq!(&merged, s);
     }
 
     #[test]
