@@ -138,6 +138,7 @@ impl Engine {
         let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
         let mut pass = self.group_pass(job, target).await?;
         let memory = pass.take_memory();
+        let pass = Arc::new(pass);
         let mut next = 0;
         let mut chunk = Chunk::Memory(memory);
         loop {
@@ -161,12 +162,20 @@ impl Engine {
                 };
                 Ok::<_, String>((b, (wanted, pusher.records, pusher.bytes)))
             });
-            // The next segment is read while this chunk is pushed.
+            // The next segment is read while this chunk is pushed, on a blocking thread too:
+            // decompressing and decoding it is query work, kept off the I/O runtime.
+            let read_next = (next < pass.segment_count()).then(|| {
+                let (storage, pass) = (self.storage().clone(), pass.clone());
+                let handle = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    handle.block_on(storage.read_pass_rows(&pass, next))
+                })
+            });
             let read_next = async {
-                if next == pass.segment_count() {
-                    return None;
+                match read_next {
+                    Some(task) => Some(task.await),
+                    None => None,
                 }
-                Some(self.storage().read_pass_rows(&pass, next).await)
             };
             let (pushed, read) = tokio::join!(push, read_next);
             let (b, (wanted, records, bytes)) = pushed.map_err(failed)??;
@@ -178,7 +187,7 @@ impl Engine {
             let Some(read) = read else {
                 return Ok(true);
             };
-            chunk = Chunk::Segment(read.map_err(failed)?);
+            chunk = Chunk::Segment(read.map_err(failed)?.map_err(failed)?);
             next += 1;
         }
     }
