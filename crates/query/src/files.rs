@@ -196,6 +196,7 @@ impl FileSet {
                 stream: &stream,
                 seq: &mut seq,
                 ptr: String::new(),
+                spans: Vec::new(),
             };
             let read = match kind {
                 FileKind::FlowLogText { gzip } => open(path, *gzip).and_then(|r| reader.text(r)),
@@ -247,6 +248,8 @@ struct FileReader<'a> {
     seq: &'a mut u64,
     /// The `@ptr` of the event being pushed (one buffer, not a string per event).
     ptr: String,
+    /// Where a record's values are (one list, not one per record).
+    spans: Vec<(usize, usize)>,
 }
 
 impl FileReader<'_> {
@@ -261,28 +264,33 @@ impl FileReader<'_> {
     }
 
     fn push_flow_record(&mut self, named: &Named, line: &str) -> Result<()> {
-        // One pass over the bytes (a `split(' ')` searches again for every value).
-        let mut values: Vec<&str> = Vec::with_capacity(named.count);
+        // One pass over the bytes, into spans kept from record to record.
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
         let mut start = 0;
         for (i, &b) in line.as_bytes().iter().enumerate() {
             if b == b' ' {
-                values.push(&line[start..i]);
+                spans.push((start, i));
                 start = i + 1;
             }
         }
-        values.push(&line[start..]);
-        if values.len() != named.count {
-            return Err(bad(format!(
+        spans.push((start, line.len()));
+        let pushed = if spans.len() == named.count {
+            let timestamp = named
+                .start_at
+                .and_then(|at| line.get(spans[at].0..spans[at].1))
+                .and_then(|v| v.parse::<i64>().ok())
+                .map_or(0, |s| s.saturating_mul(1000));
+            self.push(timestamp, line, Some((&named.positions, &spans)))
+        } else {
+            Err(bad(format!(
                 "a record has {} values where the header names {} fields",
-                values.len(),
+                spans.len(),
                 named.count
-            )));
-        }
-        let timestamp = named
-            .start_at
-            .and_then(|at| values[at].parse::<i64>().ok())
-            .map_or(0, |s| s.saturating_mul(1000));
-        self.push(timestamp, line, Some((&named.positions, &values)))
+            )))
+        };
+        self.spans = spans;
+        pushed
     }
 
     /// Appends the next event of this file: its fields named by `named`, or discovered.
@@ -290,7 +298,7 @@ impl FileReader<'_> {
         &mut self,
         timestamp: i64,
         message: &str,
-        named: Option<(&FieldPositions, &[&str])>,
+        named: Option<(&FieldPositions, &[(usize, usize)])>,
     ) -> Result<()> {
         use std::fmt::Write as _;
         *self.seq += 1;
@@ -308,7 +316,7 @@ impl FileReader<'_> {
             message,
         };
         match named {
-            Some((at, values)) => self.input.push_named(&event, at, values),
+            Some((at, spans)) => self.input.push_named(&event, at, spans),
             None => self.input.push(&event),
         }
     }

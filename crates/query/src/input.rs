@@ -260,23 +260,25 @@ impl InputBuilder {
         )
     }
 
-    /// Appends one event whose fields are already known: `values` are a record's values in the
-    /// order of the names `at` was made from ([`InputBuilder::positions_of`]), `-` for absent,
-    /// as for a flow-log record read from a file whose header or columns name its fields,
-    /// whatever its format.
+    /// Appends one event whose fields are already known: `spans` are where a record's values
+    /// are in its message (byte ranges), in the order of the names `at` was made from
+    /// ([`InputBuilder::positions_of`]), `-` for absent, as for a flow-log record read from a
+    /// file whose header or columns name its fields, whatever its format.
     pub fn push_named(
         &mut self,
         event: &Event<'_>,
         at: &FieldPositions,
-        values: &[&str],
+        spans: &[(usize, usize)],
     ) -> Result<()> {
+        let message = event.message;
         self.push_values(event, |i, _| {
             at.0.get(i)
                 .copied()
                 .flatten()
-                .and_then(|at| values.get(at))
-                .filter(|v| **v != "-")
-                .map(|v| Cow::Borrowed(*v))
+                .and_then(|at| spans.get(at))
+                .and_then(|&(a, b)| message.get(a..b))
+                .filter(|v| *v != "-")
+                .map(Cow::Borrowed)
         })
     }
 
