@@ -105,6 +105,19 @@ fn s3_flow_log(server: &Server, destination: &str) -> String {
         .to_owned()
 }
 
+/// Waits until the current 5-minute S3 window has run for `secs` seconds, so that records of
+/// the last `secs` seconds (a capture rebased to now) fall in one window.
+fn clear_of_window_start(secs: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let into = now % 300;
+    if into < secs {
+        std::thread::sleep(Duration::from_secs(secs - into + 1));
+    }
+}
+
 pub(crate) fn capture(server: &Server, pcap: &Path, rebase: bool) {
     let mut cmd = Command::new(binary());
     cmd.args(["capture", "--flow-logs", "--pcap"])
@@ -269,6 +282,8 @@ fn s3_flow_logs_write_gzip_text_and_parquet_files_as_aws_does() {
     }
 
     // Records of now stay buffered in their open window until the graceful stop writes them.
+    // (The capture's records span 12 s: they must not straddle a window's start.)
+    clear_of_window_start(15);
     capture(&server, &pcap, true);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(files_under(&bucket).len(), 2, "the window is still open");
