@@ -316,16 +316,9 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
             let (input, streamed) = compiled
                 .stream(params)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let load = tokio::task::spawn_blocking(move || -> flowwatch_query::Result<()> {
+            let load = tokio::task::spawn_blocking(move || {
                 let mut input = input;
-                for set in &sets {
-                    match set.load(&mut input, |bytes| bar.inc(bytes)) {
-                        Ok(()) => {}
-                        Err(flowwatch_query::QueryError::InputClosed) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
-                bar.finish_and_clear();
+                load_all(&sets, &mut input, &bar)?;
                 input.finish().map(drop)
             });
             let (loaded, output) = tokio::join!(load, streamed.run(args.memory));
@@ -346,11 +339,7 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 }
             }
             let mut input = flowwatch_query::InputBuilder::new(fields, args.memory);
-            for set in &sets {
-                set.load(&mut input, |bytes| bar.inc(bytes))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            bar.finish_and_clear();
+            load_all(&sets, &mut input, &bar).map_err(|e| anyhow::anyhow!("{e}"))?;
             let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
             flowwatch_query::run_sql(
                 &args.query,
@@ -368,6 +357,24 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         output.rows.len()
     );
     Ok(output.rows)
+}
+
+/// Reads every file of `sets` into `input`, showing progress on `bar`, until the query needs
+/// no more (a streamed input closed).
+fn load_all(
+    sets: &[flowwatch_query::files::FileSet],
+    input: &mut flowwatch_query::InputBuilder,
+    bar: &ProgressBar,
+) -> flowwatch_query::Result<()> {
+    for set in sets {
+        match set.load(input, |bytes| bar.inc(bytes)) {
+            Ok(()) => {}
+            Err(flowwatch_query::QueryError::InputClosed) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
 }
 
 /// Parses a byte size: a number with an optional `KiB`/`MiB`/`GiB` (or `K`/`M`/`G`) suffix.

@@ -39,43 +39,40 @@ pub fn flow_log_names() -> Vec<&'static str> {
 
 /// Recognises the shape of `message`.
 pub fn shape(message: &str) -> Shape<'_> {
-    let trimmed = message.trim_start();
-    if trimmed.starts_with('{') {
-        return match serde_json::from_str::<Value>(message) {
-            Ok(value @ Value::Object(_)) => Shape::Json(value),
-            _ => Shape::Other,
-        };
+    if let Some(value) = json_object(message) {
+        return Shape::Json(value);
     }
-    if trimmed.starts_with("2 ") {
-        let values: Vec<&str> = message.split_ascii_whitespace().collect();
-        if values.len() == 14 {
-            return Shape::FlowLog(values);
-        }
+    let mut spans = Vec::with_capacity(14);
+    if flow_log_spans(message, &mut spans) {
+        return Shape::FlowLog(spans.iter().map(|&(a, b)| &message[a..b]).collect());
     }
     Shape::Other
 }
 
+/// `message` as a JSON object, when it is one.
+pub fn json_object(message: &str) -> Option<Value> {
+    if !message.trim_start().starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str::<Value>(message) {
+        Ok(value @ Value::Object(_)) => Some(value),
+        _ => None,
+    }
+}
+
 /// Where the 14 values of a default-format flow-log record are in `message` (byte ranges,
-/// into `spans`): the [`Shape::FlowLog`] test without a new list per event. `false` when the
-/// message is not one.
+/// into `spans`), without a new list per event: 14 values separated by ASCII whitespace, the
+/// first `2`. `false` when the message is not one.
 pub fn flow_log_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
     spans.clear();
     if !message.trim_start().starts_with("2 ") {
         return false;
     }
     let bytes = message.as_bytes();
-    // Values are separated by single spaces: one pass looking for them, and the careful path
-    // only when other whitespace turns up.
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b > b' ' {
-            continue;
-        }
-        if b != b' ' {
-            if b.is_ascii_whitespace() {
-                spans.clear();
-                return spans_by_whitespace(bytes, spans);
-            }
+        // Most bytes are above the space: one comparison passes them.
+        if b > b' ' || !b.is_ascii_whitespace() {
             continue;
         }
         if i > start {
@@ -91,28 +88,6 @@ pub fn flow_log_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
             return false;
         }
         spans.push((start, bytes.len()));
-    }
-    spans.len() == 14
-}
-
-/// [`flow_log_spans`] for values separated by any ASCII whitespace.
-fn spans_by_whitespace(bytes: &[u8], spans: &mut Vec<(usize, usize)>) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i == bytes.len() {
-            break;
-        }
-        let start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if spans.len() == 14 {
-            return false;
-        }
-        spans.push((start, i));
     }
     spans.len() == 14
 }
@@ -180,7 +155,7 @@ mod spans_tests {
     use super::*;
 
     #[test]
-    fn flow_log_spans_agree_with_the_shape() {
+    fn flow_log_spans_are_the_whitespace_separated_values() {
         let mut spans = Vec::new();
         for message in [
             "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK",
@@ -198,13 +173,17 @@ mod spans_tests {
             "{\"a\": 1}",
         ] {
             let found = flow_log_spans(message, &mut spans);
-            match shape(message) {
-                Shape::FlowLog(values) => {
-                    assert!(found, "{message:?}");
-                    let got: Vec<&str> = spans.iter().map(|&(a, b)| &message[a..b]).collect();
-                    assert_eq!(got, values, "{message:?}");
-                }
-                _ => assert!(!found, "{message:?}"),
+            // The rule, written plainly: 14 values between runs of ASCII whitespace, the first
+            // `2` followed by a space.
+            let values: Vec<&str> = message.split_ascii_whitespace().collect();
+            if message.trim_start().starts_with("2 ") && values.len() == 14 {
+                assert!(found, "{message:?}");
+                let got: Vec<&str> = spans.iter().map(|&(a, b)| &message[a..b]).collect();
+                assert_eq!(got, values, "{message:?}");
+                assert_eq!(shape(message), Shape::FlowLog(values), "{message:?}");
+            } else {
+                assert!(!found, "{message:?}");
+                assert!(!matches!(shape(message), Shape::FlowLog(_)), "{message:?}");
             }
         }
     }

@@ -8,7 +8,7 @@ use arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMillisecondBu
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
-use crate::discover::{self, Shape};
+use crate::discover;
 use crate::error::{QueryError, Result};
 use crate::stream::Sink;
 
@@ -27,6 +27,11 @@ pub const PTR: &str = "@ptr";
 /// Hidden tie-breaker: arrival order of events with equal timestamps.
 pub const SEQ: &str = "__seq";
 
+/// Positions in [`input_schema`] of the text system columns a query may not read.
+const MESSAGE_COLUMN: usize = 1;
+const LOG_STREAM_COLUMN: usize = 2;
+const LOG_COLUMN: usize = 3;
+const PTR_COLUMN: usize = 5;
 /// Columns before the discovered fields: the system fields and `__seq`.
 const SYSTEM_COLUMNS: usize = SYSTEM_FIELDS.len() + 1;
 
@@ -233,19 +238,14 @@ impl InputBuilder {
             return pushed;
         }
         self.spans = spans;
-        let shape = discover::shape(event.message);
-        let pushed = self.push_values(event, |i, name| match &shape {
-            Shape::FlowLog(values) => flow_index[i]
-                .map(|at| values[at])
-                .filter(|v| *v != "-")
-                .map(Cow::Borrowed),
-            Shape::Json(json) => discover::json_path(json, name)
-                .and_then(discover::leaf_text)
-                .map(Cow::Owned),
-            Shape::Other => None,
-        });
         self.flow_index = flow_index;
-        pushed
+        let json = discover::json_object(event.message);
+        self.push_values(event, |_, name| {
+            json.as_ref()
+                .and_then(|json| discover::json_path(json, name))
+                .and_then(discover::leaf_text)
+                .map(Cow::Owned)
+        })
     }
 
     /// Where the discovered fields the query uses are among records whose fields are named
@@ -297,15 +297,21 @@ impl InputBuilder {
         // Columns in schema order; one the query does not read is left empty.
         let needed = |i: usize| self.needed.get(i).copied().unwrap_or(true);
         rows.timestamp.append_value(event.timestamp);
-        rows.message
-            .append_value(if needed(1) { event.message } else { "" });
-        rows.log_stream
-            .append_value(if needed(2) { event.log_stream } else { "" });
+        rows.message.append_value(if needed(MESSAGE_COLUMN) {
+            event.message
+        } else {
+            ""
+        });
+        rows.log_stream.append_value(if needed(LOG_STREAM_COLUMN) {
+            event.log_stream
+        } else {
+            ""
+        });
         rows.log
-            .append_value(if needed(3) { event.log } else { "" });
+            .append_value(if needed(LOG_COLUMN) { event.log } else { "" });
         rows.ingestion.append_value(event.ingestion_time);
         rows.ptr
-            .append_value(if needed(5) { event.ptr } else { "" });
+            .append_value(if needed(PTR_COLUMN) { event.ptr } else { "" });
         rows.seq
             .append_value(i64::try_from(event.seq).unwrap_or(i64::MAX));
         for (i, name) in self.fields.iter().enumerate() {
@@ -381,4 +387,19 @@ pub struct Input {
     pub message_bytes: u64,
     /// What the table holds in memory, approximately.
     pub bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_positions_are_the_schemas() {
+        let schema = input_schema(&["srcAddr".to_owned()]);
+        assert_eq!(schema.index_of(MESSAGE).unwrap(), MESSAGE_COLUMN);
+        assert_eq!(schema.index_of(LOG_STREAM).unwrap(), LOG_STREAM_COLUMN);
+        assert_eq!(schema.index_of(LOG).unwrap(), LOG_COLUMN);
+        assert_eq!(schema.index_of(PTR).unwrap(), PTR_COLUMN);
+        assert_eq!(schema.index_of("srcAddr").unwrap(), SYSTEM_COLUMNS);
+    }
 }

@@ -167,8 +167,8 @@ impl Compiled {
     /// batches of input at a time, not all of it. When `push` answers
     /// [`QueryError::InputClosed`] the query has all it reads: stop pushing.
     pub fn stream(&self, params: Params) -> Result<(InputBuilder, Streamed)> {
-        let feed = Arc::new(stream::Feed::new(input_schema(&self.fields)));
         let schema = input_schema(&self.fields);
+        let feed = Arc::new(stream::Feed::new(schema.clone()));
         let table = StreamingTable::try_new(schema, vec![feed.clone()])?;
         let lowered = self.lower(Arc::new(table), params)?;
         let scanned = Arc::new(stream::Scanned::default());

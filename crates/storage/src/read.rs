@@ -391,25 +391,11 @@ impl Storage {
         pass: &GroupPass,
         index: usize,
     ) -> Result<Vec<ScannedEvent>> {
-        let Some(seg) = pass.segments.get(index) else {
-            return Ok(Vec::new());
-        };
-        debug_assert_eq!(seg.group_id, pass.group_id);
-        let wanted = RowWanted {
-            stream_id: None,
-            min_ts: pass.start_ms,
-            end_ts: pass.end_ms,
-        };
         let mut out = Vec::new();
-        segment::read_rows(&self.shared().store, seg, wanted, |sid, event| {
-            if pass.alive.contains(&sid) && !pass.in_memory.contains(&event.seq) {
-                out.push(ScannedEvent {
-                    stream_id: sid,
-                    event,
-                });
-            }
-        })
-        .await?;
+        self.read_pass_rows(pass, index).await?.try_for_each(|e| {
+            out.push(e.to_scanned());
+            Ok::<_, StorageError>(())
+        })?;
         Ok(out)
     }
 
@@ -421,19 +407,17 @@ impl Storage {
             min_ts: pass.start_ms,
             end_ts: pass.end_ms,
         };
-        let Some(seg) = pass.segments.get(index) else {
-            return Ok(PassRows {
-                batches: Vec::new(),
-                path: String::new(),
-                wanted,
-                alive: pass.alive.clone(),
-                in_memory: pass.in_memory.clone(),
-            });
+        let (batches, path) = match pass.segments.get(index) {
+            Some(seg) => {
+                debug_assert_eq!(seg.group_id, pass.group_id);
+                let batches = segment::read_batches(&self.shared().store, seg, wanted).await?;
+                (batches, seg.path.clone())
+            }
+            None => (Vec::new(), String::new()),
         };
-        debug_assert_eq!(seg.group_id, pass.group_id);
         Ok(PassRows {
-            batches: segment::read_batches(&self.shared().store, seg, wanted).await?,
-            path: seg.path.clone(),
+            batches,
+            path,
             wanted,
             alive: pass.alive.clone(),
             in_memory: pass.in_memory.clone(),
@@ -449,6 +433,21 @@ pub struct PassEvent<'a> {
     pub ingestion_time: i64,
     pub seq: u64,
     pub message: &'a str,
+}
+
+impl PassEvent<'_> {
+    /// The event, owned.
+    pub fn to_scanned(&self) -> ScannedEvent {
+        ScannedEvent {
+            stream_id: self.stream_id,
+            event: StoredEvent {
+                timestamp: self.timestamp,
+                ingestion_time: self.ingestion_time,
+                seq: self.seq,
+                message: self.message.to_owned(),
+            },
+        }
+    }
 }
 
 impl<'a> From<&'a ScannedEvent> for PassEvent<'a> {

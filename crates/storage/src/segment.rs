@@ -13,7 +13,7 @@ use object_store::path::Path as ObjectPath;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 #[expect(deprecated, reason = "see read_rows")]
-use parquet::arrow::async_reader::ParquetObjectReader;
+use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStream};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::properties::WriterProperties;
@@ -239,17 +239,18 @@ pub(crate) struct RowWanted {
     pub(crate) end_ts: i64,
 }
 
-/// Reads the batches of a segment whose row groups may hold rows `wanted` selects (pruned by
-/// their statistics); the rows themselves are not filtered yet: see [`SegmentRows::of`].
+/// The batches of a segment whose row groups may hold rows `wanted` selects (pruned by their
+/// statistics), read one at a time; the rows themselves are not filtered yet: see
+/// [`SegmentRows::of`]. `None` when no row group may.
 #[expect(
     deprecated,
     reason = "ParquetObjectReader still does ranged reads well; replace with our own AsyncFileReader when the query crate needs one"
 )]
-pub(crate) async fn read_batches(
+async fn open_batches(
     store: &Arc<dyn ObjectStore>,
     seg: &SegmentMeta,
     wanted: RowWanted,
-) -> Result<Vec<RecordBatch>> {
+) -> Result<Option<ParquetRecordBatchStream<ParquetObjectReader>>> {
     let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
         .with_file_size(seg.byte_size);
     let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
@@ -272,10 +273,21 @@ pub(crate) async fn read_batches(
         .map(|(i, _)| i)
         .collect();
     if selected.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let stream = builder.with_row_groups(selected).build()?;
-    Ok(stream.try_collect().await?)
+    Ok(Some(builder.with_row_groups(selected).build()?))
+}
+
+/// Every batch [`open_batches`] gives, at once (a query's reader holds a segment's).
+pub(crate) async fn read_batches(
+    store: &Arc<dyn ObjectStore>,
+    seg: &SegmentMeta,
+    wanted: RowWanted,
+) -> Result<Vec<RecordBatch>> {
+    match open_batches(store, seg, wanted).await? {
+        Some(stream) => Ok(stream.try_collect().await?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The columns of one segment batch, checked.
@@ -349,7 +361,11 @@ pub(crate) async fn read_rows(
     wanted: RowWanted,
     mut visit: impl FnMut(i64, StoredEvent),
 ) -> Result<()> {
-    for batch in read_batches(store, seg, wanted).await? {
+    let Some(mut stream) = open_batches(store, seg, wanted).await? else {
+        return Ok(());
+    };
+    // One batch at a time: a page of events does not hold the whole segment.
+    while let Some(batch) = stream.try_next().await? {
         SegmentRows::of(&batch, &seg.path)?.try_for_each(
             wanted,
             |sid, timestamp, ingestion_time, seq, message| {

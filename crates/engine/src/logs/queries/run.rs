@@ -39,7 +39,22 @@ pub(crate) struct Job {
 
 /// `@ptr`: `group.stream.timestamp.seq`, what GetLogRecord needs to find the event.
 pub(crate) fn encode_ptr(group: i64, stream: i64, p: Position) -> String {
-    format!("{group}.{stream}.{}.{}", p.timestamp, p.seq)
+    let mut ptr = String::with_capacity(48);
+    write_ptr(&mut ptr, group, stream, p);
+    ptr
+}
+
+/// [`encode_ptr`] into `out` (cleared first): a reader pushing many events keeps one buffer.
+fn write_ptr(out: &mut String, group: i64, stream: i64, p: Position) {
+    let mut number = itoa::Buffer::new();
+    out.clear();
+    out.push_str(number.format(group));
+    out.push('.');
+    out.push_str(number.format(stream));
+    out.push('.');
+    out.push_str(number.format(p.timestamp));
+    out.push('.');
+    out.push_str(number.format(p.seq));
 }
 
 pub(crate) fn decode_ptr(ptr: &str) -> Option<(i64, i64, Position)> {
@@ -300,16 +315,11 @@ impl<'a> Pusher<'a> {
 
     fn push(&mut self, builder: &mut InputBuilder, e: PassEvent<'_>) -> Result<(), Pushed> {
         if self.ptr_needed {
-            // `encode_ptr`, into one buffer.
-            let mut number = itoa::Buffer::new();
-            self.ptr.clear();
-            self.ptr.push_str(number.format(self.group));
-            self.ptr.push('.');
-            self.ptr.push_str(number.format(e.stream_id));
-            self.ptr.push('.');
-            self.ptr.push_str(number.format(e.timestamp));
-            self.ptr.push('.');
-            self.ptr.push_str(number.format(e.seq));
+            let at = Position {
+                timestamp: e.timestamp,
+                seq: e.seq,
+            };
+            write_ptr(&mut self.ptr, self.group, e.stream_id, at);
         }
         if self.stream.0 != e.stream_id {
             let name = self.names.get(&e.stream_id).map_or("", String::as_str);
