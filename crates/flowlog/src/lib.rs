@@ -67,7 +67,7 @@ pub use fields::{Field, FieldInfo, Kind, ParquetType, Scope};
 pub use format::LogFormat;
 pub use record::{FlowRecord, Value};
 pub use s3::{S3Layout, WINDOW_SECS, window_start};
-pub use text::ABSENT;
+pub use text::{ABSENT, default_record_spans};
 pub use values::{
     Action, AwsService, EncryptionStatus, FlowDirection, FlowType, KnownAwsService, LogStatus,
     RejectReason, SublocationType, TcpFlags, Token, TrafficPath, UnknownCode,

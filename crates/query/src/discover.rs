@@ -61,36 +61,8 @@ pub fn json_object(message: &str) -> Option<Value> {
 }
 
 /// Where the 14 values of a default-format flow-log record are in `message` (byte ranges,
-/// into `spans`), without a new list per event: 14 values separated by ASCII whitespace, the
-/// first `2`. `false` when the message is not one.
-pub fn flow_log_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
-    spans.clear();
-    if !message.trim_start().starts_with("2 ") {
-        return false;
-    }
-    let bytes = message.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        // Most bytes are above the space: one comparison passes them.
-        if b > b' ' || !b.is_ascii_whitespace() {
-            continue;
-        }
-        if i > start {
-            if spans.len() == 14 {
-                return false;
-            }
-            spans.push((start, i));
-        }
-        start = i + 1;
-    }
-    if bytes.len() > start {
-        if spans.len() == 14 {
-            return false;
-        }
-        spans.push((start, bytes.len()));
-    }
-    spans.len() == 14
-}
+/// into `spans`, without a new list per event). `false` when the message is not one.
+pub use flowwatch_flowlog::default_record_spans as flow_log_spans;
 
 /// Every discovered field of `message`, in discovery order.
 pub fn discover(message: &str) -> Vec<(String, String)> {

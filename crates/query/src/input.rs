@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow::array::{
+    ArrayRef, Int64Array, Int64Builder, StringBuilder, TimestampMillisecondBuilder, UInt64Array,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
@@ -62,6 +64,32 @@ pub struct Event<'a> {
     pub log: &'a str,
     pub ptr: &'a str,
     pub message: &'a str,
+}
+
+/// Events whose discovered fields come as columns (a flow-log segment's typed columns), pushed
+/// a batch at a time with [`InputBuilder::push_columns`]. The reader makes the columns of the
+/// system fields the query reads ([`InputBuilder::reads`]) and leaves the others `None`.
+#[derive(Debug)]
+pub struct ColumnBatch<'a> {
+    /// Event times, ms since the epoch.
+    pub timestamps: &'a Int64Array,
+    /// Ingestion times, ms since the epoch.
+    pub ingestion_times: &'a Int64Array,
+    /// Arrival order (ties of `timestamp`).
+    pub seqs: &'a UInt64Array,
+    /// Bytes of the events' messages (bytesScanned).
+    pub message_bytes: u64,
+    /// `@message` (Utf8).
+    pub messages: Option<ArrayRef>,
+    /// `@logStream` (Utf8).
+    pub log_streams: Option<ArrayRef>,
+    /// `@log` (Utf8).
+    pub logs: Option<ArrayRef>,
+    /// `@ptr` (Utf8).
+    pub ptrs: Option<ArrayRef>,
+    /// Discovered fields by name, any type that casts to text as the event writes the value
+    /// (a number in its canonical form); a field not here is null in every event.
+    pub fields: Vec<(&'static str, ArrayRef)>,
 }
 
 /// Builds the input table event by event, refusing to hold more than `max_bytes`; or, made by
@@ -144,6 +172,19 @@ fn text(builder: &mut StringBuilder) -> arrow::array::StringArray {
     array
 }
 
+/// `n` empty strings, with no bytes behind them.
+fn empty_strings(n: usize) -> ArrayRef {
+    Arc::new(arrow::array::StringArray::new(
+        arrow::buffer::OffsetBuffer::new_zeroed(n),
+        arrow::buffer::Buffer::from_vec(Vec::<u8>::new()),
+        None,
+    ))
+}
+
+fn cast(array: &dyn arrow::array::Array, to: &DataType) -> Result<ArrayRef> {
+    Ok(arrow::compute::cast(array, to)?)
+}
+
 /// For each discovered field of an [`InputBuilder`], its position among the named fields of
 /// some records (`None`: they do not have it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +257,59 @@ impl InputBuilder {
     /// Message bytes pushed so far.
     pub fn message_bytes(&self) -> u64 {
         self.message_bytes
+    }
+
+    /// Whether the query reads field `name`: it is in the table, and a plan reads it.
+    pub fn reads(&self, name: &str) -> bool {
+        self.schema.index_of(name).is_ok() && self.needs(name)
+    }
+
+    /// Appends a batch of events whose fields are columns already, without a row-by-row copy:
+    /// discovered fields are cast to text, columns the query does not read are left empty.
+    pub fn push_columns(&mut self, batch: ColumnBatch<'_>) -> Result<()> {
+        if self.rows.len > 0 {
+            let rows = self.rows.finish(&self.schema)?;
+            self.emit(rows)?;
+        }
+        let n = batch.timestamps.len();
+        let ts = DataType::Timestamp(TimeUnit::Millisecond, None);
+        let needed = |i: usize| self.needed.get(i).copied().unwrap_or(true);
+        let text = |i: usize, column: Option<ArrayRef>| -> ArrayRef {
+            match column.filter(|_| needed(i)) {
+                Some(c) => c,
+                None => empty_strings(n),
+            }
+        };
+        let mut columns: Vec<ArrayRef> = vec![
+            cast(batch.timestamps, &ts)?,
+            text(MESSAGE_COLUMN, batch.messages),
+            text(LOG_STREAM_COLUMN, batch.log_streams),
+            text(LOG_COLUMN, batch.logs),
+            cast(batch.ingestion_times, &ts)?,
+            text(PTR_COLUMN, batch.ptrs),
+            cast(batch.seqs, &DataType::Int64)?,
+        ];
+        for (i, name) in self.fields.iter().enumerate() {
+            let column = batch
+                .fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .filter(|_| needed(SYSTEM_COLUMNS + i));
+            columns.push(match column {
+                Some((_, c)) => cast(c, &DataType::Utf8)?,
+                None => arrow::array::new_null_array(&DataType::Utf8, n),
+            });
+        }
+        let table = RecordBatch::try_new(self.schema.clone(), columns)?;
+        self.records += n as u64;
+        self.message_bytes += batch.message_bytes;
+        self.bytes += table.get_array_memory_size();
+        if self.sink.is_none() && self.bytes > self.max_bytes {
+            return Err(QueryError::MemoryExceeded {
+                limit: self.max_bytes,
+            });
+        }
+        self.emit(table)
     }
 
     /// Appends one event, extracting the discovered fields the query uses.

@@ -57,8 +57,8 @@ use flowwatch_insights::Query;
 
 pub use error::{QueryError, Result};
 pub use input::{
-    Event, INGESTION_TIME, Input, InputBuilder, LOG, LOG_STREAM, MESSAGE, PTR, SYSTEM_FIELDS,
-    TIMESTAMP, input_schema,
+    ColumnBatch, Event, INGESTION_TIME, Input, InputBuilder, LOG, LOG_STREAM, MESSAGE, PTR,
+    SYSTEM_FIELDS, TIMESTAMP, input_schema,
 };
 pub use lower::Params;
 pub use output::{Row, format_double, format_millis};

@@ -7,10 +7,11 @@ use flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
 
 use crate::db::Storage;
 use crate::error::{Result, StorageError};
-use crate::segment::{self, RowWanted};
+use crate::segment::{self, RowWanted, TypedRead};
 use crate::types::{
     Direction, ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StoredEvent, StreamKey,
 };
+use arrow_array::{Array, Int32Array, Int64Array, StringArray, UInt64Array};
 
 /// How often a read starts again when a segment it listed was removed meanwhile (compaction
 /// and retention commit the catalog first, then delete the files; a fresh look at the catalog
@@ -392,31 +393,40 @@ impl Storage {
         index: usize,
     ) -> Result<Vec<ScannedEvent>> {
         let mut out = Vec::new();
-        self.read_pass_rows(pass, index).await?.try_for_each(|e| {
-            out.push(e.to_scanned());
-            Ok::<_, StorageError>(())
-        })?;
+        self.read_pass_rows(pass, index, None)
+            .await?
+            .try_for_each(|e| {
+                out.push(e.to_scanned());
+                Ok::<_, StorageError>(())
+            })?;
         Ok(out)
     }
 
     /// The events of the pass's segment `index` (one read of it), as decoded: borrowed by
-    /// [`PassRows::try_for_each`] without a copy of each message.
-    pub async fn read_pass_rows(&self, pass: &GroupPass, index: usize) -> Result<PassRows> {
+    /// [`PassRows::try_for_each`] without a copy of each message. With `typed`, a segment of
+    /// flow-log records is read as the typed columns it asks for ([`PassRows::is_typed`]).
+    pub async fn read_pass_rows(
+        &self,
+        pass: &GroupPass,
+        index: usize,
+        typed: Option<&TypedRead>,
+    ) -> Result<PassRows> {
         let wanted = RowWanted {
             stream_id: None,
             min_ts: pass.start_ms,
             end_ts: pass.end_ms,
         };
-        let (batches, path) = match pass.segments.get(index) {
+        let ((batches, typed), path) = match pass.segments.get(index) {
             Some(seg) => {
                 debug_assert_eq!(seg.group_id, pass.group_id);
-                let batches = segment::read_batches(&self.shared().store, seg, wanted).await?;
-                (batches, seg.path.clone())
+                let read = segment::read_batches(&self.shared().store, seg, wanted, typed).await?;
+                (read, seg.path.clone())
             }
-            None => (Vec::new(), String::new()),
+            None => ((Vec::new(), false), String::new()),
         };
         Ok(PassRows {
             batches,
+            typed,
             path,
             wanted,
             alive: pass.alive.clone(),
@@ -467,6 +477,8 @@ impl<'a> From<&'a ScannedEvent> for PassEvent<'a> {
 #[derive(Debug)]
 pub struct PassRows {
     batches: Vec<arrow_array::RecordBatch>,
+    /// Whether `batches` are typed flow-log columns ([`TypedRead`]).
+    typed: bool,
     path: String,
     wanted: RowWanted,
     alive: Arc<std::collections::HashSet<i64>>,
@@ -474,6 +486,47 @@ pub struct PassRows {
 }
 
 impl PassRows {
+    /// Whether the segment was read as typed flow-log columns: visit it with
+    /// [`PassRows::try_for_each_batch`], not [`PassRows::try_for_each`].
+    pub fn is_typed(&self) -> bool {
+        self.typed
+    }
+
+    /// Visits the pass's events of a typed read, a batch at a time, until `visit` fails.
+    pub fn try_for_each_batch<E: From<StorageError>>(
+        &self,
+        mut visit: impl FnMut(&PassBatch<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        for batch in &self.batches {
+            let checked = PassBatch::of(batch, &self.path)?;
+            // Which rows are the pass's: in its time range, of a live stream, not in memory.
+            let mut last = (i64::MIN, false);
+            let check_memory = !self.in_memory.is_empty();
+            let keep: arrow_array::BooleanArray = (0..batch.num_rows())
+                .map(|i| {
+                    let (sid, ts) = (checked.stream_ids.value(i), checked.timestamps.value(i));
+                    if last.0 != sid {
+                        last = (sid, self.alive.contains(&sid));
+                    }
+                    Some(
+                        last.1
+                            && ts >= self.wanted.min_ts
+                            && ts < self.wanted.end_ts
+                            && !(check_memory && self.in_memory.contains(&checked.seqs.value(i))),
+                    )
+                })
+                .collect();
+            if keep.true_count() == batch.num_rows() {
+                visit(&checked)?;
+            } else if keep.true_count() > 0 {
+                let kept = arrow_select::filter::filter_record_batch(batch, &keep)
+                    .map_err(StorageError::from)?;
+                visit(&PassBatch::of(&kept, &self.path)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Visits the pass's events of the segment until `visit` fails. A segment that does not
     /// have the columns it should is [`StorageError::Corrupt`].
     pub fn try_for_each<E: From<StorageError>>(
@@ -504,5 +557,51 @@ impl PassRows {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A batch of a typed read ([`PassRows::try_for_each_batch`]): the pass's events, as columns.
+#[derive(Debug)]
+pub struct PassBatch<'a> {
+    pub stream_ids: &'a Int64Array,
+    pub timestamps: &'a Int64Array,
+    pub ingestion_times: &'a Int64Array,
+    pub seqs: &'a UInt64Array,
+    /// Bytes of each message.
+    pub message_sizes: &'a Int32Array,
+    /// The messages, when the read asked for them.
+    pub messages: Option<&'a StringArray>,
+    batch: &'a arrow_array::RecordBatch,
+}
+
+impl<'a> PassBatch<'a> {
+    fn of(batch: &'a arrow_array::RecordBatch, path: &str) -> Result<Self> {
+        Ok(Self {
+            stream_ids: segment::column(batch, path, "stream_id")?,
+            timestamps: segment::column(batch, path, "timestamp")?,
+            ingestion_times: segment::column(batch, path, "ingestion_time")?,
+            seqs: segment::column(batch, path, "seq")?,
+            message_sizes: segment::column(batch, path, segment::flow::MESSAGE_SIZE)?,
+            messages: batch
+                .column_by_name("message")
+                .and_then(|c| c.as_any().downcast_ref()),
+            batch,
+        })
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.batch.num_rows() == 0
+    }
+
+    /// The typed column of `field` (as [`flowwatch_flowlog::arrow_schema`] types it), when the
+    /// read asked for it.
+    pub fn field(&self, field: flowwatch_flowlog::Field) -> Option<&'a arrow_array::ArrayRef> {
+        self.batch.column_by_name(field.parquet_name())
     }
 }

@@ -1,6 +1,8 @@
 //! Parquet segments: immutable files of one log group's events, sorted by (stream id,
 //! timestamp, seq). Format version 1 is documented in `docs/formats/segment.md`.
 
+pub mod flow;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -30,14 +32,26 @@ const VERSION_KEY: &str = "flowwatch.segment.format_version";
 /// The columns every version-1 segment has, in this order. Typed columns for recognised formats
 /// are added after these as nullable columns; readers select columns by name.
 pub fn base_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+    Arc::new(Schema::new(base_fields()))
+}
+
+fn base_fields() -> Vec<Field> {
+    vec![
         Field::new("stream_id", DataType::Int64, false),
         Field::new("stream", DataType::Utf8, false),
         Field::new("timestamp", DataType::Int64, false),
         Field::new("ingestion_time", DataType::Int64, false),
         Field::new("seq", DataType::UInt64, false),
         Field::new("message", DataType::Utf8, false),
-    ]))
+    ]
+}
+
+/// The columns segments are written with: the base columns, then the typed flow-log columns
+/// ([`flow::typed_fields`]).
+pub fn write_schema() -> SchemaRef {
+    let mut fields = base_fields();
+    fields.extend(flow::typed_fields());
+    Arc::new(Schema::new(fields))
 }
 
 /// One row read back from a segment (compaction input).
@@ -58,10 +72,12 @@ struct Columns {
     ingestion: Vec<i64>,
     seqs: Vec<u64>,
     messages: arrow_array::builder::StringBuilder,
+    flow: flow::FlowColumns,
 }
 
 impl Columns {
-    fn with_capacity(rows: usize, bytes: usize) -> Self {
+    /// `all_records`: whether every earlier row of the segment was a flow-log record.
+    fn with_capacity(rows: usize, bytes: usize, all_records: bool) -> Self {
         Self {
             stream_ids: Vec::with_capacity(rows),
             names: arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8),
@@ -69,6 +85,7 @@ impl Columns {
             ingestion: Vec::with_capacity(rows),
             seqs: Vec::with_capacity(rows),
             messages: arrow_array::builder::StringBuilder::with_capacity(rows, bytes),
+            flow: flow::FlowColumns::with_capacity(rows, all_records),
         }
     }
 
@@ -79,20 +96,20 @@ impl Columns {
         self.ingestion.push(ingestion);
         self.seqs.push(seq);
         self.messages.append_value(msg);
+        self.flow.push(msg);
     }
 
-    fn finish(mut self) -> Result<RecordBatch> {
-        Ok(RecordBatch::try_new(
-            base_schema(),
-            vec![
-                Arc::new(Int64Array::from(self.stream_ids)),
-                Arc::new(self.names.finish()),
-                Arc::new(Int64Array::from(self.timestamps)),
-                Arc::new(Int64Array::from(self.ingestion)),
-                Arc::new(UInt64Array::from(self.seqs)),
-                Arc::new(self.messages.finish()),
-            ],
-        )?)
+    fn finish(mut self, schema: &SchemaRef) -> Result<RecordBatch> {
+        let mut columns: Vec<arrow_array::ArrayRef> = vec![
+            Arc::new(Int64Array::from(self.stream_ids)),
+            Arc::new(self.names.finish()),
+            Arc::new(Int64Array::from(self.timestamps)),
+            Arc::new(Int64Array::from(self.ingestion)),
+            Arc::new(UInt64Array::from(self.seqs)),
+            Arc::new(self.messages.finish()),
+        ];
+        columns.extend(self.flow.finish());
+        Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
 }
 
@@ -100,6 +117,7 @@ impl Columns {
 /// time, so memory stays at one row group of columns plus the encoded output.
 pub(crate) struct SegmentWriter {
     writer: ArrowWriter<Vec<u8>>,
+    schema: SchemaRef,
     meta: SegmentMeta,
     cols: Columns,
     chunk: usize,
@@ -116,8 +134,10 @@ impl SegmentWriter {
                 SEGMENT_FORMAT_VERSION.to_string(),
             )]))
             .build();
+        let schema = write_schema();
         Ok(Self {
-            writer: ArrowWriter::try_new(Vec::new(), base_schema(), Some(props))?,
+            writer: ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?,
+            schema,
             meta: SegmentMeta {
                 id: 0,
                 group_id,
@@ -129,7 +149,7 @@ impl SegmentWriter {
                 byte_size: 0,
                 streams: Vec::new(),
             },
-            cols: Columns::with_capacity(chunk, chunk * 64),
+            cols: Columns::with_capacity(chunk, chunk * 64, true),
             chunk,
         })
     }
@@ -167,11 +187,12 @@ impl SegmentWriter {
         if self.cols.stream_ids.is_empty() {
             return Ok(());
         }
+        let all_records = self.cols.flow.all_records;
         let cols = std::mem::replace(
             &mut self.cols,
-            Columns::with_capacity(self.chunk, self.chunk * 64),
+            Columns::with_capacity(self.chunk, self.chunk * 64, all_records),
         );
-        self.writer.write(&cols.finish()?)?;
+        self.writer.write(&cols.finish(&self.schema)?)?;
         Ok(())
     }
 
@@ -181,6 +202,13 @@ impl SegmentWriter {
             return Ok(None);
         }
         self.write_chunk()?;
+        if self.cols.flow.all_records {
+            self.writer
+                .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                    flow::KIND_KEY.to_owned(),
+                    flow::FLOW_LOG_KIND.to_owned(),
+                ));
+        }
         let out = self.writer.into_inner()?;
         self.meta.byte_size = out.len() as u64;
         Ok(Some((Bytes::from(out), self.meta)))
@@ -239,9 +267,22 @@ pub(crate) struct RowWanted {
     pub(crate) end_ts: i64,
 }
 
+/// The columns a query's read of a segment wants when the segment's rows are all flow-log
+/// records ([`flow::FLOW_LOG_KIND`]): these fields' typed columns, and `message` only when
+/// asked. Other segments are read whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypedRead {
+    pub fields: Vec<flowwatch_flowlog::Field>,
+    pub message: bool,
+}
+
+/// Rows per batch of a read for a query (a page read keeps the reader's default).
+const QUERY_BATCH_ROWS: usize = 8192;
+
 /// The batches of a segment whose row groups may hold rows `wanted` selects (pruned by their
 /// statistics), read one at a time; the rows themselves are not filtered yet: see
-/// [`SegmentRows::of`]. `None` when no row group may.
+/// [`SegmentRows::of`]. `None` when no row group may. With `typed`, a segment of flow-log
+/// records is read as its typed columns (the `bool`: it was).
 #[expect(
     deprecated,
     reason = "ParquetObjectReader still does ranged reads well; replace with our own AsyncFileReader when the query crate needs one"
@@ -250,10 +291,11 @@ async fn open_batches(
     store: &Arc<dyn ObjectStore>,
     seg: &SegmentMeta,
     wanted: RowWanted,
-) -> Result<Option<ParquetRecordBatchStream<ParquetObjectReader>>> {
+    typed: Option<&TypedRead>,
+) -> Result<Option<(ParquetRecordBatchStream<ParquetObjectReader>, bool)>> {
     let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
         .with_file_size(seg.byte_size);
-    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+    let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
     let selected: Vec<usize> = builder
         .metadata()
         .row_groups()
@@ -275,19 +317,84 @@ async fn open_batches(
     if selected.is_empty() {
         return Ok(None);
     }
-    Ok(Some(builder.with_row_groups(selected).build()?))
+    let flow_kind = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .is_some_and(|kv| {
+            kv.iter().any(|kv| {
+                kv.key == flow::KIND_KEY && kv.value.as_deref() == Some(flow::FLOW_LOG_KIND)
+            })
+        });
+    let typed = typed.filter(|_| flow_kind);
+    if let Some(typed) = typed {
+        let mut names = vec![
+            "stream_id",
+            "timestamp",
+            "ingestion_time",
+            "seq",
+            flow::MESSAGE_SIZE,
+        ];
+        if typed.message {
+            names.push("message");
+        }
+        names.extend(typed.fields.iter().map(|f| f.parquet_name()));
+        let roots = names
+            .iter()
+            .map(|name| {
+                builder
+                    .schema()
+                    .index_of(name)
+                    .map_err(|_| StorageError::Corrupt {
+                        what: seg.path.clone(),
+                        detail: format!("missing column {name}"),
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+        builder = builder.with_projection(mask);
+    }
+    if typed.is_some() || wanted.stream_id.is_none() {
+        builder = builder.with_batch_size(QUERY_BATCH_ROWS);
+    }
+    Ok(Some((
+        builder.with_row_groups(selected).build()?,
+        typed.is_some(),
+    )))
 }
 
-/// Every batch [`open_batches`] gives, at once (a query's reader holds a segment's).
+/// Every batch [`open_batches`] gives, at once (a query's reader holds a segment's), and
+/// whether they are typed columns.
 pub(crate) async fn read_batches(
     store: &Arc<dyn ObjectStore>,
     seg: &SegmentMeta,
     wanted: RowWanted,
-) -> Result<Vec<RecordBatch>> {
-    match open_batches(store, seg, wanted).await? {
-        Some(stream) => Ok(stream.try_collect().await?),
-        None => Ok(Vec::new()),
+    typed: Option<&TypedRead>,
+) -> Result<(Vec<RecordBatch>, bool)> {
+    match open_batches(store, seg, wanted, typed).await? {
+        Some((stream, typed)) => Ok((stream.try_collect().await?, typed)),
+        None => Ok((Vec::new(), false)),
     }
+}
+
+/// Column `name` of a batch read from segment `path`, as the array type it must have.
+pub(crate) fn column<'b, T: 'static>(
+    batch: &'b RecordBatch,
+    path: &str,
+    name: &str,
+) -> Result<&'b T> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| StorageError::Corrupt {
+            what: path.to_owned(),
+            detail: format!("missing column {name}"),
+        })?
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| StorageError::Corrupt {
+            what: path.to_owned(),
+            detail: format!("column {name} has the wrong type"),
+        })
 }
 
 /// The columns of one segment batch, checked.
@@ -302,20 +409,6 @@ pub(crate) struct SegmentRows<'a> {
 impl<'a> SegmentRows<'a> {
     /// The columns of `batch`, read from segment `path`.
     pub(crate) fn of(batch: &'a RecordBatch, path: &str) -> Result<Self> {
-        fn column<'b, T: 'static>(batch: &'b RecordBatch, path: &str, name: &str) -> Result<&'b T> {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| StorageError::Corrupt {
-                    what: path.to_owned(),
-                    detail: format!("missing column {name}"),
-                })?
-                .as_any()
-                .downcast_ref::<T>()
-                .ok_or_else(|| StorageError::Corrupt {
-                    what: path.to_owned(),
-                    detail: format!("column {name} has the wrong type"),
-                })
-        }
         Ok(Self {
             stream_ids: column(batch, path, "stream_id")?,
             timestamps: column(batch, path, "timestamp")?,
@@ -361,7 +454,7 @@ pub(crate) async fn read_rows(
     wanted: RowWanted,
     mut visit: impl FnMut(i64, StoredEvent),
 ) -> Result<()> {
-    let Some(mut stream) = open_batches(store, seg, wanted).await? else {
+    let Some((mut stream, _)) = open_batches(store, seg, wanted, None).await? else {
         return Ok(());
     };
     // One batch at a time: a page of events does not hold the whole segment.

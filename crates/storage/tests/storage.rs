@@ -686,3 +686,120 @@ async fn a_group_pass_reads_each_event_once_and_keeps_its_segments() {
         .count();
     assert_eq!(segments, 1, "only the compacted segment is left");
 }
+
+/// Segments of flow-log records carry their values as typed columns, which a typed read gives
+/// in place of the messages (after a flush and after compaction); a segment with any other
+/// event is read whole.
+#[tokio::test]
+async fn flow_log_segments_are_read_as_typed_columns() {
+    use flowwatch_flowlog::Field;
+    use flowwatch_storage::TypedRead;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
+        .await
+        .expect("open");
+    let gid = s
+        .create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group")
+        .id;
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let put = |messages: Vec<String>| {
+        let s = &s;
+        async move {
+            let refs: Vec<EventRef<'_>> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, message)| EventRef {
+                    timestamp: T0 + i as i64,
+                    message,
+                })
+                .collect();
+            s.append(key, T0, &refs).await.expect("append");
+            s.flush().await.expect("flush");
+        }
+    };
+    let record = |i: usize| {
+        format!(
+            "2 123456789012 eni-1a2b3c4d 10.0.0.{i} 10.0.1.1 {} 22 6 1 {} 1600000000 1600000060 REJECT OK",
+            40000 + i,
+            100 * i
+        )
+    };
+    put((0..10).map(record).collect()).await;
+    put((10..20).map(record).collect()).await;
+    let typed = TypedRead {
+        fields: vec![Field::SrcAddr, Field::Bytes],
+        message: false,
+    };
+
+    let check = |expect_typed: bool| {
+        let s = &s;
+        let typed = &typed;
+        async move {
+            let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
+            let mut seen = Vec::new();
+            for i in 0..pass.segment_count() {
+                let rows = s.read_pass_rows(&pass, i, Some(typed)).await.expect("read");
+                assert_eq!(rows.is_typed(), expect_typed);
+                if !expect_typed {
+                    continue;
+                }
+                rows.try_for_each_batch(|batch| {
+                    assert!(batch.messages.is_none(), "message not asked for");
+                    let src = batch.field(Field::SrcAddr).expect("srcaddr");
+                    let src = src
+                        .as_any()
+                        .downcast_ref::<arrow_array::StringArray>()
+                        .unwrap();
+                    let bytes = batch.field(Field::Bytes).expect("bytes");
+                    let bytes = bytes
+                        .as_any()
+                        .downcast_ref::<arrow_array::Int64Array>()
+                        .unwrap();
+                    assert!(
+                        batch.field(Field::DstPort).is_none(),
+                        "only the fields asked for"
+                    );
+                    for i in 0..batch.len() {
+                        seen.push((
+                            src.value(i).to_owned(),
+                            bytes.value(i),
+                            batch.message_sizes.value(i),
+                        ));
+                    }
+                    Ok::<_, StorageError>(())
+                })
+                .expect("batches");
+            }
+            seen.sort();
+            seen
+        }
+    };
+    let flushed = check(true).await;
+    assert_eq!(flushed.len(), 20);
+    assert!(flushed.contains(&("10.0.0.7".to_owned(), 700, record(7).len() as i32)));
+    s.compact().await.expect("compact");
+    assert_eq!(check(true).await, flushed, "compaction keeps the columns");
+
+    // One other event in a segment: that segment is read whole.
+    put(vec![record(20), "{\"not\": \"a flow log\"}".to_owned()]).await;
+    let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
+    let typed_segments = {
+        let mut n = 0;
+        for i in 0..pass.segment_count() {
+            n += usize::from(
+                s.read_pass_rows(&pass, i, Some(&typed))
+                    .await
+                    .expect("read")
+                    .is_typed(),
+            );
+        }
+        n
+    };
+    assert_eq!(typed_segments, pass.segment_count() - 1);
+}

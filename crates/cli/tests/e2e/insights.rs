@@ -172,7 +172,7 @@ fn utc(ms: i64) -> String {
 
 #[test]
 fn vpc_flow_log_queries_of_the_issue() {
-    let server = Server::start();
+    let mut server = Server::start();
     server.aws_ok(&["logs", "create-log-group", "--log-group-name", "vpc"]);
     // On a 5-minute boundary 30 minutes ago, so the bins are known.
     let base = (now_ms() - 1_800_000) / 300_000 * 300_000;
@@ -195,69 +195,7 @@ fn vpc_flow_log_queries_of_the_issue() {
         put(&server, "vpc", stream, &events);
     }
 
-    let got = query(
-        &server,
-        "vpc",
-        "filter @logStream = 'eni-0e7ae111222111000-all' | filter action='REJECT' | filter srcAddr = '10.0.1.10' | filter dstAddr = '10.0.2.15' | filter dstPort = '22' | stats count(*) as num by srcAddr, dstAddr, dstPort",
-    );
-    assert_eq!(
-        rows(&got),
-        ["srcAddr=10.0.1.10 | dstAddr=10.0.2.15 | dstPort=22 | num=3"]
-    );
-    assert_eq!(got["statistics"]["recordsScanned"], 10.0);
-    assert_eq!(got["statistics"]["recordsMatched"], 3.0);
-
-    let got = query(
-        &server,
-        "vpc",
-        r#"filter action="REJECT" | stats count(*) as numRejections by srcAddr | sort numRejections desc | limit 20"#,
-    );
-    assert_eq!(
-        rows(&got),
-        [
-            "srcAddr=10.0.1.10 | numRejections=5",
-            "srcAddr=10.0.3.5 | numRejections=2",
-            "srcAddr=10.0.1.11 | numRejections=1",
-        ]
-    );
-
-    let got = query(
-        &server,
-        "vpc",
-        "stats sum(bytes) as bytesTransferred by bin(5m)",
-    );
-    let expected: Vec<String> = [(0, 5420), (1, 300), (2, 340), (3, 300)]
-        .iter()
-        .map(|(bin, bytes)| {
-            format!(
-                "bin(5m)={} | bytesTransferred={bytes}",
-                utc(base + bin * 300_000)
-            )
-        })
-        .collect();
-    assert_eq!(rows(&got), expected);
-
-    // Raw rows carry @ptr, which GetLogRecord resolves.
-    let got = query(
-        &server,
-        "vpc",
-        "filter protocol = 17 | fields srcAddr, dstPort",
-    );
-    assert_eq!(rows(&got), ["srcAddr=10.0.3.5 | dstPort=53"]);
-    let ptr = got["results"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == "@ptr")
-        .expect("@ptr in a raw row")["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let record = server.aws_ok(&["logs", "get-log-record", "--log-record-pointer", &ptr]);
-    assert_eq!(record["logRecord"]["@logStream"], B);
-    assert_eq!(record["logRecord"]["srcAddr"], "10.0.3.5");
-    assert_eq!(record["logRecord"]["protocol"], "17");
-
+    let in_memory = issue_queries(&server, base);
     let fields = server.aws_ok(&[
         "logs",
         "get-log-group-fields",
@@ -285,8 +223,121 @@ fn vpc_flow_log_queries_of_the_issue() {
 
     let described = server.aws_ok(&["logs", "describe-queries", "--log-group-name", "vpc"]);
     let queries = described["queries"].as_array().unwrap();
-    assert_eq!(queries.len(), 4);
+    assert_eq!(queries.len(), 5);
     assert!(queries.iter().all(|q| q["status"] == "Complete"));
+
+    // A graceful stop flushes the events into a segment, which stores the records' values as
+    // typed columns: the same queries read those instead of the messages, with the same answers.
+    server.stop();
+    let segments = walk(&server.data_dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .count();
+    assert!(segments > 0, "the stop wrote a segment");
+    let again = Server::start_in(&server.data_dir, &[]);
+    let from_segment = issue_queries(&again, base);
+    assert_eq!(
+        from_segment, in_memory,
+        "the same statistics (bytesScanned...)"
+    );
+}
+
+/// The files under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The queries of issue #5 (and a raw one resolved with GetLogRecord) over [`FLOWS`] put at
+/// `base`; the first query's statistics.
+fn issue_queries(server: &Server, base: i64) -> Value {
+    let got = query(
+        server,
+        "vpc",
+        "filter @logStream = 'eni-0e7ae111222111000-all' | filter action='REJECT' | filter srcAddr = '10.0.1.10' | filter dstAddr = '10.0.2.15' | filter dstPort = '22' | stats count(*) as num by srcAddr, dstAddr, dstPort",
+    );
+    assert_eq!(
+        rows(&got),
+        ["srcAddr=10.0.1.10 | dstAddr=10.0.2.15 | dstPort=22 | num=3"]
+    );
+    assert_eq!(got["statistics"]["recordsScanned"], 10.0);
+    assert_eq!(got["statistics"]["recordsMatched"], 3.0);
+    let statistics = got["statistics"].clone();
+
+    let got = query(
+        server,
+        "vpc",
+        r#"filter action="REJECT" | stats count(*) as numRejections by srcAddr | sort numRejections desc | limit 20"#,
+    );
+    assert_eq!(
+        rows(&got),
+        [
+            "srcAddr=10.0.1.10 | numRejections=5",
+            "srcAddr=10.0.3.5 | numRejections=2",
+            "srcAddr=10.0.1.11 | numRejections=1",
+        ]
+    );
+
+    let got = query(
+        server,
+        "vpc",
+        "stats sum(bytes) as bytesTransferred by bin(5m)",
+    );
+    let expected: Vec<String> = [(0, 5420), (1, 300), (2, 340), (3, 300)]
+        .iter()
+        .map(|(bin, bytes)| {
+            format!(
+                "bin(5m)={} | bytesTransferred={bytes}",
+                utc(base + bin * 300_000)
+            )
+        })
+        .collect();
+    assert_eq!(rows(&got), expected);
+
+    // Raw rows carry @ptr, which GetLogRecord resolves.
+    let got = query(
+        server,
+        "vpc",
+        "filter protocol = 17 | fields srcAddr, dstPort",
+    );
+    assert_eq!(rows(&got), ["srcAddr=10.0.3.5 | dstPort=53"]);
+    let ptr = got["results"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "@ptr")
+        .expect("@ptr in a raw row")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = server.aws_ok(&["logs", "get-log-record", "--log-record-pointer", &ptr]);
+    assert_eq!(record["logRecord"]["@logStream"], B);
+    assert_eq!(record["logRecord"]["srcAddr"], "10.0.3.5");
+    assert_eq!(record["logRecord"]["protocol"], "17");
+
+    // System fields and the message itself (a typed read reads `message` only when asked).
+    let got = query(
+        server,
+        "vpc",
+        "filter dstPort = 3389 | fields @logStream, @message, @log | sort @timestamp asc",
+    );
+    let shown = rows(&got);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    for row in &shown {
+        assert!(row.contains(&format!("@logStream={B}")), "{row}");
+        assert!(row.contains(" 3389 6 1 240 "), "{row}");
+        assert!(row.contains(":vpc"), "{row}");
+    }
+
+    statistics
 }
 
 #[test]

@@ -4,9 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow_array::ArrayRef;
+use arrow_array::builder::StringBuilder;
 use flowwatch_model::Scope;
-use flowwatch_query::{Compiled, Event, Input, InputBuilder, Params, QueryOutput};
-use flowwatch_storage::{GroupPass, PassEvent, PassRows, Position, ScannedEvent};
+use flowwatch_query::{ColumnBatch, Compiled, Event, Input, InputBuilder, Params, QueryOutput};
+use flowwatch_storage::segment::flow::flow_fields;
+use flowwatch_storage::{
+    GroupPass, PassBatch, PassEvent, PassRows, Position, ScannedEvent, TypedRead,
+};
 
 use super::Target;
 use super::registry::Language;
@@ -154,6 +159,17 @@ impl Engine {
         let mut pass = self.group_pass(job, target).await?;
         let memory = pass.take_memory();
         let pass = Arc::new(pass);
+        // Segments of flow-log records are read as the typed columns the query reads.
+        let typed = builder.as_ref().map(|b| {
+            Arc::new(TypedRead {
+                fields: flow_fields()
+                    .iter()
+                    .copied()
+                    .filter(|f| b.reads(f.insights_name()))
+                    .collect(),
+                message: b.reads(flowwatch_query::MESSAGE),
+            })
+        });
         let mut next = 0;
         let mut chunk = Chunk::Memory(memory);
         loop {
@@ -168,6 +184,9 @@ impl Engine {
                     Chunk::Memory(events) => events
                         .iter()
                         .try_for_each(|e| pusher.push(&mut b, PassEvent::from(e))),
+                    Chunk::Segment(rows) if rows.is_typed() => {
+                        rows.try_for_each_batch(|batch| pusher.push_batch(&mut b, batch))
+                    }
                     Chunk::Segment(rows) => rows.try_for_each(|e| pusher.push(&mut b, e)),
                 };
                 let wanted = match pushed {
@@ -180,10 +199,10 @@ impl Engine {
             // The next segment is read while this chunk is pushed, on a blocking thread too:
             // decompressing and decoding it is query work, kept off the I/O runtime.
             let read_next = (next < pass.segment_count()).then(|| {
-                let (storage, pass) = (self.storage().clone(), pass.clone());
+                let (storage, pass, typed) = (self.storage().clone(), pass.clone(), typed.clone());
                 let handle = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || {
-                    handle.block_on(storage.read_pass_rows(&pass, next))
+                    handle.block_on(storage.read_pass_rows(&pass, next, typed.as_deref()))
                 })
             });
             let read_next = async {
@@ -335,6 +354,69 @@ impl<'a> Pusher<'a> {
             log: self.log,
             ptr: &self.ptr,
             message: e.message,
+        })?;
+        Ok(())
+    }
+}
+
+impl Pusher<'_> {
+    /// Pushes a batch of a segment read as typed flow-log columns, making only the system
+    /// columns the query reads.
+    fn push_batch(
+        &mut self,
+        builder: &mut InputBuilder,
+        batch: &PassBatch<'_>,
+    ) -> Result<(), Pushed> {
+        let n = batch.len();
+        let log_streams = builder.reads(flowwatch_query::LOG_STREAM).then(|| {
+            let mut names = StringBuilder::with_capacity(n, n * 24);
+            for &id in batch.stream_ids.values() {
+                if self.stream.0 != id {
+                    let name = self.names.get(&id).map_or("", String::as_str);
+                    self.stream = (id, name);
+                }
+                names.append_value(self.stream.1);
+            }
+            Arc::new(names.finish()) as ArrayRef
+        });
+        let logs = builder.reads(flowwatch_query::LOG).then(|| {
+            Arc::new(arrow_array::StringArray::from_iter_values(
+                std::iter::repeat_n(self.log, n),
+            )) as ArrayRef
+        });
+        let ptrs = self.ptr_needed.then(|| {
+            let mut ptrs = StringBuilder::with_capacity(n, n * 40);
+            for i in 0..n {
+                let at = Position {
+                    timestamp: batch.timestamps.value(i),
+                    seq: batch.seqs.value(i),
+                };
+                write_ptr(&mut self.ptr, self.group, batch.stream_ids.value(i), at);
+                ptrs.append_value(&self.ptr);
+            }
+            Arc::new(ptrs.finish()) as ArrayRef
+        });
+        let message_bytes: u64 = batch
+            .message_sizes
+            .values()
+            .iter()
+            .map(|&s| u64::try_from(s).unwrap_or(0))
+            .sum();
+        self.records += n as u64;
+        self.bytes += message_bytes;
+        builder.push_columns(ColumnBatch {
+            timestamps: batch.timestamps,
+            ingestion_times: batch.ingestion_times,
+            seqs: batch.seqs,
+            message_bytes,
+            messages: batch.messages.map(|m| Arc::new(m.clone()) as ArrayRef),
+            log_streams,
+            logs,
+            ptrs,
+            fields: flow_fields()
+                .iter()
+                .filter_map(|f| Some((f.insights_name(), batch.field(*f)?.clone())))
+                .collect(),
         })?;
         Ok(())
     }
