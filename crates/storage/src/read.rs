@@ -310,7 +310,7 @@ pub struct GroupPass {
     memory: Vec<ScannedEvent>,
     segments: Vec<SegmentMeta>,
     /// Sequence numbers of `memory` (a segment flushed meanwhile may hold them too).
-    in_memory: Arc<std::collections::HashSet<u64>>,
+    in_memory: Arc<SeqSet>,
     alive: Arc<std::collections::HashSet<i64>>,
     start_ms: i64,
     end_ms: i64,
@@ -378,7 +378,7 @@ impl Storage {
             group_id,
             memory,
             segments,
-            in_memory: Arc::new(in_memory),
+            in_memory: Arc::new(SeqSet::new(in_memory)),
             alive: Arc::new(alive),
             start_ms: start,
             end_ms,
@@ -482,7 +482,28 @@ pub struct PassRows {
     path: String,
     wanted: RowWanted,
     alive: Arc<std::collections::HashSet<i64>>,
-    in_memory: Arc<std::collections::HashSet<u64>>,
+    in_memory: Arc<SeqSet>,
+}
+
+/// The sequence numbers of a pass's in-memory events: most segment rows are older than all of
+/// them, and are told apart by a comparison instead of a hash lookup.
+#[derive(Debug)]
+struct SeqSet {
+    seqs: std::collections::HashSet<u64>,
+    min: u64,
+    max: u64,
+}
+
+impl SeqSet {
+    fn new(seqs: std::collections::HashSet<u64>) -> Self {
+        let min = seqs.iter().copied().min().unwrap_or(u64::MAX);
+        let max = seqs.iter().copied().max().unwrap_or(0);
+        Self { seqs, min, max }
+    }
+
+    fn contains(&self, seq: u64) -> bool {
+        (self.min..=self.max).contains(&seq) && self.seqs.contains(&seq)
+    }
 }
 
 impl PassRows {
@@ -501,24 +522,24 @@ impl PassRows {
             let checked = PassBatch::of(batch, &self.path)?;
             // Which rows are the pass's: in its time range, of a live stream, not in memory.
             let mut last = (i64::MIN, false);
-            let check_memory = !self.in_memory.is_empty();
-            let keep: arrow_array::BooleanArray = (0..batch.num_rows())
-                .map(|i| {
-                    let (sid, ts) = (checked.stream_ids.value(i), checked.timestamps.value(i));
-                    if last.0 != sid {
-                        last = (sid, self.alive.contains(&sid));
-                    }
-                    Some(
-                        last.1
-                            && ts >= self.wanted.min_ts
-                            && ts < self.wanted.end_ts
-                            && !(check_memory && self.in_memory.contains(&checked.seqs.value(i))),
-                    )
-                })
-                .collect();
-            if keep.true_count() == batch.num_rows() {
+            let mut is_kept = |i: usize| {
+                let (sid, ts) = (checked.stream_ids.value(i), checked.timestamps.value(i));
+                if last.0 != sid {
+                    last = (sid, self.alive.contains(&sid));
+                }
+                last.1
+                    && ts >= self.wanted.min_ts
+                    && ts < self.wanted.end_ts
+                    && !self.in_memory.contains(checked.seqs.value(i))
+            };
+            // Most batches are the pass's whole: only a batch that is not gets a mask.
+            if (0..batch.num_rows()).all(&mut is_kept) {
                 visit(&checked)?;
-            } else if keep.true_count() > 0 {
+                continue;
+            }
+            let keep: arrow_array::BooleanArray =
+                (0..batch.num_rows()).map(|i| Some(is_kept(i))).collect();
+            if keep.true_count() > 0 {
                 let kept = arrow_select::filter::filter_record_batch(batch, &keep)
                     .map_err(StorageError::from)?;
                 visit(&PassBatch::of(&kept, &self.path)?)?;
@@ -535,7 +556,6 @@ impl PassRows {
     ) -> std::result::Result<(), E> {
         // Rows are sorted by stream: the last stream's liveness is asked once per run of it.
         let mut last = (i64::MIN, false);
-        let check_memory = !self.in_memory.is_empty();
         for batch in &self.batches {
             segment::SegmentRows::of(batch, &self.path)?.try_for_each(
                 self.wanted,
@@ -543,7 +563,7 @@ impl PassRows {
                     if last.0 != stream_id {
                         last = (stream_id, self.alive.contains(&stream_id));
                     }
-                    if !last.1 || (check_memory && self.in_memory.contains(&seq)) {
+                    if !last.1 || self.in_memory.contains(seq) {
                         return Ok(());
                     }
                     visit(PassEvent {

@@ -16,10 +16,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 #[expect(deprecated, reason = "see read_rows")]
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStream};
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::properties::WriterProperties;
 use parquet::file::statistics::Statistics;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{Result, StorageError};
 use crate::memtable::MemTable;
@@ -126,8 +127,32 @@ pub(crate) struct SegmentWriter {
 impl SegmentWriter {
     pub(crate) fn new(group_id: i64, path: &str, row_group_rows: usize) -> Result<Self> {
         let chunk = row_group_rows.max(1);
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        // Messages are zstd's; the other columns are read by every query, so they are encoded
+        // to decode cheaply: times and sequence numbers as deltas, uncompressed (they grow
+        // within a stream), the stream id as runs of its dictionary, the typed flow-log columns
+        // (dictionaries of addresses, actions...) with snappy.
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_column_compression(
+                ColumnPath::from("message"),
+                Compression::ZSTD(ZstdLevel::try_new(1)?),
+            );
+        for column in [
+            "stream_id",
+            "timestamp",
+            "ingestion_time",
+            "seq",
+            flow::MESSAGE_SIZE,
+        ] {
+            props =
+                props.set_column_compression(ColumnPath::from(column), Compression::UNCOMPRESSED);
+        }
+        for column in ["timestamp", "ingestion_time", "seq"] {
+            props = props
+                .set_column_dictionary_enabled(ColumnPath::from(column), false)
+                .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_BINARY_PACKED);
+        }
+        let props = props
             .set_max_row_group_row_count(Some(chunk))
             .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
                 VERSION_KEY.to_owned(),
