@@ -312,9 +312,13 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     };
     let output = match &compiled {
         Some(compiled) => {
-            // The query runs while the files are read, holding a few batches of them at a time.
+            // The query runs while the files are read, holding a few batches of them at a time;
+            // flow-log numbers are integers when every file is a flow log.
+            let flow_types = sets
+                .iter()
+                .all(flowwatch_query::files::FileSet::flow_logs_only);
             let (input, streamed) = compiled
-                .stream(params)
+                .stream_with(params, flow_types)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let load = tokio::task::spawn_blocking(move || {
                 let mut input = input;

@@ -113,6 +113,14 @@ impl FileSet {
         Ok(set)
     }
 
+    /// Whether every file holds flow-log records (text or Parquet): a query over them can type
+    /// their numbers ([`InputBuilder::with_flow_types`]).
+    pub fn flow_logs_only(&self) -> bool {
+        self.files
+            .iter()
+            .all(|(_, kind, _)| !matches!(kind, FileKind::CloudTrail { .. }))
+    }
+
     /// Bytes of all the files (as stored, compressed or not).
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|(_, _, size)| size).sum()

@@ -122,12 +122,28 @@ struct Rows {
     ingestion: TimestampMillisecondBuilder,
     ptr: StringBuilder,
     seq: Int64Builder,
-    discovered: Vec<StringBuilder>,
+    discovered: Vec<Column>,
     len: usize,
 }
 
+/// A discovered field's column: text, or a flow-log number ([`InputBuilder::with_flow_types`]).
+#[derive(Debug)]
+enum Column {
+    Text(StringBuilder),
+    Number(Int64Builder),
+}
+
+impl Column {
+    fn append_null(&mut self) {
+        match self {
+            Self::Text(b) => b.append_null(),
+            Self::Number(b) => b.append_null(),
+        }
+    }
+}
+
 impl Rows {
-    fn new(discovered: usize) -> Self {
+    fn new(numbers: &[bool]) -> Self {
         Self {
             timestamp: TimestampMillisecondBuilder::new(),
             message: StringBuilder::new(),
@@ -136,7 +152,16 @@ impl Rows {
             ingestion: TimestampMillisecondBuilder::new(),
             ptr: StringBuilder::new(),
             seq: Int64Builder::new(),
-            discovered: (0..discovered).map(|_| StringBuilder::new()).collect(),
+            discovered: numbers
+                .iter()
+                .map(|&number| {
+                    if number {
+                        Column::Number(Int64Builder::new())
+                    } else {
+                        Column::Text(StringBuilder::new())
+                    }
+                })
+                .collect(),
             len: 0,
         }
     }
@@ -151,11 +176,10 @@ impl Rows {
             Arc::new(text(&mut self.ptr)),
             Arc::new(self.seq.finish()),
         ];
-        columns.extend(
-            self.discovered
-                .iter_mut()
-                .map(|b| Arc::new(text(b)) as ArrayRef),
-        );
+        columns.extend(self.discovered.iter_mut().map(|c| match c {
+            Column::Text(b) => Arc::new(text(b)) as ArrayRef,
+            Column::Number(b) => Arc::new(b.finish()) as ArrayRef,
+        }));
         self.len = 0;
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
@@ -192,6 +216,26 @@ pub struct FieldPositions(Vec<Option<usize>>);
 
 /// The schema of an input table with these discovered fields (all strings).
 pub fn input_schema(discovered: &[String]) -> SchemaRef {
+    typed_input_schema(discovered, &vec![false; discovered.len()])
+}
+
+/// Which of `discovered` are flow-log numbers when the input's events are all flow-log records
+/// ([`InputBuilder::with_flow_types`]): `version`, ports, `protocol`, counts and times.
+pub fn flow_numbers(discovered: &[String]) -> Vec<bool> {
+    discovered
+        .iter()
+        .map(|name| {
+            flowwatch_flowlog::LogFormat::default_vpc()
+                .fields()
+                .iter()
+                .any(|f| f.insights_name() == name && f.kind().is_integer())
+        })
+        .collect()
+}
+
+/// The schema of an input table with these discovered fields, text but where `numbers` says
+/// Int64.
+fn typed_input_schema(discovered: &[String], numbers: &[bool]) -> SchemaRef {
     let ts = DataType::Timestamp(TimeUnit::Millisecond, None);
     let mut fields = vec![
         Field::new(TIMESTAMP, ts.clone(), false),
@@ -202,25 +246,40 @@ pub fn input_schema(discovered: &[String]) -> SchemaRef {
         Field::new(PTR, DataType::Utf8, false),
         Field::new(SEQ, DataType::Int64, false),
     ];
-    fields.extend(
-        discovered
-            .iter()
-            .map(|name| Field::new(name, DataType::Utf8, true)),
-    );
+    fields.extend(discovered.iter().zip(numbers).map(|(name, &number)| {
+        let t = if number {
+            DataType::Int64
+        } else {
+            DataType::Utf8
+        };
+        Field::new(name, t, true)
+    }));
     Arc::new(Schema::new(fields))
 }
 
 impl InputBuilder {
     /// An empty input with these discovered fields, holding at most `max_bytes`.
     pub fn new(discovered: Vec<String>, max_bytes: usize) -> Self {
+        Self::with_flow_types(discovered, max_bytes, false)
+    }
+
+    /// An empty input whose flow-log number fields (`dstPort`, `bytes`...) are Int64 columns
+    /// when `flow_types`: for inputs whose events are all flow-log records, so a plan compares
+    /// and sums integers instead of parsing text. A value that is not a number is null.
+    pub fn with_flow_types(discovered: Vec<String>, max_bytes: usize, flow_types: bool) -> Self {
+        let numbers = if flow_types {
+            flow_numbers(&discovered)
+        } else {
+            vec![false; discovered.len()]
+        };
         let names = discover::flow_log_names();
         let flow_index = discovered
             .iter()
             .map(|f| names.iter().position(|n| n == f))
             .collect();
         Self {
-            schema: input_schema(&discovered),
-            rows: Rows::new(discovered.len()),
+            schema: typed_input_schema(&discovered, &numbers),
+            rows: Rows::new(&numbers),
             fields: discovered,
             flow_index,
             spans: Vec::with_capacity(14),
@@ -265,7 +324,7 @@ impl InputBuilder {
     }
 
     /// Appends a batch of events whose fields are columns already, without a row-by-row copy:
-    /// discovered fields are cast to text, columns the query does not read are left empty.
+    /// discovered fields are cast to their column's type (text, or Int64), columns the query does not read are left empty.
     pub fn push_columns(&mut self, batch: ColumnBatch<'_>) -> Result<()> {
         if self.rows.len > 0 {
             let rows = self.rows.finish(&self.schema)?;
@@ -295,9 +354,10 @@ impl InputBuilder {
                 .iter()
                 .find(|(n, _)| n == name)
                 .filter(|_| needed(SYSTEM_COLUMNS + i));
+            let t = self.schema.field(SYSTEM_COLUMNS + i).data_type();
             columns.push(match column {
-                Some((_, c)) => cast(c, &DataType::Utf8)?,
-                None => arrow::array::new_null_array(&DataType::Utf8, n),
+                Some((_, c)) => cast(c, t)?,
+                None => arrow::array::new_null_array(t, n),
             });
         }
         let table = RecordBatch::try_new(self.schema.clone(), columns)?;
@@ -415,7 +475,10 @@ impl InputBuilder {
             }
             let value = value(i, name);
             size += value.as_ref().map_or(0, |v| v.len());
-            rows.discovered[i].append_option(value.as_deref());
+            match &mut rows.discovered[i] {
+                Column::Text(b) => b.append_option(value.as_deref()),
+                Column::Number(b) => b.append_option(value.and_then(|v| v.parse().ok())),
+            }
         }
         rows.len += 1;
         self.records += 1;

@@ -161,19 +161,36 @@ impl Compiled {
         InputBuilder::new(self.fields.clone(), max_bytes)
     }
 
+    /// An empty input whose flow-log numbers are Int64 when `flow_types`
+    /// ([`InputBuilder::with_flow_types`]).
+    pub fn input_with(&self, max_bytes: usize, flow_types: bool) -> InputBuilder {
+        InputBuilder::with_flow_types(self.fields.clone(), max_bytes, flow_types)
+    }
+
     /// Starts the query over an input fed while it runs: push the events into the builder
     /// (on a thread that is not an async runtime's: it waits while the query is behind), then
     /// `finish` it; meanwhile [`Streamed::run`] executes the query. The query holds a few
     /// batches of input at a time, not all of it. When `push` answers
     /// [`QueryError::InputClosed`] the query has all it reads: stop pushing.
     pub fn stream(&self, params: Params) -> Result<(InputBuilder, Streamed)> {
-        let schema = input_schema(&self.fields);
+        self.stream_with(params, false)
+    }
+
+    /// [`Compiled::stream`], the input's flow-log numbers Int64 when `flow_types`
+    /// ([`InputBuilder::with_flow_types`]: every event the query reads is a flow-log record).
+    pub fn stream_with(
+        &self,
+        params: Params,
+        flow_types: bool,
+    ) -> Result<(InputBuilder, Streamed)> {
+        let mut builder =
+            InputBuilder::with_flow_types(self.fields.clone(), usize::MAX, flow_types);
+        let schema = builder.schema().clone();
         let feed = Arc::new(stream::Feed::new(schema.clone()));
         let table = StreamingTable::try_new(schema, vec![feed.clone()])?;
         let lowered = self.lower(Arc::new(table), params)?;
         let scanned = Arc::new(stream::Scanned::default());
         let readers = if lowered.matched.is_some() { 2 } else { 1 };
-        let mut builder = InputBuilder::new(self.fields.clone(), usize::MAX);
         builder.needed = needed_columns(&lowered, builder.schema().fields().len())?;
         builder.sink = Some(feed.connect(readers, scanned.clone()));
         Ok((builder, Streamed { lowered, scanned }))

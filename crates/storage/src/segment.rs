@@ -342,15 +342,7 @@ async fn open_batches(
     if selected.is_empty() {
         return Ok(None);
     }
-    let flow_kind = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .is_some_and(|kv| {
-            kv.iter().any(|kv| {
-                kv.key == flow::KIND_KEY && kv.value.as_deref() == Some(flow::FLOW_LOG_KIND)
-            })
-        });
+    let flow_kind = marked_flow_log(builder.metadata());
     let typed = typed.filter(|_| flow_kind);
     if let Some(typed) = typed {
         let mut names = vec![
@@ -386,6 +378,27 @@ async fn open_batches(
         builder.with_row_groups(selected).build()?,
         typed.is_some(),
     )))
+}
+
+/// Whether segment `seg` is marked as all flow-log records ([`flow::FLOW_LOG_KIND`]): its
+/// footer is read.
+#[expect(deprecated, reason = "see open_batches")]
+pub(crate) async fn is_flow_log(store: &Arc<dyn ObjectStore>, seg: &SegmentMeta) -> Result<bool> {
+    let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
+        .with_file_size(seg.byte_size);
+    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+    Ok(marked_flow_log(builder.metadata()))
+}
+
+fn marked_flow_log(metadata: &parquet::file::metadata::ParquetMetaData) -> bool {
+    metadata
+        .file_metadata()
+        .key_value_metadata()
+        .is_some_and(|kv| {
+            kv.iter().any(|kv| {
+                kv.key == flow::KIND_KEY && kv.value.as_deref() == Some(flow::FLOW_LOG_KIND)
+            })
+        })
 }
 
 /// Every batch [`open_batches`] gives, at once (a query's reader holds a segment's), and

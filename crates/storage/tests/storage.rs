@@ -780,6 +780,9 @@ async fn flow_log_segments_are_read_as_typed_columns() {
             seen
         }
     };
+    let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
+    assert!(s.pass_is_flow_log(&pass).await.expect("kinds"));
+    drop(pass);
     let flushed = check(true).await;
     assert_eq!(flushed.len(), 20);
     assert!(flushed.contains(&("10.0.0.7".to_owned(), 700, record(7).len() as i32)));
@@ -802,4 +805,5 @@ async fn flow_log_segments_are_read_as_typed_columns() {
         n
     };
     assert_eq!(typed_segments, pass.segment_count() - 1);
+    assert!(!s.pass_is_flow_log(&pass).await.expect("kinds"));
 }

@@ -101,11 +101,9 @@ impl FlowColumns {
         }
         // Check every value before appending any, so a column never runs ahead.
         let values = || self.spans.iter().map(|&(a, b)| &message[a..b]);
-        let ok = values().zip(&self.columns).all(|(v, c)| match c {
-            Builder::Int32(_) => v == "-" || canonical(v).is_some_and(|n| i32::try_from(n).is_ok()),
-            Builder::Int64(_) => v == "-" || canonical(v).is_some(),
-            Builder::Text(_) => true,
-        });
+        let ok = values()
+            .zip(flow_fields())
+            .all(|(v, f)| value_fits(v, f.kind().parquet_type()));
         if !ok {
             return false;
         }
@@ -136,6 +134,28 @@ impl FlowColumns {
         }));
         out
     }
+}
+
+/// Whether `message` is a record whose values typed columns hold exactly (what a segment of
+/// such messages only is marked for).
+pub fn is_record(message: &str) -> bool {
+    let mut spans = Vec::with_capacity(16);
+    flowwatch_flowlog::default_record_spans(message, &mut spans)
+        && spans
+            .iter()
+            .zip(flow_fields())
+            .all(|(&(a, b), field)| value_fits(&message[a..b], field.kind().parquet_type()))
+}
+
+/// Whether value `v` of a column of type `t` is stored exactly: `-`, text, or a canonical
+/// number within the type.
+fn value_fits(v: &str, t: ParquetType) -> bool {
+    v == "-"
+        || match t {
+            ParquetType::Int32 => canonical(v).is_some_and(|n| i32::try_from(n).is_ok()),
+            ParquetType::Int64 => canonical(v).is_some(),
+            ParquetType::String => true,
+        }
 }
 
 /// `v` as a number when it is written the one way a number prints: digits, no leading zero.

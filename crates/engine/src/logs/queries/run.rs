@@ -103,13 +103,28 @@ impl Engine {
                     now_ms: job.now_ms,
                     default_limit: job.limit,
                 };
+                // One pass per group, begun before the query is planned: when every event
+                // of them is a flow-log record, the input's flow-log numbers are integers.
+                let mut passes = Vec::with_capacity(job.targets.len());
+                let mut flow_types = true;
+                for target in &job.targets {
+                    let pass = self.group_pass(job, target).await?;
+                    flow_types = flow_types
+                        && self
+                            .storage()
+                            .pass_is_flow_log(&pass)
+                            .await
+                            .map_err(failed)?;
+                    passes.push(pass);
+                }
                 // The query runs while the groups are read into its input, holding a few
                 // batches of it at a time.
-                let (builder, streamed) = compiled.stream(params).map_err(failed)?;
+                let (builder, streamed) =
+                    compiled.stream_with(params, flow_types).map_err(failed)?;
                 let feed = async {
                     let mut builder = Some(builder);
-                    for target in &job.targets {
-                        if !self.read_group(job, target, &mut builder).await? {
+                    for (target, pass) in job.targets.iter().zip(passes) {
+                        if !self.read_group(job, target, pass, &mut builder).await? {
                             return Ok(());
                         }
                     }
@@ -146,17 +161,17 @@ impl Engine {
         }
     }
 
-    /// Reads one group in one pass (memory, then each segment once), pushing every event into
+    /// Reads one group in its pass (memory, then each segment once), pushing every event into
     /// the builder on a blocking thread. `false`: the query reads no more input.
     async fn read_group(
         &self,
         job: &Job,
         target: &Target,
+        mut pass: GroupPass,
         builder: &mut Option<InputBuilder>,
     ) -> Result<bool, String> {
         let names = Arc::new(self.stream_names(&job.scope, target));
         let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
-        let mut pass = self.group_pass(job, target).await?;
         let memory = pass.take_memory();
         let pass = Arc::new(pass);
         // Segments of flow-log records are read as the typed columns the query reads.
