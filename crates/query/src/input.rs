@@ -87,8 +87,9 @@ pub struct ColumnBatch<'a> {
     pub logs: Option<ArrayRef>,
     /// `@ptr` (Utf8).
     pub ptrs: Option<ArrayRef>,
-    /// Discovered fields by name, any type that casts to text as the event writes the value
-    /// (a number in its canonical form); a field not here is null in every event.
+    /// Discovered fields by name, of any type that casts to the field's column type (text, or
+    /// Int64 for a flow-log number) with the value the event's text has (a number in its
+    /// canonical form); a field not here is null in every event.
     pub fields: Vec<(&'static str, ArrayRef)>,
 }
 

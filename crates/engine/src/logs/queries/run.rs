@@ -372,9 +372,7 @@ impl<'a> Pusher<'a> {
         })?;
         Ok(())
     }
-}
 
-impl Pusher<'_> {
     /// Pushes a batch of a segment read as typed flow-log columns, making only the system
     /// columns the query reads.
     fn push_batch(
