@@ -147,7 +147,8 @@ impl Catalog {
                 .insert(stream.id, (stream.group_id, stream.name));
         }
         let mut stmt = self.conn.prepare(
-            "SELECT id, group_id, path, format_version, min_ts, max_ts, row_count, byte_size
+            "SELECT id, group_id, path, format_version, min_ts, max_ts, row_count, byte_size,
+                    kind
              FROM segments ORDER BY id",
         )?;
         let segments = stmt
@@ -161,6 +162,7 @@ impl Catalog {
                     max_ts: r.get(5)?,
                     row_count: r.get::<_, i64>(6)? as u64,
                     byte_size: r.get::<_, i64>(7)? as u64,
+                    kind: r.get(8)?,
                     streams: Vec::new(),
                 })
             })?
@@ -500,8 +502,8 @@ impl Catalog {
             }
             tx.execute(
                 "INSERT INTO segments (group_id, path, format_version, min_ts, max_ts, row_count,
-                                       byte_size, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                       byte_size, created_at, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     seg.group_id,
                     seg.path,
@@ -510,7 +512,8 @@ impl Catalog {
                     seg.max_ts,
                     seg.row_count as i64,
                     seg.byte_size as i64,
-                    now
+                    now,
+                    seg.kind
                 ],
             )?;
             seg.id = tx.last_insert_rowid();

@@ -387,22 +387,16 @@ impl Storage {
     }
 
     /// Whether every event of the pass is a flow-log record whose values typed columns hold
-    /// exactly: the events in memory are, and every segment is marked so (its footer is read).
-    /// A query over such a pass can type its flow-log numbers.
-    pub async fn pass_is_flow_log(&self, pass: &GroupPass) -> Result<bool> {
-        if !pass
-            .memory
+    /// exactly: the events in memory are, and every segment is marked so (its catalog entry
+    /// says). A query over such a pass can type its flow-log numbers.
+    pub fn pass_is_flow_log(&self, pass: &GroupPass) -> bool {
+        pass.segments
             .iter()
-            .all(|e| segment::flow::is_record(&e.event.message))
-        {
-            return Ok(false);
-        }
-        for seg in &pass.segments {
-            if !segment::is_flow_log(&self.shared().store, seg).await? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+            .all(|seg| seg.kind.as_deref() == Some(segment::flow::FLOW_LOG_KIND))
+            && pass
+                .memory
+                .iter()
+                .all(|e| segment::flow::is_record(&e.event.message))
     }
 
     /// The events of the pass's segment `index` (one read of it).

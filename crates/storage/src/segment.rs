@@ -172,6 +172,7 @@ impl SegmentWriter {
                 max_ts: i64::MIN,
                 row_count: 0,
                 byte_size: 0,
+                kind: None,
                 streams: Vec::new(),
             },
             cols: Columns::with_capacity(chunk, chunk * 64, true),
@@ -233,6 +234,7 @@ impl SegmentWriter {
                     flow::KIND_KEY.to_owned(),
                     flow::FLOW_LOG_KIND.to_owned(),
                 ));
+            self.meta.kind = Some(flow::FLOW_LOG_KIND.to_owned());
         }
         let out = self.writer.into_inner()?;
         self.meta.byte_size = out.len() as u64;
@@ -378,16 +380,6 @@ async fn open_batches(
         builder.with_row_groups(selected).build()?,
         typed.is_some(),
     )))
-}
-
-/// Whether segment `seg` is marked as all flow-log records ([`flow::FLOW_LOG_KIND`]): its
-/// footer is read.
-#[expect(deprecated, reason = "see open_batches")]
-pub(crate) async fn is_flow_log(store: &Arc<dyn ObjectStore>, seg: &SegmentMeta) -> Result<bool> {
-    let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
-        .with_file_size(seg.byte_size);
-    let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
-    Ok(marked_flow_log(builder.metadata()))
 }
 
 fn marked_flow_log(metadata: &parquet::file::metadata::ParquetMetaData) -> bool {

@@ -279,6 +279,9 @@ pub struct SegmentMeta {
     pub max_ts: i64,
     pub row_count: u64,
     pub byte_size: u64,
+    /// The format every row has (`flowwatch.segment.kind`, `docs/formats/segment.md`): a
+    /// query over segments of flow-log records only types their numbers.
+    pub kind: Option<String>,
     /// (stream id, min ts, max ts, rows) for each stream in the segment.
     pub streams: Vec<(i64, i64, i64, u64)>,
 }

@@ -708,21 +708,6 @@ async fn flow_log_segments_are_read_as_typed_columns() {
         .await
         .expect("stream");
     let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
-    let put = |messages: Vec<String>| {
-        let s = &s;
-        async move {
-            let refs: Vec<EventRef<'_>> = messages
-                .iter()
-                .enumerate()
-                .map(|(i, message)| EventRef {
-                    timestamp: T0 + i as i64,
-                    message,
-                })
-                .collect();
-            s.append(key, T0, &refs).await.expect("append");
-            s.flush().await.expect("flush");
-        }
-    };
     let record = |i: usize| {
         format!(
             "2 123456789012 eni-1a2b3c4d 10.0.0.{i} 10.0.1.1 {} 22 6 1 {} 1600000000 1600000060 REJECT OK",
@@ -730,8 +715,8 @@ async fn flow_log_segments_are_read_as_typed_columns() {
             100 * i
         )
     };
-    put((0..10).map(record).collect()).await;
-    put((10..20).map(record).collect()).await;
+    put(&s, key, (0..10).map(record).collect()).await;
+    put(&s, key, (10..20).map(record).collect()).await;
     let typed = TypedRead {
         fields: vec![Field::SrcAddr, Field::Bytes],
         message: false,
@@ -781,7 +766,7 @@ async fn flow_log_segments_are_read_as_typed_columns() {
         }
     };
     let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
-    assert!(s.pass_is_flow_log(&pass).await.expect("kinds"));
+    assert!(s.pass_is_flow_log(&pass));
     drop(pass);
     let flushed = check(true).await;
     assert_eq!(flushed.len(), 20);
@@ -789,8 +774,22 @@ async fn flow_log_segments_are_read_as_typed_columns() {
     s.compact().await.expect("compact");
     assert_eq!(check(true).await, flushed, "compaction keeps the columns");
 
+    // The catalog keeps each segment's kind across a restart.
+    s.close().await.expect("close");
+    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
+        .await
+        .expect("reopen");
+    let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
+    assert!(s.pass_is_flow_log(&pass));
+    drop(pass);
+
     // One other event in a segment: that segment is read whole.
-    put(vec![record(20), "{\"not\": \"a flow log\"}".to_owned()]).await;
+    put(
+        &s,
+        key,
+        vec![record(20), "{\"not\": \"a flow log\"}".to_owned()],
+    )
+    .await;
     let pass = s.group_pass(gid, 0, i64::MAX).await.expect("pass");
     let typed_segments = {
         let mut n = 0;
@@ -805,5 +804,19 @@ async fn flow_log_segments_are_read_as_typed_columns() {
         n
     };
     assert_eq!(typed_segments, pass.segment_count() - 1);
-    assert!(!s.pass_is_flow_log(&pass).await.expect("kinds"));
+    assert!(!s.pass_is_flow_log(&pass));
+}
+
+/// Appends `messages` to stream `key` (timestamps from `T0`, a millisecond apart) and flushes.
+async fn put(s: &Storage, key: flowwatch_storage::StreamKey, messages: Vec<String>) {
+    let refs: Vec<EventRef<'_>> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| EventRef {
+            timestamp: T0 + i as i64,
+            message,
+        })
+        .collect();
+    s.append(key, T0, &refs).await.expect("append");
+    s.flush().await.expect("flush");
 }

@@ -92,6 +92,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     ",
+    // 5: the format every row of a segment has (`flowwatch.segment.kind`), NULL for none.
+    "
+    ALTER TABLE segments ADD COLUMN kind TEXT;
+    ",
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {

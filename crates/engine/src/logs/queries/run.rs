@@ -109,12 +109,7 @@ impl Engine {
                 let mut flow_types = true;
                 for target in &job.targets {
                     let pass = self.group_pass(job, target).await?;
-                    flow_types = flow_types
-                        && self
-                            .storage()
-                            .pass_is_flow_log(&pass)
-                            .await
-                            .map_err(failed)?;
+                    flow_types = flow_types && self.storage().pass_is_flow_log(&pass);
                     passes.push(pass);
                 }
                 // The query runs while the groups are read into its input, holding a few
