@@ -226,10 +226,12 @@ pub fn flow_numbers(discovered: &[String]) -> Vec<bool> {
     discovered
         .iter()
         .map(|name| {
-            flowwatch_flowlog::LogFormat::default_vpc()
-                .fields()
-                .iter()
-                .any(|f| f.insights_name() == name && f.kind().is_integer())
+            flowwatch_flowlog::Field::from_insights_name(name).is_some_and(|f| {
+                f.kind().is_integer()
+                    && flowwatch_flowlog::LogFormat::default_vpc()
+                        .position(f)
+                        .is_some()
+            })
         })
         .collect()
 }
@@ -325,7 +327,8 @@ impl InputBuilder {
     }
 
     /// Appends a batch of events whose fields are columns already, without a row-by-row copy:
-    /// discovered fields are cast to their column's type (text, or Int64), columns the query does not read are left empty.
+    /// discovered fields are cast to their column's type (text, or Int64), columns the query
+    /// does not read are left empty.
     pub fn push_columns(&mut self, batch: ColumnBatch<'_>) -> Result<()> {
         if self.rows.len > 0 {
             let rows = self.rows.finish(&self.schema)?;

@@ -393,10 +393,7 @@ impl Storage {
         pass.segments
             .iter()
             .all(|seg| seg.kind.as_deref() == Some(segment::flow::FLOW_LOG_KIND))
-            && pass
-                .memory
-                .iter()
-                .all(|e| segment::flow::is_record(&e.event.message))
+            && segment::flow::all_records(pass.memory.iter().map(|e| e.event.message.as_str()))
     }
 
     /// The events of the pass's segment `index` (one read of it).

@@ -303,8 +303,8 @@ pub struct TypedRead {
     pub message: bool,
 }
 
-/// Rows per batch of a read for a query (a page read keeps the reader's default).
-const QUERY_BATCH_ROWS: usize = 8192;
+/// Rows per batch read from a segment (a query's input batch).
+const BATCH_ROWS: usize = 8192;
 
 /// The batches of a segment whose row groups may hold rows `wanted` selects (pruned by their
 /// statistics), read one at a time; the rows themselves are not filtered yet: see
@@ -373,11 +373,11 @@ async fn open_batches(
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
         builder = builder.with_projection(mask);
     }
-    if typed.is_some() || wanted.stream_id.is_none() {
-        builder = builder.with_batch_size(QUERY_BATCH_ROWS);
-    }
     Ok(Some((
-        builder.with_row_groups(selected).build()?,
+        builder
+            .with_batch_size(BATCH_ROWS)
+            .with_row_groups(selected)
+            .build()?,
         typed.is_some(),
     )))
 }

@@ -463,16 +463,7 @@ async fn compaction_merges_small_segments_and_drops_deleted_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_with_cursors_visits_every_event_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
-        .await
-        .expect("open");
-    s.create_log_group(&scope(), "g", NewLogGroup::default())
-        .await
-        .expect("group");
-    s.create_log_stream(&scope(), "g", "s")
-        .await
-        .expect("stream");
-    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let (s, _, key) = open_with_stream(dir.path()).await;
     let msgs: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
     // Half flushed to a segment, half in memory; equal timestamps across the boundary.
     for chunk in msgs.chunks(50) {
@@ -568,18 +559,7 @@ async fn failed_flush_is_retried_before_the_checkpoint_moves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_survive_compaction_removing_their_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
-        .await
-        .expect("open");
-    let gid = s
-        .create_log_group(&scope(), "g", NewLogGroup::default())
-        .await
-        .expect("group")
-        .id;
-    s.create_log_stream(&scope(), "g", "s")
-        .await
-        .expect("stream");
-    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let (s, gid, key) = open_with_stream(dir.path()).await;
     for round in 0..10 {
         append_round(&s, key, round).await;
     }
@@ -636,18 +616,7 @@ async fn append_round(s: &Storage, key: flowwatch_storage::StreamKey, round: i64
 #[tokio::test]
 async fn a_group_pass_reads_each_event_once_and_keeps_its_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
-        .await
-        .expect("open");
-    let gid = s
-        .create_log_group(&scope(), "g", NewLogGroup::default())
-        .await
-        .expect("group")
-        .id;
-    s.create_log_stream(&scope(), "g", "s")
-        .await
-        .expect("stream");
-    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let (s, gid, key) = open_with_stream(dir.path()).await;
     for round in 0..3 {
         append_round(&s, key, round).await;
     }
@@ -696,18 +665,7 @@ async fn flow_log_segments_are_read_as_typed_columns() {
     use flowwatch_storage::TypedRead;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = Storage::open(config(dir.path()), Arc::new(ManualClock::new(T0)))
-        .await
-        .expect("open");
-    let gid = s
-        .create_log_group(&scope(), "g", NewLogGroup::default())
-        .await
-        .expect("group")
-        .id;
-    s.create_log_stream(&scope(), "g", "s")
-        .await
-        .expect("stream");
-    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    let (s, gid, key) = open_with_stream(dir.path()).await;
     let record = |i: usize| {
         format!(
             "2 123456789012 eni-1a2b3c4d 10.0.0.{i} 10.0.1.1 {} 22 6 1 {} 1600000000 1600000060 REJECT OK",
@@ -819,4 +777,22 @@ async fn put(s: &Storage, key: flowwatch_storage::StreamKey, messages: Vec<Strin
         .collect();
     s.append(key, T0, &refs).await.expect("append");
     s.flush().await.expect("flush");
+}
+
+/// A storage on `dir` (clock at `T0`) with group `g` and its stream `s`: the storage, the
+/// group's id and the stream's key.
+async fn open_with_stream(dir: &std::path::Path) -> (Storage, i64, flowwatch_storage::StreamKey) {
+    let s = Storage::open(config(dir), Arc::new(ManualClock::new(T0)))
+        .await
+        .expect("open");
+    let gid = s
+        .create_log_group(&scope(), "g", NewLogGroup::default())
+        .await
+        .expect("group")
+        .id;
+    s.create_log_stream(&scope(), "g", "s")
+        .await
+        .expect("stream");
+    let (key, _) = s.stream_key(&scope(), "g", "s").expect("key");
+    (s, gid, key)
 }

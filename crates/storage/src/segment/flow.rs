@@ -29,13 +29,15 @@ pub fn flow_fields() -> &'static [Field] {
     FIELDS.get_or_init(|| LogFormat::default_vpc().fields().to_vec())
 }
 
-/// The typed columns, after the base columns: `message_size`, then one per field.
+/// The typed columns, after the base columns: `message_size`, then one per field, as AWS's
+/// Parquet delivery names and types them ([`flowwatch_flowlog::arrow_schema`]).
 pub(crate) fn typed_fields() -> Vec<ArrowField> {
     let mut fields = vec![ArrowField::new(MESSAGE_SIZE, DataType::Int32, true)];
     fields.extend(
-        flow_fields()
+        flowwatch_flowlog::arrow_schema(&LogFormat::default_vpc())
+            .fields()
             .iter()
-            .map(|f| ArrowField::new(f.parquet_name(), f.arrow_type(), true)),
+            .map(|f| f.as_ref().clone()),
     );
     fields
 }
@@ -96,18 +98,12 @@ impl FlowColumns {
     /// Appends `message`'s values; `false` (nothing appended) when it is not a record whose
     /// numbers are all canonical.
     fn push_record(&mut self, message: &str) -> bool {
-        if !flowwatch_flowlog::default_record_spans(message, &mut self.spans) {
+        // Every value is checked before any is appended, so a column never runs ahead.
+        if !record_spans(message, &mut self.spans) {
             return false;
         }
-        // Check every value before appending any, so a column never runs ahead.
-        let values = || self.spans.iter().map(|&(a, b)| &message[a..b]);
-        let ok = values()
-            .zip(flow_fields())
-            .all(|(v, f)| value_fits(v, f.kind().parquet_type()));
-        if !ok {
-            return false;
-        }
-        for (v, c) in values().zip(&mut self.columns) {
+        let values = self.spans.iter().map(|&(a, b)| &message[a..b]);
+        for (v, c) in values.zip(&mut self.columns) {
             let absent = v == "-";
             match c {
                 Builder::Int32(b) => b.append_option(
@@ -136,11 +132,19 @@ impl FlowColumns {
     }
 }
 
-/// Whether `message` is a record whose values typed columns hold exactly (what a segment of
-/// such messages only is marked for).
-pub fn is_record(message: &str) -> bool {
+/// Whether every one of `messages` is a record whose values typed columns hold exactly (what a
+/// segment of them all is marked for).
+pub fn all_records<'m>(messages: impl IntoIterator<Item = &'m str>) -> bool {
     let mut spans = Vec::with_capacity(16);
-    flowwatch_flowlog::default_record_spans(message, &mut spans)
+    messages
+        .into_iter()
+        .all(|message| record_spans(message, &mut spans))
+}
+
+/// Where the values of `message` are (into `spans`) when it is a record whose values typed
+/// columns hold exactly; `false` otherwise.
+fn record_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
+    flowwatch_flowlog::default_record_spans(message, spans)
         && spans
             .iter()
             .zip(flow_fields())
