@@ -25,6 +25,8 @@ pub enum CaptureError {
     InvalidInterval { seconds: u64 },
     #[error("invalid max_flows 0: the flow table needs room for at least one flow")]
     ZeroMaxFlows,
+    #[error("{count} interfaces: one flow table tells at most {max} apart")]
+    TooManyInterfaces { count: usize, max: usize },
     #[error("unknown interface index {index}")]
     UnknownInterface { index: usize },
     #[error("{what}: {source}")]

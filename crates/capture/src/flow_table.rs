@@ -209,9 +209,9 @@ struct Window {
 }
 
 impl Window {
-    fn new(hasher: foldhash::fast::RandomState) -> Self {
+    fn new(hasher: foldhash::fast::RandomState, start: u64) -> Self {
         Self {
-            flows: FlowIndex::new(hasher),
+            flows: FlowIndex::new(hasher, start),
             skipped: BTreeMap::new(),
         }
     }
@@ -239,6 +239,12 @@ impl FlowTable {
     pub fn new(config: TableConfig, interfaces: Vec<Interface>) -> Result<Self> {
         if config.max_flows == 0 {
             return Err(CaptureError::ZeroMaxFlows);
+        }
+        if interfaces.len() > index::MAX_INTERFACES {
+            return Err(CaptureError::TooManyInterfaces {
+                count: interfaces.len(),
+                max: index::MAX_INTERFACES,
+            });
         }
         Ok(Self {
             verdicts: vec![None; interfaces.len()],
@@ -362,7 +368,7 @@ impl FlowTable {
         let span = self
             .windows
             .entry(window)
-            .or_insert_with(|| Window::new(hasher.clone()))
+            .or_insert_with(|| Window::new(hasher.clone(), window))
             .skipped
             .entry(iface)
             .or_insert(SkipSpan {
@@ -443,7 +449,6 @@ impl FlowTable {
             bytes: pkt.bytes,
             start: secs,
             end,
-            seq: 0,
             tcp_flags: pkt.tcp_flags,
             flow_type: pkt.flow_type,
         };
@@ -452,7 +457,7 @@ impl FlowTable {
         let w = self
             .windows
             .entry(window)
-            .or_insert_with(|| Window::new(hasher.clone()));
+            .or_insert_with(|| Window::new(hasher.clone(), window));
         match w.flows.count(&key, hash, counters, room) {
             Counted::Added => {}
             Counted::New => self.flows += 1,

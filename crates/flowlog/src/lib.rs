@@ -65,7 +65,7 @@ pub use crate::arrow::{arrow_schema, from_record_batch, to_record_batch};
 pub use error::{FlowLogError, Result};
 pub use fields::{Field, FieldInfo, Kind, ParquetType, Scope};
 pub use format::LogFormat;
-pub use record::{FlowRecord, Value};
+pub use record::{EcsFields, FlowRecord, TransitGatewayFields, Value};
 pub use s3::{S3Layout, WINDOW_SECS, window_start};
 pub use text::{ABSENT, default_record_spans};
 pub use values::{

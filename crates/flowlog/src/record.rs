@@ -47,19 +47,33 @@ pub struct FlowRecord {
     pub pkt_dst_aws_service: Option<AwsService>,
     pub flow_direction: Option<FlowDirection>,
     pub traffic_path: Option<TrafficPath>,
-    pub ecs_cluster_arn: Option<Token>,
-    pub ecs_cluster_name: Option<Token>,
-    pub ecs_container_instance_arn: Option<Token>,
-    pub ecs_container_instance_id: Option<Token>,
-    pub ecs_container_id: Option<Token>,
-    pub ecs_second_container_id: Option<Token>,
-    pub ecs_service_name: Option<Token>,
-    pub ecs_task_definition_arn: Option<Token>,
-    pub ecs_task_arn: Option<Token>,
-    pub ecs_task_id: Option<Token>,
+    /// The ECS fields (v7), boxed: most records have none of them.
+    pub ecs: Option<Box<EcsFields>>,
     pub reject_reason: Option<RejectReason>,
     pub resource_id: Option<Token>,
     pub encryption_status: Option<EncryptionStatus>,
+    /// The transit gateway fields, boxed: VPC records have none of them.
+    pub transit: Option<Box<TransitGatewayFields>>,
+}
+
+/// The ECS fields of a [`FlowRecord`] (`ecs-cluster-arn` is `cluster_arn`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EcsFields {
+    pub cluster_arn: Option<Token>,
+    pub cluster_name: Option<Token>,
+    pub container_instance_arn: Option<Token>,
+    pub container_instance_id: Option<Token>,
+    pub container_id: Option<Token>,
+    pub second_container_id: Option<Token>,
+    pub service_name: Option<Token>,
+    pub task_definition_arn: Option<Token>,
+    pub task_arn: Option<Token>,
+    pub task_id: Option<Token>,
+}
+
+/// The transit gateway fields of a [`FlowRecord`] (`tgw-id` is `tgw_id`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct TransitGatewayFields {
     pub resource_type: Option<Token>,
     pub tgw_id: Option<Token>,
     pub tgw_attachment_id: Option<Token>,
@@ -88,6 +102,31 @@ pub enum Value<'a> {
     Int(u64),
     Ip(IpAddr),
     Str(&'a str),
+}
+
+impl Value<'_> {
+    /// Appends the value as a record writes it: what `Display` writes, without the formatting
+    /// machinery (a capture encodes tens of thousands of records).
+    pub fn write_to(&self, out: &mut String) {
+        match self {
+            Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Value::Ip(IpAddr::V4(a)) => {
+                let mut digits = itoa::Buffer::new();
+                for (i, octet) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(digits.format(octet));
+                }
+            }
+            Value::Ip(ip) => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{ip}");
+            }
+            Value::Str(s) => out.push_str(s),
+        }
+    }
 }
 
 impl std::fmt::Display for Value<'_> {
@@ -167,6 +206,17 @@ fn ip(a: &Option<IpAddr>) -> Option<Value<'static>> {
 }
 
 impl FlowRecord {
+    /// The ECS fields, created empty when the record has none. A caller sets one at once
+    /// (assignment evaluates its value first, so a failed conversion adds nothing).
+    fn ecs_mut(&mut self) -> &mut EcsFields {
+        self.ecs.get_or_insert_with(Box::default)
+    }
+
+    /// The transit gateway fields, created empty when the record has none (as `ecs_mut`).
+    fn transit_mut(&mut self) -> &mut TransitGatewayFields {
+        self.transit.get_or_insert_with(Box::default)
+    }
+
     /// The value of `field`, `None` when absent.
     pub fn get(&self, field: Field) -> Option<Value<'_>> {
         use Field as F;
@@ -206,37 +256,73 @@ impl FlowRecord {
                 .map(|s| Value::Str(s.as_str())),
             F::FlowDirection => self.flow_direction.map(|d| Value::Str(d.as_str())),
             F::TrafficPath => self.traffic_path.map(|p| Value::Int(p as u64 + 1)),
-            F::EcsClusterArn => tok(&self.ecs_cluster_arn),
-            F::EcsClusterName => tok(&self.ecs_cluster_name),
-            F::EcsContainerInstanceArn => tok(&self.ecs_container_instance_arn),
-            F::EcsContainerInstanceId => tok(&self.ecs_container_instance_id),
-            F::EcsContainerId => tok(&self.ecs_container_id),
-            F::EcsSecondContainerId => tok(&self.ecs_second_container_id),
-            F::EcsServiceName => tok(&self.ecs_service_name),
-            F::EcsTaskDefinitionArn => tok(&self.ecs_task_definition_arn),
-            F::EcsTaskArn => tok(&self.ecs_task_arn),
-            F::EcsTaskId => tok(&self.ecs_task_id),
+            F::EcsClusterArn => self.ecs.as_ref().and_then(|e| tok(&e.cluster_arn)),
+            F::EcsClusterName => self.ecs.as_ref().and_then(|e| tok(&e.cluster_name)),
+            F::EcsContainerInstanceArn => self
+                .ecs
+                .as_ref()
+                .and_then(|e| tok(&e.container_instance_arn)),
+            F::EcsContainerInstanceId => self
+                .ecs
+                .as_ref()
+                .and_then(|e| tok(&e.container_instance_id)),
+            F::EcsContainerId => self.ecs.as_ref().and_then(|e| tok(&e.container_id)),
+            F::EcsSecondContainerId => self.ecs.as_ref().and_then(|e| tok(&e.second_container_id)),
+            F::EcsServiceName => self.ecs.as_ref().and_then(|e| tok(&e.service_name)),
+            F::EcsTaskDefinitionArn => self.ecs.as_ref().and_then(|e| tok(&e.task_definition_arn)),
+            F::EcsTaskArn => self.ecs.as_ref().and_then(|e| tok(&e.task_arn)),
+            F::EcsTaskId => self.ecs.as_ref().and_then(|e| tok(&e.task_id)),
             F::RejectReason => self.reject_reason.map(|r| Value::Str(r.as_str())),
             F::ResourceId => tok(&self.resource_id),
             F::EncryptionStatus => self.encryption_status.map(|e| Value::Int(e as u64)),
-            F::ResourceType => tok(&self.resource_type),
-            F::TgwId => tok(&self.tgw_id),
-            F::TgwAttachmentId => tok(&self.tgw_attachment_id),
-            F::TgwSrcVpcAccountId => tok(&self.tgw_src_vpc_account_id),
-            F::TgwDstVpcAccountId => tok(&self.tgw_dst_vpc_account_id),
-            F::TgwSrcVpcId => tok(&self.tgw_src_vpc_id),
-            F::TgwDstVpcId => tok(&self.tgw_dst_vpc_id),
-            F::TgwSrcSubnetId => tok(&self.tgw_src_subnet_id),
-            F::TgwDstSubnetId => tok(&self.tgw_dst_subnet_id),
-            F::TgwSrcEni => tok(&self.tgw_src_eni),
-            F::TgwDstEni => tok(&self.tgw_dst_eni),
-            F::TgwSrcAzId => tok(&self.tgw_src_az_id),
-            F::TgwDstAzId => tok(&self.tgw_dst_az_id),
-            F::TgwPairAttachmentId => tok(&self.tgw_pair_attachment_id),
-            F::PacketsLostNoRoute => int(&self.packets_lost_no_route),
-            F::PacketsLostBlackhole => int(&self.packets_lost_blackhole),
-            F::PacketsLostMtuExceeded => int(&self.packets_lost_mtu_exceeded),
-            F::PacketsLostTtlExpired => int(&self.packets_lost_ttl_expired),
+            F::ResourceType => self.transit.as_ref().and_then(|t| tok(&t.resource_type)),
+            F::TgwId => self.transit.as_ref().and_then(|t| tok(&t.tgw_id)),
+            F::TgwAttachmentId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_attachment_id)),
+            F::TgwSrcVpcAccountId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_src_vpc_account_id)),
+            F::TgwDstVpcAccountId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_dst_vpc_account_id)),
+            F::TgwSrcVpcId => self.transit.as_ref().and_then(|t| tok(&t.tgw_src_vpc_id)),
+            F::TgwDstVpcId => self.transit.as_ref().and_then(|t| tok(&t.tgw_dst_vpc_id)),
+            F::TgwSrcSubnetId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_src_subnet_id)),
+            F::TgwDstSubnetId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_dst_subnet_id)),
+            F::TgwSrcEni => self.transit.as_ref().and_then(|t| tok(&t.tgw_src_eni)),
+            F::TgwDstEni => self.transit.as_ref().and_then(|t| tok(&t.tgw_dst_eni)),
+            F::TgwSrcAzId => self.transit.as_ref().and_then(|t| tok(&t.tgw_src_az_id)),
+            F::TgwDstAzId => self.transit.as_ref().and_then(|t| tok(&t.tgw_dst_az_id)),
+            F::TgwPairAttachmentId => self
+                .transit
+                .as_ref()
+                .and_then(|t| tok(&t.tgw_pair_attachment_id)),
+            F::PacketsLostNoRoute => self
+                .transit
+                .as_ref()
+                .and_then(|t| int(&t.packets_lost_no_route)),
+            F::PacketsLostBlackhole => self
+                .transit
+                .as_ref()
+                .and_then(|t| int(&t.packets_lost_blackhole)),
+            F::PacketsLostMtuExceeded => self
+                .transit
+                .as_ref()
+                .and_then(|t| int(&t.packets_lost_mtu_exceeded)),
+            F::PacketsLostTtlExpired => self
+                .transit
+                .as_ref()
+                .and_then(|t| int(&t.packets_lost_ttl_expired)),
         }
     }
 
@@ -279,39 +365,43 @@ impl FlowRecord {
             F::PktDstAwsService => self.pkt_dst_aws_service = Some(c.code()?),
             F::FlowDirection => self.flow_direction = Some(c.code()?),
             F::TrafficPath => self.traffic_path = Some(c.numbered(TrafficPath::ALL, 1)?),
-            F::EcsClusterArn => self.ecs_cluster_arn = Some(c.token()?),
-            F::EcsClusterName => self.ecs_cluster_name = Some(c.token()?),
-            F::EcsContainerInstanceArn => self.ecs_container_instance_arn = Some(c.token()?),
-            F::EcsContainerInstanceId => self.ecs_container_instance_id = Some(c.token()?),
-            F::EcsContainerId => self.ecs_container_id = Some(c.token()?),
-            F::EcsSecondContainerId => self.ecs_second_container_id = Some(c.token()?),
-            F::EcsServiceName => self.ecs_service_name = Some(c.token()?),
-            F::EcsTaskDefinitionArn => self.ecs_task_definition_arn = Some(c.token()?),
-            F::EcsTaskArn => self.ecs_task_arn = Some(c.token()?),
-            F::EcsTaskId => self.ecs_task_id = Some(c.token()?),
+            F::EcsClusterArn => self.ecs_mut().cluster_arn = Some(c.token()?),
+            F::EcsClusterName => self.ecs_mut().cluster_name = Some(c.token()?),
+            F::EcsContainerInstanceArn => self.ecs_mut().container_instance_arn = Some(c.token()?),
+            F::EcsContainerInstanceId => self.ecs_mut().container_instance_id = Some(c.token()?),
+            F::EcsContainerId => self.ecs_mut().container_id = Some(c.token()?),
+            F::EcsSecondContainerId => self.ecs_mut().second_container_id = Some(c.token()?),
+            F::EcsServiceName => self.ecs_mut().service_name = Some(c.token()?),
+            F::EcsTaskDefinitionArn => self.ecs_mut().task_definition_arn = Some(c.token()?),
+            F::EcsTaskArn => self.ecs_mut().task_arn = Some(c.token()?),
+            F::EcsTaskId => self.ecs_mut().task_id = Some(c.token()?),
             F::RejectReason => self.reject_reason = Some(c.code()?),
             F::ResourceId => self.resource_id = Some(c.token()?),
             F::EncryptionStatus => {
                 self.encryption_status = Some(c.numbered(EncryptionStatus::ALL, 0)?);
             }
-            F::ResourceType => self.resource_type = Some(c.token()?),
-            F::TgwId => self.tgw_id = Some(c.token()?),
-            F::TgwAttachmentId => self.tgw_attachment_id = Some(c.token()?),
-            F::TgwSrcVpcAccountId => self.tgw_src_vpc_account_id = Some(c.token()?),
-            F::TgwDstVpcAccountId => self.tgw_dst_vpc_account_id = Some(c.token()?),
-            F::TgwSrcVpcId => self.tgw_src_vpc_id = Some(c.token()?),
-            F::TgwDstVpcId => self.tgw_dst_vpc_id = Some(c.token()?),
-            F::TgwSrcSubnetId => self.tgw_src_subnet_id = Some(c.token()?),
-            F::TgwDstSubnetId => self.tgw_dst_subnet_id = Some(c.token()?),
-            F::TgwSrcEni => self.tgw_src_eni = Some(c.token()?),
-            F::TgwDstEni => self.tgw_dst_eni = Some(c.token()?),
-            F::TgwSrcAzId => self.tgw_src_az_id = Some(c.token()?),
-            F::TgwDstAzId => self.tgw_dst_az_id = Some(c.token()?),
-            F::TgwPairAttachmentId => self.tgw_pair_attachment_id = Some(c.token()?),
-            F::PacketsLostNoRoute => self.packets_lost_no_route = Some(c.int()?),
-            F::PacketsLostBlackhole => self.packets_lost_blackhole = Some(c.int()?),
-            F::PacketsLostMtuExceeded => self.packets_lost_mtu_exceeded = Some(c.int()?),
-            F::PacketsLostTtlExpired => self.packets_lost_ttl_expired = Some(c.int()?),
+            F::ResourceType => self.transit_mut().resource_type = Some(c.token()?),
+            F::TgwId => self.transit_mut().tgw_id = Some(c.token()?),
+            F::TgwAttachmentId => self.transit_mut().tgw_attachment_id = Some(c.token()?),
+            F::TgwSrcVpcAccountId => self.transit_mut().tgw_src_vpc_account_id = Some(c.token()?),
+            F::TgwDstVpcAccountId => self.transit_mut().tgw_dst_vpc_account_id = Some(c.token()?),
+            F::TgwSrcVpcId => self.transit_mut().tgw_src_vpc_id = Some(c.token()?),
+            F::TgwDstVpcId => self.transit_mut().tgw_dst_vpc_id = Some(c.token()?),
+            F::TgwSrcSubnetId => self.transit_mut().tgw_src_subnet_id = Some(c.token()?),
+            F::TgwDstSubnetId => self.transit_mut().tgw_dst_subnet_id = Some(c.token()?),
+            F::TgwSrcEni => self.transit_mut().tgw_src_eni = Some(c.token()?),
+            F::TgwDstEni => self.transit_mut().tgw_dst_eni = Some(c.token()?),
+            F::TgwSrcAzId => self.transit_mut().tgw_src_az_id = Some(c.token()?),
+            F::TgwDstAzId => self.transit_mut().tgw_dst_az_id = Some(c.token()?),
+            F::TgwPairAttachmentId => self.transit_mut().tgw_pair_attachment_id = Some(c.token()?),
+            F::PacketsLostNoRoute => self.transit_mut().packets_lost_no_route = Some(c.int()?),
+            F::PacketsLostBlackhole => self.transit_mut().packets_lost_blackhole = Some(c.int()?),
+            F::PacketsLostMtuExceeded => {
+                self.transit_mut().packets_lost_mtu_exceeded = Some(c.int()?)
+            }
+            F::PacketsLostTtlExpired => {
+                self.transit_mut().packets_lost_ttl_expired = Some(c.int()?)
+            }
         }
         Ok(())
     }
@@ -333,5 +423,50 @@ impl FlowRecord {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rare_fields_are_boxed_only_when_present() {
+        // A capture holds tens of thousands of records: the ECS and transit gateway fields,
+        // which VPC records never have, live behind one pointer each.
+        assert!(std::mem::size_of::<FlowRecord>() <= 512);
+        let mut r = FlowRecord::default();
+        // A failed conversion leaves the record as it was (no empty group created).
+        assert!(r.set(Field::EcsTaskId, Some(Value::Int(3))).is_err());
+        assert!(r.set(Field::TgwId, Some(Value::Str("has space"))).is_err());
+        assert_eq!(r, FlowRecord::default());
+        r.set(Field::EcsTaskId, Some(Value::Str("task-1"))).unwrap();
+        r.set(Field::PacketsLostBlackhole, Some(Value::Int(7)))
+            .unwrap();
+        assert_eq!(r.get(Field::EcsTaskId), Some(Value::Str("task-1")));
+        assert_eq!(r.get(Field::EcsTaskArn), None);
+        assert_eq!(r.get(Field::PacketsLostBlackhole), Some(Value::Int(7)));
+        assert_eq!(r.get(Field::TgwId), None);
+        r.set(Field::EcsTaskId, None).unwrap();
+        r.set(Field::PacketsLostBlackhole, None).unwrap();
+        assert_eq!(r, FlowRecord::default());
+    }
+
+    #[test]
+    fn values_are_written_as_displayed() {
+        let values = [
+            Value::Int(0),
+            Value::Int(u64::MAX),
+            Value::Ip("10.0.255.1".parse().unwrap()),
+            Value::Ip("0.0.0.0".parse().unwrap()),
+            Value::Ip("2001:db8::ff00:42:8329".parse().unwrap()),
+            Value::Ip("::ffff:10.0.0.1".parse().unwrap()),
+            Value::Str("eni-0123"),
+        ];
+        for v in values {
+            let mut out = String::from("x");
+            v.write_to(&mut out);
+            assert_eq!(out, format!("x{v}"));
+        }
     }
 }

@@ -1,8 +1,6 @@
 //! The text codec: a record as the line AWS writes in a format (values separated by single
 //! spaces, `-` for absent values, decimal numbers without padding or sign), and back.
 
-use std::fmt::Write;
-
 use crate::error::{FlowLogError, Result, quote};
 use crate::fields::Field;
 use crate::format::LogFormat;
@@ -60,10 +58,7 @@ impl LogFormat {
                 out.push(' ');
             }
             match record.get(*field) {
-                // Writing to a String cannot fail.
-                Some(v) => {
-                    let _ = write!(out, "{v}");
-                }
+                Some(v) => v.write_to(out),
                 None => out.push_str(ABSENT),
             }
         }

@@ -10,19 +10,22 @@ use flowwatch_flowlog::{Action, FlowType, TcpFlags};
 use super::FlowKey;
 use crate::packet::PacketInfo;
 
-/// [`FlowKey`] packed into words: addresses as 128-bit values (IPv4 in the low 32 bits, told
-/// apart by `IS_V6` in `rest`), ports, protocol, action and family in one word.
+/// [`FlowKey`] packed into five words: addresses as 128-bit values (IPv4 in the low 32 bits,
+/// told apart by `IS_V6` in `rest`), then ports, interface, protocol, action and family in one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PackedKey {
     src: [u64; 2],
     dst: [u64; 2],
-    /// Source port << 48 | destination port << 32 | protocol << 8 | flags (`IS_V6`, `REJECT`).
+    /// Source port << 48 | destination port << 32 | interface << 16 | protocol << 8 | flags
+    /// (`IS_V6` per address, `REJECT`).
     rest: u64,
-    iface: usize,
 }
 
 const IS_V6: u64 = 1;
 const REJECT: u64 = 2;
+
+/// Interfaces a table can tell apart: the index has 16 bits of a key word.
+pub(super) const MAX_INTERFACES: usize = 1 << 16;
 
 impl Hash for PackedKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -36,7 +39,6 @@ impl Hash for PackedKey {
         state.write_u64(self.src[1]);
         state.write_u64(self.dst[1]);
         state.write_u64(self.rest);
-        state.write_usize(self.iface);
     }
 }
 
@@ -59,7 +61,8 @@ fn addr([high, low]: [u64; 2], v6: bool) -> IpAddr {
 }
 
 impl PackedKey {
-    /// The key of `pkt`'s flow on interface `iface` with verdict `action`.
+    /// The key of `pkt`'s flow on interface `iface` (below [`MAX_INTERFACES`]) with verdict
+    /// `action`.
     #[inline]
     pub(super) fn of(iface: usize, pkt: &PacketInfo, action: Action) -> Self {
         Self::new(&FlowKey {
@@ -73,8 +76,10 @@ impl PackedKey {
         })
     }
 
+    /// `key` packed; its interface must be below [`MAX_INTERFACES`] (the table checks).
     #[inline]
     pub(super) fn new(key: &FlowKey) -> Self {
+        debug_assert!(key.iface < MAX_INTERFACES);
         let (src, src_v6) = words(key.src);
         let (dst, dst_v6) = words(key.dst);
         // A flow never mixes families, but the key must stay exact if one did.
@@ -88,17 +93,17 @@ impl PackedKey {
             dst,
             rest: (u64::from(key.src_port) << 48)
                 | (u64::from(key.dst_port) << 32)
+                | ((key.iface as u64 & 0xffff) << 16)
                 | (u64::from(key.protocol) << 8)
                 | (family << 2)
                 | reject,
-            iface: key.iface,
         }
     }
 
     pub(super) fn unpack(&self) -> FlowKey {
         let family = self.rest >> 2;
         FlowKey {
-            iface: self.iface,
+            iface: ((self.rest >> 16) & 0xffff) as usize,
             src: addr(self.src, family & IS_V6 != 0),
             dst: addr(self.dst, family & (IS_V6 << 2) != 0),
             src_port: (self.rest >> 48) as u16,
@@ -113,25 +118,44 @@ impl PackedKey {
     }
 }
 
-/// A flow's counts in one window.
-#[derive(Debug, Clone, Copy)]
+/// A flow's counts in one window, as the table gives and takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Counters {
     pub(super) packets: u64,
     pub(super) bytes: u64,
+    /// Unix seconds, at or after the window's start and before its end.
     pub(super) start: u64,
+    /// Unix seconds, at or after `start`.
     pub(super) end: u64,
-    /// Order of the flow's first packet in its window.
-    pub(super) seq: u64,
     /// `None` once an invalid flag combination was seen.
     pub(super) tcp_flags: Option<TcpFlags>,
     pub(super) flow_type: FlowType,
 }
 
+/// One flow in one cache line: its key and its counts, with times as offsets from the
+/// window's start. Counting a packet of a known flow reads and writes this line only (and the
+/// flow's tag, in a table small enough to stay cached).
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
 struct Slot {
     key: PackedKey,
-    counters: Counters,
+    packets: u64,
+    bytes: u64,
+    /// Seconds from the window's start to the first packet: below the interval (600 at most).
+    start: u16,
+    /// The TCP flags OR-ed together.
+    tcp_flags: u8,
+    /// The flow type's index in [`FlowType::ALL`], `| NO_TCP_FLAGS` once an invalid flag
+    /// combination was seen.
+    meta: u8,
+    /// Seconds from the window's start to the last packet, at most `u32::MAX` (a NetFlow
+    /// record ending over a century after its window began ends there).
+    end: u32,
 }
+
+const NO_TCP_FLAGS: u8 = 0x80;
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 64);
 
 /// What an unused slot holds (its tag says it is unused).
 const EMPTY: Slot = Slot {
@@ -139,17 +163,13 @@ const EMPTY: Slot = Slot {
         src: [0; 2],
         dst: [0; 2],
         rest: 0,
-        iface: 0,
     },
-    counters: Counters {
-        packets: 0,
-        bytes: 0,
-        start: 0,
-        end: 0,
-        seq: 0,
-        tcp_flags: None,
-        flow_type: FlowType::Ipv4,
-    },
+    packets: 0,
+    bytes: 0,
+    start: 0,
+    tcp_flags: 0,
+    meta: 0,
+    end: 0,
 };
 
 /// The flows of one window: an open-addressing hash table (linear probing over a byte of tag
@@ -161,11 +181,14 @@ const EMPTY: Slot = Slot {
 /// and ports collide on purpose.
 #[derive(Debug)]
 pub(super) struct FlowIndex {
+    /// Start of the window (Unix seconds): slot times are offsets from it.
+    base: u64,
     /// Per slot: 0 when unused, else `0x80 |` the hash's top 7 bits.
     tags: Vec<u8>,
     /// A power of two long (or empty).
     slots: Vec<Slot>,
-    len: usize,
+    /// The used slots in order of their flows' first packets (records come out in it).
+    order: Vec<u32>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -178,11 +201,13 @@ pub(super) enum Counted {
 }
 
 impl FlowIndex {
-    pub(super) fn new(hasher: foldhash::fast::RandomState) -> Self {
+    /// The flows of the window starting at `base` (Unix seconds).
+    pub(super) fn new(hasher: foldhash::fast::RandomState, base: u64) -> Self {
         Self {
+            base,
             tags: Vec::new(),
             slots: Vec::new(),
-            len: 0,
+            order: Vec::new(),
             hasher,
         }
     }
@@ -192,10 +217,17 @@ impl FlowIndex {
         self.hasher.hash_one(key)
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.order.len()
+    }
+
     /// Adds `c` to the flow of `key` (whose [`hash`](Self::hash) is `hash`), or starts it when
-    /// `room` says a new flow may be added.
+    /// `room` says a new flow may be added. `c.start` is within the window.
     #[inline]
     pub(super) fn count(&mut self, key: &PackedKey, hash: u64, c: Counters, room: bool) -> Counted {
+        debug_assert!(c.start >= self.base && c.start - self.base <= u64::from(u16::MAX));
+        let start = (c.start.saturating_sub(self.base)).min(u64::from(u16::MAX)) as u16;
+        let end = (c.end.saturating_sub(self.base)).min(u64::from(u32::MAX)) as u32;
         let tag = 0x80 | (hash >> 57) as u8;
         if !self.slots.is_empty() {
             let mask = self.slots.len() - 1;
@@ -205,13 +237,16 @@ impl FlowIndex {
                 if t == 0 {
                     break;
                 }
-                if t == tag && self.slots[i].key == *key {
-                    let flow = &mut self.slots[i].counters;
-                    flow.packets += c.packets;
-                    flow.bytes += c.bytes;
-                    flow.start = flow.start.min(c.start);
-                    flow.end = flow.end.max(c.end);
-                    flow.tcp_flags = flow.tcp_flags.zip(c.tcp_flags).map(|(a, b)| a | b);
+                let slot = &mut self.slots[i];
+                if t == tag && slot.key == *key {
+                    slot.packets += c.packets;
+                    slot.bytes += c.bytes;
+                    slot.start = slot.start.min(start);
+                    slot.end = slot.end.max(end);
+                    match c.tcp_flags {
+                        Some(f) => slot.tcp_flags |= f.0,
+                        None => slot.meta |= NO_TCP_FLAGS,
+                    }
                     return Counted::Added;
                 }
                 i = (i + 1) & mask;
@@ -220,27 +255,35 @@ impl FlowIndex {
         if !room {
             return Counted::Full;
         }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len() + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
-        let counters = Counters {
-            seq: self.len as u64,
-            ..c
+        let flow_type = FlowType::ALL
+            .iter()
+            .position(|t| *t == c.flow_type)
+            .unwrap_or(0) as u8;
+        let slot = Slot {
+            key: *key,
+            packets: c.packets,
+            bytes: c.bytes,
+            start,
+            tcp_flags: c.tcp_flags.map_or(0, |f| f.0),
+            meta: flow_type
+                | if c.tcp_flags.is_none() {
+                    NO_TCP_FLAGS
+                } else {
+                    0
+                },
+            end,
         };
-        self.place(
-            tag,
-            hash,
-            Slot {
-                key: *key,
-                counters,
-            },
-        );
-        self.len += 1;
+        let i = self.place(tag, hash, slot);
+        self.order.push(i);
         Counted::New
     }
 
-    /// Puts `slot` in the first unused slot from `hash`'s (there is one: at most 3/4 are used).
-    fn place(&mut self, tag: u8, hash: u64, slot: Slot) {
+    /// Puts `slot` in the first unused slot from `hash`'s (there is one: at most 3/4 are used)
+    /// and returns its place.
+    fn place(&mut self, tag: u8, hash: u64, slot: Slot) -> u32 {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         while self.tags[i] != 0 {
@@ -248,6 +291,7 @@ impl FlowIndex {
         }
         self.tags[i] = tag;
         self.slots[i] = slot;
+        i as u32
     }
 
     #[cold]
@@ -255,25 +299,33 @@ impl FlowIndex {
         let size = (self.slots.len() * 2).max(16);
         let tags = std::mem::replace(&mut self.tags, vec![0; size]);
         let slots = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
-        for (tag, slot) in tags.into_iter().zip(slots) {
-            if tag != 0 {
-                let hash = self.hash(&slot.key);
-                self.place(tag, hash, slot);
-            }
+        let order = std::mem::take(&mut self.order);
+        self.order.reserve(size / 4 * 3);
+        for i in order {
+            let slot = slots[i as usize];
+            let hash = self.hash(&slot.key);
+            let placed = self.place(tags[i as usize], hash, slot);
+            self.order.push(placed);
         }
     }
 
     /// The flows with their keys, in order of first packet.
     pub(super) fn into_flows(self) -> Vec<(FlowKey, Counters)> {
-        let mut flows: Vec<(FlowKey, Counters)> = self
-            .tags
+        self.order
             .iter()
-            .zip(&self.slots)
-            .filter(|(tag, _)| **tag != 0)
-            .map(|(_, slot)| (slot.key.unpack(), slot.counters))
-            .collect();
-        flows.sort_unstable_by_key(|(_, c)| c.seq);
-        flows
+            .map(|&i| {
+                let slot = &self.slots[i as usize];
+                let counters = Counters {
+                    packets: slot.packets,
+                    bytes: slot.bytes,
+                    start: self.base + u64::from(slot.start),
+                    end: self.base + u64::from(slot.end),
+                    tcp_flags: (slot.meta & NO_TCP_FLAGS == 0).then_some(TcpFlags(slot.tcp_flags)),
+                    flow_type: FlowType::ALL[usize::from(slot.meta & !NO_TCP_FLAGS)],
+                };
+                (slot.key.unpack(), counters)
+            })
+            .collect()
     }
 }
 
@@ -317,7 +369,7 @@ mod tests {
 
     #[test]
     fn flows_grow_keep_their_order_and_stop_at_no_room() {
-        let mut index = FlowIndex::new(foldhash::fast::RandomState::default());
+        let mut index = FlowIndex::new(foldhash::fast::RandomState::default(), 0);
         let key = |i: u16| {
             PackedKey::new(&FlowKey {
                 iface: 0,
@@ -334,7 +386,6 @@ mod tests {
             bytes: 40,
             start: secs,
             end: secs,
-            seq: 0,
             tcp_flags: Some(TcpFlags(2)),
             flow_type: FlowType::Ipv4,
         };
