@@ -304,11 +304,15 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
         Some(t) => parse_since(t, now).map_err(anyhow::Error::msg)?,
         None => i64::MAX / 2,
     };
+    // A Logs Insights query reads its files on every core; its sorts then break ties by the
+    // order before them, so results do not depend on which thread read what.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let params = flowwatch_query::Params {
         start_ms: start,
         end_ms: end,
         now_ms: now,
         default_limit: args.limit.unwrap_or(u64::MAX),
+        stable_ties: threads > 1,
     };
     let output = match &compiled {
         Some(compiled) => {
@@ -322,7 +326,7 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let load = tokio::task::spawn_blocking(move || {
                 let mut input = input;
-                load_all(&sets, &mut input, &bar)?;
+                load_all(&sets, &mut input, threads, &bar)?;
                 input.finish().map(drop)
             });
             let (loaded, output) = tokio::join!(load, streamed.run(args.memory));
@@ -343,7 +347,7 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 }
             }
             let mut input = flowwatch_query::InputBuilder::new(fields, args.memory);
-            load_all(&sets, &mut input, &bar).map_err(|e| anyhow::anyhow!("{e}"))?;
+            load_all(&sets, &mut input, 1, &bar).map_err(|e| anyhow::anyhow!("{e}"))?;
             let input = input.finish().map_err(|e| anyhow::anyhow!("{e}"))?;
             flowwatch_query::run_sql(
                 &args.query,
@@ -363,19 +367,18 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
     Ok(output.rows)
 }
 
-/// Reads every file of `sets` into `input`, showing progress on `bar`, until the query needs
-/// no more (a streamed input closed).
+/// Reads every file of `sets` into `input` on up to `threads` threads (a streamed input:
+/// [`flowwatch_query::files::load`]), showing progress on `bar`, until the query needs no
+/// more (a streamed input closed).
 fn load_all(
     sets: &[flowwatch_query::files::FileSet],
     input: &mut flowwatch_query::InputBuilder,
+    threads: usize,
     bar: &ProgressBar,
 ) -> flowwatch_query::Result<()> {
-    for set in sets {
-        match set.load(input, |bytes| bar.inc(bytes)) {
-            Ok(()) => {}
-            Err(flowwatch_query::QueryError::InputClosed) => break,
-            Err(e) => return Err(e),
-        }
+    match flowwatch_query::files::load(sets, input, threads, &|bytes| bar.inc(bytes)) {
+        Ok(()) | Err(flowwatch_query::QueryError::InputClosed) => {}
+        Err(e) => return Err(e),
     }
     bar.finish_and_clear();
     Ok(())

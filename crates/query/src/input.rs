@@ -108,6 +108,10 @@ pub struct InputBuilder {
     max_bytes: usize,
     records: u64,
     message_bytes: u64,
+    /// `records` and `message_bytes` as last added to the sink's counts.
+    reported: (u64, u64),
+    /// Which discovered fields are Int64 columns.
+    numbers: Vec<bool>,
     /// Where finished batches go while the query runs (`None`: kept in `batches`).
     pub(crate) sink: Option<Sink>,
     /// Which columns (by position in the schema) the query reads: the others are left empty.
@@ -291,8 +295,50 @@ impl InputBuilder {
             max_bytes,
             records: 0,
             message_bytes: 0,
+            reported: (0, 0),
+            numbers,
             sink: None,
             needed: Vec::new(),
+        }
+    }
+
+    /// Another builder feeding the same running query, for another thread to push events
+    /// into (each finished batch goes to the query as this builder's do; the query's input
+    /// ends when every builder is finished or dropped). `None` unless the input is streamed
+    /// ([`crate::Compiled::stream`]): a kept table has one builder.
+    pub fn fork(&self) -> Option<InputBuilder> {
+        let sink = self.sink.clone()?;
+        Some(Self {
+            schema: self.schema.clone(),
+            fields: self.fields.clone(),
+            flow_index: self.flow_index.clone(),
+            spans: Vec::with_capacity(14),
+            rows: Rows::new(&self.numbers),
+            batches: Vec::new(),
+            bytes: 0,
+            max_bytes: self.max_bytes,
+            records: 0,
+            message_bytes: 0,
+            reported: (0, 0),
+            numbers: self.numbers.clone(),
+            sink: Some(sink),
+            needed: self.needed.clone(),
+        })
+    }
+
+    /// Whether finished batches go to a running query ([`crate::Compiled::stream`]).
+    pub fn is_streamed(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Adds what this builder pushed since it last did to the running query's counts.
+    fn report(&mut self) {
+        if let Some(sink) = &self.sink {
+            sink.scanned.add(
+                self.records - self.reported.0,
+                self.message_bytes - self.reported.1,
+            );
+            self.reported = (self.records, self.message_bytes);
         }
     }
 
@@ -502,11 +548,9 @@ impl InputBuilder {
 
     /// Keeps a finished batch, or hands it to the running query (waiting while it is behind).
     fn emit(&mut self, batch: RecordBatch) -> Result<()> {
+        self.report();
         match &mut self.sink {
-            Some(sink) => {
-                sink.scanned.set(self.records, self.message_bytes);
-                sink.send(batch)
-            }
+            Some(sink) => sink.send(batch),
             None => {
                 self.batches.push(batch);
                 Ok(())
@@ -524,9 +568,7 @@ impl InputBuilder {
                 Err(e) => return Err(e),
             }
         }
-        if let Some(sink) = &self.sink {
-            sink.scanned.set(self.records, self.message_bytes);
-        }
+        self.report();
         Ok(Input {
             schema: self.schema,
             batches: self.batches,

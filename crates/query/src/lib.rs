@@ -27,7 +27,7 @@
 //! let line = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1234 22 6 1 40 1 2 REJECT OK";
 //! input.push(&Event { timestamp: 1000, ingestion_time: 1000, seq: 1, log_stream: "s",
 //!     log: "123456789012:g", ptr: "p", message: line })?;
-//! let params = Params { start_ms: 0, end_ms: 2000, now_ms: 2000, default_limit: 10_000 };
+//! let params = Params { start_ms: 0, end_ms: 2000, now_ms: 2000, default_limit: 10_000, stable_ties: false };
 //! let out = tokio::runtime::Runtime::new().unwrap()
 //!     .block_on(run(&query, input.finish()?, params, 64 << 20))?;
 //! assert_eq!(out.rows, vec![vec![("srcAddr".into(), "10.0.0.1".into()), ("n".into(), "1".into())]]);
@@ -115,6 +115,7 @@ impl Compiled {
             end_ms: 0,
             now_ms: 0,
             default_limit: 1,
+            stable_ties: false,
         };
         compiled.lower(empty.table()?, params)?;
         Ok(compiled)

@@ -44,6 +44,11 @@ pub struct Params {
     pub now_ms: i64,
     /// Rows returned when the query has no `limit` (10,000 for StartQuery).
     pub default_limit: u64,
+    /// Whether a `sort` breaks ties by the order before it (in the end by arrival), so rows
+    /// it ties on come out the same however the input arrived: for an input read on several
+    /// threads ([`crate::files::load`]). It widens every sort (group keys after `stats`), so
+    /// inputs read in order leave it off.
+    pub stable_ties: bool,
 }
 
 /// A lowered query.
@@ -402,12 +407,17 @@ impl<'a> Lowering<'a> {
         Ok(())
     }
 
+    /// `sort`: its keys, then (with [`Params::stable_ties`]) the order before it for rows
+    /// they tie on.
     fn lower_sort(&mut self, keys: &[SortKey]) -> Result<()> {
         let mut order = Vec::with_capacity(keys.len());
         for key in keys {
             let e = self.lower(&key.expr)?;
             let asc = key.order == Some(SortOrder::Asc);
             order.push(self.sort_key(e, asc));
+        }
+        if self.params.stable_ties {
+            order.extend(self.current_order());
         }
         self.sort = Some(order);
         self.limited = false;

@@ -32,9 +32,11 @@ pub(crate) struct Scanned {
 }
 
 impl Scanned {
-    pub fn set(&self, records: u64, message_bytes: u64) {
-        self.records.store(records, Ordering::Relaxed);
-        self.message_bytes.store(message_bytes, Ordering::Relaxed);
+    /// Counts what one of the input's builders pushed since it last reported.
+    pub fn add(&self, records: u64, message_bytes: u64) {
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.message_bytes
+            .fetch_add(message_bytes, Ordering::Relaxed);
     }
 
     pub fn get(&self) -> (u64, u64) {
@@ -45,8 +47,9 @@ impl Scanned {
     }
 }
 
-/// The builder's end: every batch goes to every plan still reading.
-#[derive(Debug)]
+/// The builder's end: every batch goes to every plan still reading. Forked builders hold
+/// clones: a plan's input ends when every clone is dropped.
+#[derive(Debug, Clone)]
 pub(crate) struct Sink {
     senders: Vec<mpsc::Sender<RecordBatch>>,
     pub scanned: Arc<Scanned>,
@@ -128,6 +131,7 @@ mod tests {
         end_ms: i64::MAX / 2,
         now_ms: 0,
         default_limit: 10_000,
+        stable_ties: false,
     };
 
     fn line(i: u64) -> String {

@@ -206,6 +206,7 @@ fn run_query(
         end_ms: T0 + 3_600_000,
         now_ms: T0 + 3_600_000,
         default_limit: 10_000,
+        stable_ties: false,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

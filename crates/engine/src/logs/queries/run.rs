@@ -102,6 +102,7 @@ impl Engine {
                     end_ms: job.end_ms - 1,
                     now_ms: job.now_ms,
                     default_limit: job.limit,
+                    stable_ties: false,
                 };
                 // One pass per group, begun before the query is planned: when every event
                 // of them is a flow-log record, the input's flow-log numbers are integers.
