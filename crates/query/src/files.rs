@@ -373,13 +373,9 @@ fn bad(message: impl Into<String>) -> QueryError {
     }
 }
 
+/// [`open_read`], buffered.
 fn open(path: &Path, gzip: bool) -> Result<Box<dyn BufRead>> {
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
-    Ok(if gzip {
-        Box::new(BufReader::new(MultiGzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    })
+    Ok(Box::new(BufReader::new(open_read(path, gzip)?)))
 }
 
 /// The bytes of the file at `path`, inflated when `gzip`.
