@@ -442,3 +442,18 @@ fn a_jump_in_time_writes_a_bounded_number_of_nodata_records() {
     assert_eq!(capture.records.len(), nodata + 2);
     assert_eq!(capture.records.last().unwrap().start, Some(315_360_000));
 }
+
+#[test]
+fn a_table_tells_at_most_65536_interfaces_apart() {
+    let iface = Interface::new(Token::new(ENI).unwrap(), Token::new(ACCOUNT).unwrap());
+    let at_most = vec![iface.clone(); 1 << 16];
+    assert!(FlowTable::new(TableConfig::default(), at_most).is_ok());
+    let too_many = vec![iface; (1 << 16) + 1];
+    assert!(matches!(
+        FlowTable::new(TableConfig::default(), too_many),
+        Err(CaptureError::TooManyInterfaces {
+            count: 65537,
+            max: 65536
+        })
+    ));
+}

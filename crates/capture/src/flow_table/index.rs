@@ -347,7 +347,7 @@ mod tests {
             for dst in &addrs {
                 for action in [Action::Accept, Action::Reject] {
                     let key = FlowKey {
-                        iface: i * 1000,
+                        iface: if i == 4 { MAX_INTERFACES - 1 } else { i * 1000 },
                         src: *src,
                         dst: *dst,
                         src_port: 65535,
