@@ -279,6 +279,11 @@ impl InputBuilder {
         } else {
             vec![false; discovered.len()]
         };
+        Self::with_numbers(discovered, max_bytes, numbers)
+    }
+
+    /// An empty input whose discovered fields are Int64 columns where `numbers` says.
+    fn with_numbers(discovered: Vec<String>, max_bytes: usize, numbers: Vec<bool>) -> Self {
         let names = discover::flow_log_names();
         let flow_index = discovered
             .iter()
@@ -308,22 +313,11 @@ impl InputBuilder {
     /// ([`crate::Compiled::stream`]): a kept table has one builder.
     pub fn fork(&self) -> Option<InputBuilder> {
         let sink = self.sink.clone()?;
-        Some(Self {
-            schema: self.schema.clone(),
-            fields: self.fields.clone(),
-            flow_index: self.flow_index.clone(),
-            spans: Vec::with_capacity(14),
-            rows: Rows::new(&self.numbers),
-            batches: Vec::new(),
-            bytes: 0,
-            max_bytes: self.max_bytes,
-            records: 0,
-            message_bytes: 0,
-            reported: (0, 0),
-            numbers: self.numbers.clone(),
-            sink: Some(sink),
-            needed: self.needed.clone(),
-        })
+        let mut fork =
+            Self::with_numbers(self.fields.clone(), self.max_bytes, self.numbers.clone());
+        fork.sink = Some(sink);
+        fork.needed = self.needed.clone();
+        Some(fork)
     }
 
     /// Whether finished batches go to a running query ([`crate::Compiled::stream`]).

@@ -54,8 +54,9 @@ pub(crate) struct FlowColumns {
     columns: Vec<Builder>,
     /// Whether every row pushed so far (into any chunk of the segment) was a record.
     pub(crate) all_records: bool,
-    /// Where the values of the row being pushed are (reused).
+    /// Where the values of the row being pushed are, and its numbers (reused).
     spans: Vec<(usize, usize)>,
+    numbers: Vec<Option<i64>>,
 }
 
 impl FlowColumns {
@@ -73,6 +74,7 @@ impl FlowColumns {
             columns,
             all_records,
             spans: Vec::with_capacity(16),
+            numbers: Vec::with_capacity(16),
         }
     }
 
@@ -98,21 +100,21 @@ impl FlowColumns {
     /// Appends `message`'s values; `false` (nothing appended) when it is not a record whose
     /// numbers are all canonical.
     fn push_record(&mut self, message: &str) -> bool {
-        // Every value is checked before any is appended, so a column never runs ahead.
-        if !record_spans(message, &mut self.spans) {
+        // Every value is checked (and its number parsed, once) before any is appended, so a
+        // column never runs ahead.
+        if !record_values(message, &mut self.spans, &mut self.numbers) {
             return false;
         }
-        let values = self.spans.iter().map(|&(a, b)| &message[a..b]);
-        for (v, c) in values.zip(&mut self.columns) {
-            let absent = v == "-";
+        let values = self.spans.iter().zip(&self.numbers);
+        for ((&(a, b), &number), c) in values.zip(&mut self.columns) {
             match c {
-                Builder::Int32(b) => b.append_option(
-                    (!absent)
-                        .then(|| canonical(v).and_then(|n| i32::try_from(n).ok()))
-                        .flatten(),
-                ),
-                Builder::Int64(b) => b.append_option((!absent).then(|| canonical(v)).flatten()),
-                Builder::Text(b) => b.append_option((!absent).then_some(v)),
+                // `record_values` checked that the number fits.
+                Builder::Int32(b) => b.append_option(number.and_then(|n| i32::try_from(n).ok())),
+                Builder::Int64(b) => b.append_option(number),
+                Builder::Text(builder) => {
+                    let v = &message[a..b];
+                    builder.append_option((v != "-").then_some(v));
+                }
             }
         }
         true
@@ -135,31 +137,43 @@ impl FlowColumns {
 /// Whether every one of `messages` is a record whose values typed columns hold exactly (what a
 /// segment of them all is marked for).
 pub fn all_records<'m>(messages: impl IntoIterator<Item = &'m str>) -> bool {
-    let mut spans = Vec::with_capacity(16);
+    let (mut spans, mut numbers) = (Vec::with_capacity(16), Vec::with_capacity(16));
     messages
         .into_iter()
-        .all(|message| record_spans(message, &mut spans))
+        .all(|message| record_values(message, &mut spans, &mut numbers))
 }
 
-/// Where the values of `message` are (into `spans`) when it is a record whose values typed
-/// columns hold exactly; `false` otherwise.
-fn record_spans(message: &str, spans: &mut Vec<(usize, usize)>) -> bool {
-    flowwatch_flowlog::default_record_spans(message, spans)
-        && spans
-            .iter()
-            .zip(flow_fields())
-            .all(|(&(a, b), field)| value_fits(&message[a..b], field.kind().parquet_type()))
-}
-
-/// Whether value `v` of a column of type `t` is stored exactly: `-`, text, or a canonical
-/// number within the type.
-fn value_fits(v: &str, t: ParquetType) -> bool {
-    v == "-"
-        || match t {
-            ParquetType::Int32 => canonical(v).is_some_and(|n| i32::try_from(n).is_ok()),
-            ParquetType::Int64 => canonical(v).is_some(),
-            ParquetType::String => true,
-        }
+/// Where the values of `message` are (into `spans`) and the numbers of its integer fields
+/// (into `numbers`, `None` for `-` and text fields) when it is a record whose values typed
+/// columns hold exactly: `-`, text, or a canonical number within its column's type. `false`
+/// otherwise.
+fn record_values(
+    message: &str,
+    spans: &mut Vec<(usize, usize)>,
+    numbers: &mut Vec<Option<i64>>,
+) -> bool {
+    numbers.clear();
+    if !flowwatch_flowlog::default_record_spans(message, spans) {
+        return false;
+    }
+    for (&(a, b), field) in spans.iter().zip(flow_fields()) {
+        let v = &message[a..b];
+        let t = field.kind().parquet_type();
+        let number = match t {
+            ParquetType::String => None,
+            _ if v == "-" => None,
+            ParquetType::Int32 => match canonical(v) {
+                Some(n) if i32::try_from(n).is_ok() => Some(n),
+                _ => return false,
+            },
+            ParquetType::Int64 => match canonical(v) {
+                Some(n) => Some(n),
+                None => return false,
+            },
+        };
+        numbers.push(number);
+    }
+    true
 }
 
 /// `v` as a number when it is written the one way a number prints: digits, no leading zero.
