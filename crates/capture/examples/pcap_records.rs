@@ -6,15 +6,15 @@
 //!              [--local-addr ADDR]...
 //! ```
 //!
-//! The same library calls as the CLI (`read_capture_file`, records sorted by start, encoded in
-//! the log format), one line per record to standard output through one buffer; the counts go
+//! The same library calls as the CLI (`read_capture_file_into`, each window's records sorted by
+//! start as it closes, encoded in the log format), one line per record to standard output through one buffer; the counts go
 //! to standard error as the CLI writes them.
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use flowwatch_capture::{AggregationInterval, Options, read_capture_file};
+use flowwatch_capture::{AggregationInterval, Options, read_capture_file_into};
 use flowwatch_flowlog::{LogFormat, Token};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,31 +44,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     options.version = format.version();
 
     let mut last = 0;
-    let capture = read_capture_file(&pcap, &options, &mut |p| last = p.bytes_read)?;
-    let mut records = capture.records;
-    records.sort_by_key(|r| r.start.unwrap_or(0));
-    let stats = &capture.stats;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut line = String::new();
+    let mut written = 0;
+    let summary = read_capture_file_into(
+        &pcap,
+        &options,
+        &mut |p| last = p.bytes_read,
+        &mut |batch| {
+            batch.sort_by_key(|r| r.start.unwrap_or(0));
+            written += batch.len();
+            for record in batch.iter() {
+                line.clear();
+                format.encode_into(record, &mut line);
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
+            }
+            Ok(())
+        },
+    )?;
+    out.flush()?;
+    let stats = &summary.stats;
     eprintln!(
-        "{}: {} frames, {} packets, {} bytes -> {} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped, {} late; {last} bytes read)",
+        "{}: {} frames, {} packets, {} bytes -> {written} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped, {} late; {last} bytes read)",
         pcap.display(),
         stats.frames,
         stats.packets,
         stats.bytes,
-        records.len(),
         stats.not_ip,
         stats.undecodable,
         stats.not_logged,
         stats.dropped_packets,
         stats.late,
     );
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let mut line = String::new();
-    for record in &records {
-        line.clear();
-        format.encode_into(record, &mut line);
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
-    out.flush()?;
     Ok(())
 }

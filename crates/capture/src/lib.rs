@@ -10,7 +10,8 @@
 //!   ([`AggregationInterval`], 60 or 600 s) to [`FlowRecord`](flowwatch_flowlog::FlowRecord)s of flowwatch-flowlog, with
 //!   `flow-direction`, `pkt-srcaddr`/`pkt-dstaddr`, `type`, NODATA and SKIPDATA records.
 //! - [`read_capture`] / [`read_capture_file`]: pcap and pcapng files (detected by magic) through
-//!   a table, with [`Progress`] callbacks.
+//!   a table, with [`Progress`] callbacks; [`read_capture_into`] / [`read_capture_file_into`]
+//!   hand each window's records to a [`RecordSink`] as it closes instead of keeping them.
 //! - [`live`] (Linux): [`LiveCapture`], `AF_PACKET` sockets on interfaces and an NFLOG group's
 //!   logged packets (REJECT) through a table, windows closed on the caller's clock; [`nflog`]
 //!   writes and reads the nfnetlink_log messages. The crate's only unsafe code is the small
@@ -86,5 +87,8 @@ pub use identity::derive_eni;
 #[cfg(target_os = "linux")]
 pub use live::{LiveCapture, LiveConfig, LiveInterface, LiveStats};
 pub use packet::{LinkType, PacketInfo, Skipped, Timestamp};
-pub use pcap_file::{Capture, CaptureFormat, Options, Progress, read_capture, read_capture_file};
+pub use pcap_file::{
+    Capture, CaptureFormat, Options, Progress, RecordSink, Summary, read_capture,
+    read_capture_file, read_capture_file_into, read_capture_into,
+};
 pub use rules::{RulesError, SecurityGroup};

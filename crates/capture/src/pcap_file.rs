@@ -149,21 +149,56 @@ pub fn read_capture_file(
     options: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Capture> {
+    collect(|sink| read_capture_file_into(path, options, progress, sink))
+}
+
+/// Reads the capture file at `path`, handing records to `sink` as windows close (see
+/// [`read_capture_into`]).
+pub fn read_capture_file_into(
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut RecordSink<'_>,
+) -> Result<Summary> {
     let file = std::fs::File::open(path)?;
     let total = file.metadata().ok().map(|m| m.len());
     // No BufReader: the pcap readers buffer (large reads) themselves; another buffer would
     // only copy every byte once more.
-    read_capture(file, total, options, progress)
+    read_capture_into(file, total, options, progress, sink)
 }
 
 /// Reads a pcap or pcapng capture into flow-log records. `total` is the input's size, passed
 /// through to `progress`, which is called every MiB read and once at the end.
 pub fn read_capture<R: Read>(
-    mut reader: R,
+    reader: R,
     total: Option<u64>,
     options: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Capture> {
+    collect(|sink| read_capture_into(reader, total, options, progress, sink))
+}
+
+/// What the streaming readers hand records to: the records of the windows that just closed,
+/// in window order (as [`FlowTable::advance`] gives them). The sink takes what it keeps; the
+/// vector is cleared after the call. An error stops the reading and is returned.
+pub type RecordSink<'a> = dyn FnMut(&mut Vec<FlowRecord>) -> std::io::Result<()> + 'a;
+
+/// What a streaming read found, besides the records it handed out.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub format: CaptureFormat,
+    pub stats: Stats,
+}
+
+/// [`read_capture`] handing each window's records to `sink` as it closes instead of keeping
+/// them: memory stays bounded by the flow table however long the capture is.
+pub fn read_capture_into<R: Read>(
+    mut reader: R,
+    total: Option<u64>,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut RecordSink<'_>,
+) -> Result<Summary> {
     let mut table = options.table()?;
     let mut magic = [0u8; 4];
     let got = read_up_to(&mut reader, &mut magic)?;
@@ -182,24 +217,69 @@ pub fn read_capture<R: Read>(
         next: PROGRESS_STEP,
         progress,
     };
-    let mut records = Vec::new();
+    let mut out = Out {
+        batch: Vec::new(),
+        sink,
+    };
     match format {
-        CaptureFormat::Pcap => read_pcap(input, &mut table, &mut records, &mut reporter)?,
-        CaptureFormat::PcapNg => read_pcapng(input, &mut table, &mut records, &mut reporter)?,
+        CaptureFormat::Pcap => read_pcap(input, &mut table, &mut out, &mut reporter)?,
+        CaptureFormat::PcapNg => read_pcapng(input, &mut table, &mut out, &mut reporter)?,
     }
-    table.finish(&mut records);
+    table.finish(&mut out.batch);
+    out.flush()?;
     reporter.report();
-    Ok(Capture {
+    Ok(Summary {
         format,
-        records,
         stats: *table.stats(),
     })
+}
+
+/// Runs a streaming read, keeping every record.
+fn collect(read: impl FnOnce(&mut RecordSink<'_>) -> Result<Summary>) -> Result<Capture> {
+    let mut records = Vec::new();
+    let summary = read(&mut |batch: &mut Vec<FlowRecord>| {
+        records.append(batch);
+        Ok(())
+    })?;
+    Ok(Capture {
+        format: summary.format,
+        records,
+        stats: summary.stats,
+    })
+}
+
+/// Records on their way to a sink.
+struct Out<'s, 'a> {
+    batch: Vec<FlowRecord>,
+    sink: &'s mut RecordSink<'a>,
+}
+
+impl Out<'_, '_> {
+    /// Closes the windows ended by `now` and hands their records on.
+    #[inline]
+    fn advance(&mut self, table: &mut FlowTable, now: u64) -> Result<()> {
+        table.advance(now, &mut self.batch);
+        if self.batch.is_empty() {
+            Ok(())
+        } else {
+            self.flush()
+        }
+    }
+
+    #[cold]
+    fn flush(&mut self) -> Result<()> {
+        if !self.batch.is_empty() {
+            (self.sink)(&mut self.batch)?;
+            self.batch.clear();
+        }
+        Ok(())
+    }
 }
 
 fn read_pcap(
     input: impl Read,
     table: &mut FlowTable,
-    records: &mut Vec<FlowRecord>,
+    out: &mut Out<'_, '_>,
     reporter: &mut Reporter<'_>,
 ) -> Result<()> {
     let format = CaptureFormat::Pcap.name();
@@ -207,23 +287,27 @@ fn read_pcap(
     let link_type = u32::from(reader.header().datalink);
     let link =
         LinkType::from_number(link_type).ok_or(CaptureError::UnsupportedLinkType { link_type })?;
+    let mut cut = false;
     loop {
         let (ts, data) = match reader.next_record() {
             Ok(Next::Packet(ts, data)) => (ts, data),
             Ok(Next::End) => break,
             Ok(Next::Cut) => {
-                table.count_undecodable();
+                cut = true;
                 break;
             }
             Err(e) if is_cut(&e) => {
-                table.count_undecodable();
+                cut = true;
                 break;
             }
             Err(e) => return Err(CaptureError::pcap(format, e)),
         };
-        table.advance(ts.secs, records);
+        out.advance(table, ts.secs)?;
         table.observe_frame(0, link, ts, data)?;
         reporter.maybe_report();
+    }
+    if cut {
+        table.count_undecodable();
     }
     Ok(())
 }
@@ -231,7 +315,7 @@ fn read_pcap(
 fn read_pcapng(
     input: impl Read,
     table: &mut FlowTable,
-    records: &mut Vec<FlowRecord>,
+    out: &mut Out<'_, '_>,
     reporter: &mut Reporter<'_>,
 ) -> Result<()> {
     let format = CaptureFormat::PcapNg.name();
@@ -273,7 +357,7 @@ fn read_pcapng(
             None => last,
         };
         last = ts;
-        table.advance(ts.secs, records);
+        out.advance(table, ts.secs)?;
         match interface.link {
             Some(link) => table.observe_frame(0, link, ts, &data)?,
             None => table.count_undecodable(),

@@ -14,7 +14,7 @@ use std::io::Cursor;
 use build::{ACK, ECE, FIN, Frame, L4, PSH, SYN, arp_frame, pkt};
 use flowwatch_capture::{
     AggregationInterval, Capture, CaptureError, CaptureFormat, FlowTable, Interface, Options,
-    Progress, TableConfig, Timestamp, read_capture,
+    Progress, TableConfig, Timestamp, read_capture, read_capture_into,
 };
 use flowwatch_flowlog::{Action, FlowRecord, LogFormat, Token};
 use pcap_file::DataLink;
@@ -122,6 +122,53 @@ fn the_same_flow_across_two_intervals_gives_two_records() {
             "2 123456789010 eni-1235b8ca123456789 172.31.16.139 10.0.0.2 5353 53 17 1 58 185 185 ACCEPT OK",
         ]
     );
+}
+
+#[test]
+fn records_stream_out_as_their_windows_close_and_a_failing_sink_stops_the_read() {
+    let mut opts = options();
+    opts.interval = AggregationInterval::OneMinute;
+    let dns = pkt(CLIENT, 5353, "10.0.0.2", 53, L4::Udp, 30);
+    let ntp = pkt(CLIENT, 123, "10.0.0.3", 123, L4::Udp, 48);
+    let frames: Vec<Frame> = [
+        (120, &dns),
+        (130, &ntp),
+        (150, &dns),
+        (185, &dns),
+        (250, &ntp),
+    ]
+    .into_iter()
+    .map(|(s, p)| (s, 0, p.ethernet(&[])))
+    .collect();
+    let whole = read(&build::pcap(DataLink::ETHERNET, &frames), &opts);
+    for file in [
+        build::pcap(DataLink::ETHERNET, &frames),
+        build::pcapng(DataLink::ETHERNET, None, &frames),
+    ] {
+        // One batch per closed window, in order, the last ones at the end of the file.
+        let mut batches = Vec::new();
+        let summary = read_capture_into(Cursor::new(&file), None, &opts, &mut |_| {}, &mut |b| {
+            batches.push(std::mem::take(b));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(summary.stats, whole.stats);
+        let starts: Vec<Vec<u64>> = batches
+            .iter()
+            .map(|b| b.iter().map(|r| r.start.unwrap()).collect())
+            .collect();
+        assert_eq!(starts, [vec![120, 130], vec![185], vec![250]]);
+        assert_eq!(batches.concat(), whole.records);
+
+        let mut calls = 0;
+        let err = read_capture_into(Cursor::new(&file), None, &opts, &mut |_| {}, &mut |_| {
+            calls += 1;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(calls, 1);
+        assert!(err.to_string().contains("disk full"), "{err}");
+    }
 }
 
 #[test]

@@ -13,7 +13,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use flowwatch_capture::{AggregationInterval, Options, Progress, derive_eni, read_capture_file};
+use flowwatch_capture::{
+    AggregationInterval, Options, Progress, Stats, derive_eni, read_capture_file,
+    read_capture_file_into,
+};
 use flowwatch_flowlog::{FlowRecord, LogFormat, Token};
 use flowwatch_model::limits::{
     EVENT_OVERHEAD_BYTES, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_BATCH_SPAN_MS,
@@ -158,6 +161,21 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
         }
         bar.set_position(p.bytes_read);
     };
+    if (args.dry_run || args.stdout) && !args.rebase_time {
+        // Written as windows close: memory stays bounded however long the capture is. A
+        // window's records start within it, so sorting each batch by start sorts them all.
+        let mut lines = Lines::new(&format);
+        let mut written = 0;
+        let summary = read_capture_file_into(&pcap, &options, &mut on_progress, &mut |batch| {
+            batch.sort_by_key(|r| r.start.unwrap_or(0));
+            written += batch.len();
+            lines.write(batch)
+        })
+        .with_context(|| format!("reading {}", pcap.display()))?;
+        bar.finish_and_clear();
+        report(&pcap, &summary.stats, written, &eni);
+        return lines.finish();
+    }
     let capture = read_capture_file(&pcap, &options, &mut on_progress)
         .with_context(|| format!("reading {}", pcap.display()))?;
     bar.finish_and_clear();
@@ -166,19 +184,7 @@ pub(crate) fn run(args: CaptureArgs) -> anyhow::Result<()> {
     if args.rebase_time {
         rebase(&mut records);
     }
-    let stats = &capture.stats;
-    eprintln!(
-        "{}: {} frames, {} packets, {} bytes -> {} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped)",
-        pcap.display(),
-        stats.frames,
-        stats.packets,
-        stats.bytes,
-        records.len(),
-        stats.not_ip,
-        stats.undecodable,
-        stats.not_logged,
-        stats.dropped_packets
-    );
+    report(&pcap, &capture.stats, records.len(), &eni);
     if args.dry_run || args.stdout {
         return write_lines(&records, &format);
     }
@@ -527,17 +533,58 @@ async fn put_flow_records(to: To<'_>, eni: &str, records: &[FlowRecord]) -> anyh
 /// Writes the records to standard output, one line each, through one buffer (not a write per
 /// line: a capture file makes tens of thousands of records).
 fn write_lines(records: &[FlowRecord], format: &LogFormat) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let mut line = String::new();
-    for r in records {
-        line.clear();
-        format.encode_into(r, &mut line);
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
+    let mut lines = Lines::new(format);
+    lines.write(records)?;
+    lines.finish()
+}
+
+/// Records as lines on standard output, through one buffer.
+struct Lines<'f> {
+    format: &'f LogFormat,
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    line: String,
+}
+
+impl<'f> Lines<'f> {
+    fn new(format: &'f LogFormat) -> Self {
+        Self {
+            format,
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+            line: String::new(),
+        }
     }
-    out.flush()?;
-    Ok(())
+
+    fn write(&mut self, records: &[FlowRecord]) -> std::io::Result<()> {
+        use std::io::Write;
+        for r in records {
+            self.line.clear();
+            self.format.encode_into(r, &mut self.line);
+            self.line.push('\n');
+            self.out.write_all(self.line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        use std::io::Write;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// The counts of a capture file read, on standard error.
+fn report(pcap: &std::path::Path, stats: &Stats, records: usize, eni: &str) {
+    eprintln!(
+        "{}: {} frames, {} packets, {} bytes -> {records} records for {eni} ({} not IP, {} undecodable, {} not logged by AWS rules, {} dropped)",
+        pcap.display(),
+        stats.frames,
+        stats.packets,
+        stats.bytes,
+        stats.not_ip,
+        stats.undecodable,
+        stats.not_logged,
+        stats.dropped_packets
+    );
 }
 
 /// Shifts every record so the last one ends now.
