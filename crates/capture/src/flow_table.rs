@@ -193,6 +193,27 @@ pub enum Seen {
     ToHost,
 }
 
+/// A frame decoded by [`FlowTable::decode_ahead`], waiting for its turn to be counted. A
+/// reader keeps a few and has them filled in place (copying one just filled would wait for
+/// the stores that filled it).
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    iface: usize,
+    decoded: std::result::Result<PacketInfo, Skipped>,
+    /// The hash of its key as an ACCEPT (when there is no security group to decide).
+    hash: Option<u64>,
+}
+
+impl Default for Decoded {
+    fn default() -> Self {
+        Self {
+            iface: 0,
+            decoded: Err(Skipped::NotIp),
+            hash: None,
+        }
+    }
+}
+
 /// First and last second of the packets dropped for one interface in one window.
 #[derive(Debug, Clone, Copy)]
 struct SkipSpan {
@@ -232,6 +253,17 @@ pub struct FlowTable {
     verdicts: Vec<Option<Verdicts>>,
     /// Every window's flow index hashes with this seed, so a key has one hash.
     hasher: foldhash::fast::RandomState,
+    /// Where the window of the last packet counted keeps its flows, for
+    /// [`decode_ahead`](Self::decode_ahead)'s hints.
+    last: LastWindow,
+}
+
+/// The window a table counted its last packet in, and where its flows were then.
+#[derive(Debug, Clone, Copy)]
+struct LastWindow {
+    /// Its start (`u64::MAX`: none).
+    window: u64,
+    place: index::Place,
 }
 
 impl FlowTable {
@@ -255,6 +287,10 @@ impl FlowTable {
             open_from: None,
             stats: Stats::default(),
             hasher: foldhash::fast::RandomState::default(),
+            last: LastWindow {
+                window: u64::MAX,
+                place: index::Place::NONE,
+            },
         })
     }
 
@@ -307,17 +343,62 @@ impl FlowTable {
         seen: Seen,
     ) -> Result<()> {
         self.check(iface)?;
-        self.observe_decoded(iface, packet::decode(link, ts, frame), seen);
+        let decoded = packet::decode(link, ts, frame);
+        self.observe_decoded(iface, decoded.as_ref().map_err(|e| *e), seen, None);
         Ok(())
     }
 
+    /// Decodes a frame of interface `iface` ahead of its turn and asks the CPU to bring the
+    /// slot of its flow into the cache; count it with [`observe_ahead`](Self::observe_ahead)
+    /// once the frames before it are counted. A reader that decodes a few frames before
+    /// counting them (`pcap_file`) waits for their flows' cache misses all at once instead of
+    /// one after the other.
+    #[inline]
+    pub fn decode_ahead(
+        &self,
+        iface: usize,
+        link: LinkType,
+        ts: Timestamp,
+        frame: &[u8],
+        into: &mut Decoded,
+    ) -> Result<()> {
+        self.check(iface)?;
+        into.iface = iface;
+        into.decoded = packet::decode(link, ts, frame);
+        into.hash = None;
+        if let Ok(info) = &into.decoded
+            && self.verdicts[iface].is_none()
+        {
+            let hash = self
+                .hasher
+                .hash_one(PackedKey::of(iface, info, Action::Accept));
+            // Usually the window of the last packet (a late packet counts in the open
+            // window instead: the hint is only wasted).
+            if self.last.window == self.config.interval.window_of(ts.secs) {
+                self.last.place.prefetch(hash);
+            }
+            into.hash = Some(hash);
+        }
+        Ok(())
+    }
+
+    /// Counts a frame [`decode_ahead`](Self::decode_ahead) decoded, as
+    /// [`observe_frame`](Self::observe_frame) would have.
+    #[inline]
+    pub fn observe_ahead(&mut self, frame: &Decoded) {
+        let decoded = frame.decoded.as_ref().map_err(|e| *e);
+        self.observe_decoded(frame.iface, decoded, Seen::Unknown, frame.hash);
+    }
+
     /// Counts a frame [`packet::decode`] decoded (or not) for interface `iface`, which
-    /// must exist.
+    /// must exist. `hash` is its key's hash for ACCEPT when known.
+    #[inline]
     fn observe_decoded(
         &mut self,
         iface: usize,
-        decoded: std::result::Result<PacketInfo, Skipped>,
+        decoded: std::result::Result<&PacketInfo, Skipped>,
         seen: Seen,
+        hash: Option<u64>,
     ) {
         self.stats.frames += 1;
         match decoded {
@@ -331,10 +412,11 @@ impl FlowTable {
                     self.learn_local(iface, addr);
                 }
                 let local = &self.interfaces[iface].local_addrs;
-                let action = self.verdicts[iface]
-                    .as_mut()
-                    .map_or(Action::Accept, |v| v.verdict(local, &info));
-                self.count(iface, &info, 1, info.ts.secs, action);
+                let (action, hash) = match self.verdicts[iface].as_mut() {
+                    None => (Action::Accept, hash),
+                    Some(v) => (v.verdict(local, info), None),
+                };
+                self.count(iface, info, 1, info.ts.secs, action, hash);
             }
             Err(Skipped::NotIp) => self.stats.not_ip += 1,
             Err(Skipped::Undecodable) => self.stats.undecodable += 1,
@@ -404,11 +486,12 @@ impl FlowTable {
         action: Action,
     ) -> Result<()> {
         self.check(iface)?;
-        self.count(iface, pkt, packets, end_secs, action);
+        self.count(iface, pkt, packets, end_secs, action, None);
         Ok(())
     }
 
-    /// [`observe_flow`](Self::observe_flow) for an interface that exists.
+    /// [`observe_flow`](Self::observe_flow) for an interface that exists; `hash` is the hash
+    /// of the packet's key when the caller has it.
     #[inline]
     fn count(
         &mut self,
@@ -417,6 +500,7 @@ impl FlowTable {
         packets: u64,
         end_secs: u64,
         action: Action,
+        hash: Option<u64>,
     ) {
         if packets == 0 {
             return;
@@ -443,7 +527,7 @@ impl FlowTable {
             None => self.open_from = Some(window),
         }
         let key = PackedKey::of(iface, pkt, action);
-        let hash = self.hasher.hash_one(key);
+        let hash = hash.unwrap_or_else(|| self.hasher.hash_one(key));
         let counters = Counters {
             packets,
             bytes: pkt.bytes,
@@ -458,7 +542,9 @@ impl FlowTable {
             .windows
             .entry(window)
             .or_insert_with(|| Window::new(hasher.clone(), window));
-        match w.flows.count(&key, hash, counters, room) {
+        let counted = w.flows.count(&key, hash, counters, room);
+        let place = w.flows.whereabouts();
+        match counted {
             Counted::Added => {}
             Counted::New => self.flows += 1,
             Counted::Full => {
@@ -472,13 +558,26 @@ impl FlowTable {
                 span.end = span.end.max(end);
             }
         }
+        self.last = LastWindow { window, place };
     }
 
     /// Closes every window that ended at or before `now` (Unix seconds), appending its records
     /// to `out`: per window, per interface in table order, the OK records in order of first
     /// packet, then a SKIPDATA record if flows were dropped, or a NODATA record if the
     /// interface had no traffic and asks for one.
+    #[inline]
     pub fn advance(&mut self, now: u64, out: &mut Vec<FlowRecord>) {
+        // Called for every packet: most close nothing.
+        if let Some(open) = self.open_from
+            && self.config.interval.window_of(now) <= open
+        {
+            return;
+        }
+        self.close_until(now, out);
+    }
+
+    /// [`advance`](Self::advance) when a window may close.
+    fn close_until(&mut self, now: u64, out: &mut Vec<FlowRecord>) {
         let interval = self.config.interval.secs();
         let Some(open) = self.open_from else {
             self.open_from = Some(self.config.interval.window_of(now));

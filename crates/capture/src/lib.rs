@@ -15,8 +15,8 @@
 //! - [`live`] (Linux): [`LiveCapture`], `AF_PACKET` sockets on interfaces and an NFLOG group's
 //!   logged packets (REJECT) through a table, windows closed on the caller's clock; [`nflog`]
 //!   writes and reads the nfnetlink_log messages. The crate's only unsafe code is the small
-//!   system-call wrapper they use (`sys.rs`) and the TPACKET_V3 ring's shared memory
-//!   (`ring.rs`).
+//!   system-call wrapper they use (`sys.rs`), the TPACKET_V3 ring's shared memory
+//!   (`ring.rs`) and the flow table's prefetch hint (`hint.rs`).
 //! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
 //!   [`FlowTable::observe_flow`] counts like packets.
 //!
@@ -66,6 +66,7 @@
 
 mod error;
 mod flow_table;
+mod hint;
 mod identity;
 #[cfg(target_os = "linux")]
 pub mod live;

@@ -26,7 +26,7 @@ use pcap_file::pcapng::{Block, PcapNgReader};
 
 use self::classic::{Next, PcapRecords};
 use crate::error::{CaptureError, Result};
-use crate::flow_table::{AggregationInterval, FlowTable, Interface, Stats, TableConfig};
+use crate::flow_table::{AggregationInterval, Decoded, FlowTable, Interface, Stats, TableConfig};
 use crate::packet::{LinkType, Timestamp};
 use crate::rules::SecurityGroup;
 
@@ -287,6 +287,9 @@ fn read_pcap(
     let link_type = u32::from(reader.header().datalink);
     let link =
         LinkType::from_number(link_type).ok_or(CaptureError::UnsupportedLinkType { link_type })?;
+    // The last AHEAD frames decoded, waiting for their turn, in a ring.
+    let mut frames: [(u64, Decoded); AHEAD] = Default::default();
+    let mut decoded = 0usize;
     let mut cut = false;
     loop {
         let (ts, data) = match reader.next_record() {
@@ -302,15 +305,31 @@ fn read_pcap(
             }
             Err(e) => return Err(CaptureError::pcap(format, e)),
         };
-        out.advance(table, ts.secs)?;
-        table.observe_frame(0, link, ts, data)?;
+        // Each frame is decoded before the one before it is counted, so that the CPU fetches
+        // its flow's slot meanwhile (`FlowTable::decode_ahead`).
+        let slot = decoded % AHEAD;
+        if decoded >= AHEAD {
+            out.advance(table, frames[slot].0)?;
+            table.observe_ahead(&frames[slot].1);
+        }
+        table.decode_ahead(0, link, ts, data, &mut frames[slot].1)?;
+        frames[slot].0 = ts.secs;
+        decoded += 1;
         reporter.maybe_report();
+    }
+    for n in decoded.saturating_sub(AHEAD)..decoded {
+        let (secs, frame) = &frames[n % AHEAD];
+        out.advance(table, *secs)?;
+        table.observe_ahead(frame);
     }
     if cut {
         table.count_undecodable();
     }
     Ok(())
 }
+
+/// How many frames of a pcap file are decoded before they are counted (see `read_pcap`).
+const AHEAD: usize = 2;
 
 fn read_pcapng(
     input: impl Read,

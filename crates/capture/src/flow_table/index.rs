@@ -28,6 +28,7 @@ const REJECT: u64 = 2;
 pub(super) const MAX_INTERFACES: usize = 1 << 16;
 
 impl Hash for PackedKey {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Whole words (a hasher's cost is per write), never combined before hashing (that
         // would let chosen keys collide whatever the seed); the high words of IPv4 addresses
@@ -192,6 +193,38 @@ pub(super) struct FlowIndex {
     hasher: foldhash::fast::RandomState,
 }
 
+/// Where a [`FlowIndex`]'s tags and slots were, as plain addresses: enough to ask for the
+/// cache lines a probe for a hash starts at, later, without holding the index (a stale place,
+/// after the index grew or closed, only makes a useless hint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Place {
+    tags: usize,
+    slots: usize,
+    mask: usize,
+}
+
+impl Place {
+    /// No index.
+    pub(super) const NONE: Place = Place {
+        tags: 0,
+        slots: 0,
+        mask: 0,
+    };
+
+    /// Asks the CPU for the tag and the slot where a probe for `hash` starts.
+    #[inline]
+    pub(super) fn prefetch(self, hash: u64) {
+        if self.tags != 0 {
+            let i = hash as usize & self.mask;
+            crate::hint::prefetch(self.tags.wrapping_add(i));
+            crate::hint::prefetch(
+                self.slots
+                    .wrapping_add(i.wrapping_mul(std::mem::size_of::<Slot>())),
+            );
+        }
+    }
+}
+
 /// What [`FlowIndex::count`] did.
 pub(super) enum Counted {
     Added,
@@ -215,6 +248,19 @@ impl FlowIndex {
     #[inline]
     pub(super) fn hash(&self, key: &PackedKey) -> u64 {
         self.hasher.hash_one(key)
+    }
+
+    /// Where the tags and slots are now (see [`Place`]).
+    #[inline]
+    pub(super) fn whereabouts(&self) -> Place {
+        if self.slots.is_empty() {
+            return Place::NONE;
+        }
+        Place {
+            tags: self.tags.as_ptr().addr(),
+            slots: self.slots.as_ptr().addr(),
+            mask: self.slots.len() - 1,
+        }
     }
 
     pub(super) fn len(&self) -> usize {
