@@ -322,7 +322,7 @@ async fn query_files(args: &QueryArgs) -> anyhow::Result<Vec<Row>> {
                 .iter()
                 .all(flowwatch_query::files::FileSet::flow_logs_only);
             let (input, streamed) = compiled
-                .stream_with(params, flow_types)
+                .stream_partitioned(params, flow_types, threads)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let load = tokio::task::spawn_blocking(move || {
                 let mut input = input;

@@ -257,7 +257,11 @@ fn load_in(
                 };
                 let result = read().and_then(|()| fork.finish().map(drop));
                 if let Err(error) = result {
-                    stop.store(true, Ordering::Relaxed);
+                    // A closed input is this fork's partition: the other threads read on (their
+                    // partitions close too if the query needs nothing more).
+                    if !matches!(error, QueryError::InputClosed) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
                     let mut failed = failed.lock().unwrap_or_else(PoisonError::into_inner);
                     // A real error wins over the query having closed its input.
                     if failed
@@ -986,7 +990,7 @@ mod tests {
         root: &Path,
         text: &str,
         chunk: u64,
-        threads: usize,
+        (threads, partitions): (usize, usize),
     ) -> (Vec<Vec<(String, String)>>, u64) {
         let compiled = Compiled::new(text).unwrap();
         let set = FileSet::find(root).unwrap();
@@ -998,7 +1002,9 @@ mod tests {
                 .block_on(run(&compiled, input.finish().unwrap(), PARAMS, 1 << 26))
                 .unwrap()
         } else {
-            let (input, streamed) = compiled.stream_with(PARAMS, true).unwrap();
+            let (input, streamed) = compiled
+                .stream_partitioned(PARAMS, true, partitions)
+                .unwrap();
             let feeder = std::thread::spawn(move || {
                 let mut input = input;
                 let read = AtomicU64::new(0);
@@ -1032,19 +1038,20 @@ mod tests {
             "stats count(*) as n by interfaceId | sort n desc | limit 2",
             "filter dstPort = 443 and srcPort > 1100 | fields @timestamp, srcPort, @ptr",
         ] {
-            let whole = query_in(&file, text, u64::MAX, 0);
+            let whole = query_in(&file, text, u64::MAX, (0, 1));
             assert_eq!(whole.1, 300, "{text}");
             for chunk in [1, 7, 97, 4096] {
                 assert_eq!(
-                    query_in(&file, text, chunk, 0),
+                    query_in(&file, text, chunk, (0, 1)),
                     whole,
                     "{text} in {chunk}-byte ranges"
                 );
-                for threads in [2, 3] {
+                // Threads feeding one partition, a partition each, and two sharing one.
+                for (threads, partitions) in [(2, 1), (2, 2), (3, 2)] {
                     assert_eq!(
-                        query_in(&file, text, chunk, threads),
+                        query_in(&file, text, chunk, (threads, partitions)),
                         whole,
-                        "{text} in {chunk}-byte ranges on {threads} threads"
+                        "{text} in {chunk}-byte ranges on {threads} threads, {partitions} partitions"
                     );
                 }
             }
@@ -1053,12 +1060,12 @@ mod tests {
             &file,
             "stats count(*) as n by interfaceId | sort n desc",
             7,
-            2,
+            (2, 2),
         );
         let enis: Vec<&str> = rows.iter().map(|r| r[0].1.as_str()).collect();
         assert_eq!(enis, ["eni-0", "eni-1", "eni-2"]);
         // `@ptr` is the record's byte offset in its file.
-        let (rows, _) = query_in(&file, "filter srcPort = 1024 | fields @ptr", 7, 2);
+        let (rows, _) = query_in(&file, "filter srcPort = 1024 | fields @ptr", 7, (2, 2));
         let header = std::fs::read_to_string(&file).unwrap().find('\n').unwrap() + 1;
         assert_eq!(rows[0][0].1, format!("{}:{header}", file.display()));
     }

@@ -308,11 +308,12 @@ impl InputBuilder {
     }
 
     /// Another builder feeding the same running query, for another thread to push events
-    /// into (each finished batch goes to the query as this builder's do; the query's input
-    /// ends when every builder is finished or dropped). `None` unless the input is streamed
+    /// into (each finished batch goes to the query as this builder's do, to a partition of
+    /// the input no builder feeds yet if there is one; the query's input ends when every
+    /// builder is finished or dropped). `None` unless the input is streamed
     /// ([`crate::Compiled::stream`]): a kept table has one builder.
     pub fn fork(&self) -> Option<InputBuilder> {
-        let sink = self.sink.clone()?;
+        let sink = self.sink.as_ref()?.fork();
         let mut fork =
             Self::with_numbers(self.fields.clone(), self.max_bytes, self.numbers.clone());
         fork.sink = Some(sink);

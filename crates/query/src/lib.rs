@@ -52,6 +52,7 @@ use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use flowwatch_insights::Query;
 
@@ -184,16 +185,35 @@ impl Compiled {
         params: Params,
         flow_types: bool,
     ) -> Result<(InputBuilder, Streamed)> {
+        self.stream_partitioned(params, flow_types, 1)
+    }
+
+    /// [`Compiled::stream_with`] over an input of `partitions` partitions: the builder feeds
+    /// the first, and each of its first `partitions - 1` [forks](InputBuilder::fork) another,
+    /// so the plans (a `stats`' partial aggregates, a sort's runs) work on each partition on
+    /// a core of their own. For inputs read on several threads, a builder each.
+    pub fn stream_partitioned(
+        &self,
+        params: Params,
+        flow_types: bool,
+        partitions: usize,
+    ) -> Result<(InputBuilder, Streamed)> {
         let mut builder =
             InputBuilder::with_flow_types(self.fields.clone(), usize::MAX, flow_types);
         let schema = builder.schema().clone();
-        let feed = Arc::new(stream::Feed::new(schema.clone()));
-        let table = StreamingTable::try_new(schema, vec![feed.clone()])?;
+        let feeds: Vec<Arc<stream::Feed>> = (0..partitions.max(1))
+            .map(|_| Arc::new(stream::Feed::new(schema.clone())))
+            .collect();
+        let partitions = feeds
+            .iter()
+            .map(|feed| feed.clone() as Arc<dyn PartitionStream>)
+            .collect();
+        let table = StreamingTable::try_new(schema, partitions)?;
         let lowered = self.lower(Arc::new(table), params)?;
         let scanned = Arc::new(stream::Scanned::default());
         let readers = if lowered.matched.is_some() { 2 } else { 1 };
         builder.needed = needed_columns(&lowered, builder.schema().fields().len())?;
-        builder.sink = Some(feed.connect(readers, scanned.clone()));
+        builder.sink = Some(stream::connect(&feeds, readers, &scanned));
         Ok((builder, Streamed { lowered, scanned }))
     }
 

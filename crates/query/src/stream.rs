@@ -47,15 +47,36 @@ impl Scanned {
     }
 }
 
-/// The builder's end: every batch goes to every plan still reading. Forked builders hold
-/// clones: a plan's input ends when every clone is dropped.
+/// The builder's end of one partition of the input: every batch goes to every plan still
+/// reading it. A plan's partition ends when every clone of its sink is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct Sink {
     senders: Vec<mpsc::Sender<RecordBatch>>,
     pub scanned: Arc<Scanned>,
+    /// The sinks of the input's other partitions that no builder has taken yet, shared by the
+    /// builders' sinks (not by the unclaimed ones, which would keep themselves alive): when
+    /// the last builder is done, a partition no builder took ends empty.
+    unclaimed: Arc<Mutex<Vec<Sink>>>,
 }
 
 impl Sink {
+    /// The sink for another builder: a partition no builder feeds yet, else this one's
+    /// (several builders then feed one partition).
+    pub fn fork(&self) -> Sink {
+        let taken = self
+            .unclaimed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match taken {
+            Some(mut sink) => {
+                sink.unclaimed = self.unclaimed.clone();
+                sink
+            }
+            None => self.clone(),
+        }
+    }
+
     /// Hands `batch` to every plan still reading, waiting while their queues are full. Must
     /// not be called on an async runtime's thread.
     pub fn send(&mut self, batch: RecordBatch) -> Result<()> {
@@ -86,7 +107,7 @@ impl Feed {
     }
 
     /// `readers` channels: the feed keeps their receiving ends, the sink gets the others.
-    pub fn connect(&self, readers: usize, scanned: Arc<Scanned>) -> Sink {
+    fn connect(&self, readers: usize, scanned: Arc<Scanned>) -> Sink {
         let mut receivers = self
             .receivers
             .lock()
@@ -98,8 +119,25 @@ impl Feed {
                 tx
             })
             .collect();
-        Sink { senders, scanned }
+        Sink {
+            senders,
+            scanned,
+            unclaimed: Arc::default(),
+        }
     }
+}
+
+/// Connects `readers` plans to every feed (a partition of the input each): the sink of the
+/// first, from which [`Sink::fork`] hands out the others'.
+pub(crate) fn connect(feeds: &[Arc<Feed>], readers: usize, scanned: &Arc<Scanned>) -> Sink {
+    let mut sinks: Vec<Sink> = feeds
+        .iter()
+        .map(|feed| feed.connect(readers, scanned.clone()))
+        .collect();
+    let mut first = sinks.remove(0);
+    sinks.reverse();
+    first.unclaimed = Arc::new(Mutex::new(sinks));
+    first
 }
 
 impl PartitionStream for Feed {
@@ -213,6 +251,47 @@ mod tests {
             let whole = whole(text, n);
             assert_eq!(streamed, whole, "{text}");
             assert_eq!(streamed.records_scanned, n);
+        }
+    }
+
+    #[test]
+    fn partitions_no_builder_took_end_empty_and_forks_of_forks_feed_the_rest() {
+        let query = Compiled::new("stats count(*) as n, sum(bytes) as b").unwrap();
+        for forks in [0, 1, 2, 4] {
+            let (builder, streamed) = query.stream_partitioned(PARAMS, true, 3).unwrap();
+            let feeder = std::thread::spawn(move || {
+                // Each builder forks the next: partitions 1 and 2, then the last one's again.
+                let mut builders = vec![builder];
+                for _ in 0..forks {
+                    let fork = builders.last().unwrap().fork().unwrap();
+                    builders.push(fork);
+                }
+                for i in 0..3_000u64 {
+                    let message = line(i);
+                    let b = &mut builders[i as usize % (forks + 1)];
+                    b.push(&event(i, &message, "p")).unwrap();
+                }
+                for b in builders {
+                    b.finish().unwrap();
+                }
+            });
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let output = runtime
+                .block_on(async {
+                    tokio::time::timeout(std::time::Duration::from_secs(60), streamed.run(1 << 28))
+                        .await
+                })
+                .expect("every partition ends")
+                .unwrap();
+            feeder.join().unwrap();
+            assert_eq!(
+                output.rows,
+                vec![vec![
+                    ("n".to_owned(), "3000".to_owned()),
+                    ("b".to_owned(), "120000".to_owned())
+                ]],
+                "{forks} forks"
+            );
         }
     }
 

@@ -1,17 +1,18 @@
-//! Running one query in the background: read each group in one pass (`storage::GroupPass`), build the input on
-//! blocking threads, execute on a blocking thread with its own small runtime.
+//! Running one query in the background: read each group in one pass (`storage::GroupPass`),
+//! its pieces (the events in memory, each segment) shared out to a reader per core, each
+//! building a partition of the input on a blocking thread; execute on a blocking thread with
+//! a runtime of its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arrow_array::ArrayRef;
 use arrow_array::builder::StringBuilder;
 use flowwatch_model::Scope;
 use flowwatch_query::{ColumnBatch, Compiled, Event, Input, InputBuilder, Params, QueryOutput};
 use flowwatch_storage::segment::flow::flow_fields;
-use flowwatch_storage::{
-    GroupPass, PassBatch, PassEvent, PassRows, Position, ScannedEvent, TypedRead,
-};
+use flowwatch_storage::{GroupPass, PassBatch, PassEvent, Position, ScannedEvent, TypedRead};
 
 use super::Target;
 use super::registry::Language;
@@ -97,12 +98,16 @@ impl Engine {
         let memory = self.config().query_memory_limit;
         match (&job.language, &job.compiled) {
             (Language::Cwli, Some(compiled)) => {
+                // The groups are read on every core, each reader feeding a partition of the
+                // input of its own; sorts then break ties by the order before them, so results
+                // do not depend on which reader read what.
+                let readers = query_threads();
                 let params = Params {
                     start_ms: job.start_ms,
                     end_ms: job.end_ms - 1,
                     now_ms: job.now_ms,
                     default_limit: job.limit,
-                    stable_ties: false,
+                    stable_ties: readers > 1,
                 };
                 // One pass per group, begun before the query is planned: when every event
                 // of them is a flow-log record, the input's flow-log numbers are integers.
@@ -115,21 +120,10 @@ impl Engine {
                 }
                 // The query runs while the groups are read into its input, holding a few
                 // batches of it at a time.
-                let (builder, streamed) =
-                    compiled.stream_with(params, flow_types).map_err(failed)?;
-                let feed = async {
-                    let mut builder = Some(builder);
-                    for (target, pass) in job.targets.iter().zip(passes) {
-                        if !self.read_group(job, target, pass, &mut builder).await? {
-                            return Ok(());
-                        }
-                    }
-                    let builder = builder.take().ok_or("query stopped")?;
-                    tokio::task::spawn_blocking(move || builder.finish().map(drop))
-                        .await
-                        .map_err(failed)?
-                        .map_err(failed)
-                };
+                let (builder, streamed) = compiled
+                    .stream_partitioned(params, flow_types, readers)
+                    .map_err(failed)?;
+                let feed = self.read_groups(job, passes, builder, readers);
                 let run = blocking_run(move || streamed.run(memory));
                 let (fed, output) = tokio::join!(feed, run);
                 fed?;
@@ -157,84 +151,74 @@ impl Engine {
         }
     }
 
-    /// Reads one group in its pass (memory, then each segment once), pushing every event into
-    /// the builder on a blocking thread. `false`: the query reads no more input.
-    async fn read_group(
+    /// Reads the groups in their passes into the query's input on `readers` blocking threads,
+    /// each pushing into a builder of its own (`builder` and its forks: a partition of the
+    /// input each). The pieces (each group's events that were in memory, and each of its
+    /// segments) are taken in turn by whichever reader is free; a reader decodes the segment
+    /// it took (typed flow-log columns when it has them) and pushes it. Stops early, without
+    /// error, when the query needs no more input.
+    async fn read_groups(
         &self,
         job: &Job,
-        target: &Target,
-        mut pass: GroupPass,
-        builder: &mut Option<InputBuilder>,
-    ) -> Result<bool, String> {
-        let names = Arc::new(self.stream_names(&job.scope, target));
-        let log = Arc::new(format!("{}:{}", job.scope.account, target.name));
-        let memory = pass.take_memory();
-        let pass = Arc::new(pass);
+        passes: Vec<GroupPass>,
+        builder: InputBuilder,
+        readers: usize,
+    ) -> Result<(), String> {
         // Segments of flow-log records are read as the typed columns the query reads.
-        let typed = builder.as_ref().map(|b| {
-            Arc::new(TypedRead {
-                fields: flow_fields()
-                    .iter()
-                    .copied()
-                    .filter(|f| b.reads(f.insights_name()))
-                    .collect(),
-                message: b.reads(flowwatch_query::MESSAGE),
-            })
+        let typed = Arc::new(TypedRead {
+            fields: flow_fields()
+                .iter()
+                .copied()
+                .filter(|f| builder.reads(f.insights_name()))
+                .collect(),
+            message: builder.reads(flowwatch_query::MESSAGE),
         });
-        let mut next = 0;
-        let mut chunk = Chunk::Memory(memory);
-        loop {
-            if !self.queries.is_active(&job.id) {
-                return Err("query stopped".into());
+        let mut groups = Vec::with_capacity(passes.len());
+        let mut pieces = Vec::new();
+        for (index, (target, mut pass)) in job.targets.iter().zip(passes).enumerate() {
+            let memory = pass.take_memory();
+            if !memory.is_empty() {
+                pieces.push((index, Piece::Memory));
             }
-            let mut b = builder.take().ok_or("query stopped")?;
-            let (names, log, group) = (names.clone(), log.clone(), target.id);
-            let push = tokio::task::spawn_blocking(move || {
-                let mut pusher = Pusher::new(group, &names, &log, b.needs(flowwatch_query::PTR));
-                let pushed = match &chunk {
-                    Chunk::Memory(events) => events
-                        .iter()
-                        .try_for_each(|e| pusher.push(&mut b, PassEvent::from(e))),
-                    Chunk::Segment(rows) if rows.is_typed() => {
-                        rows.try_for_each_batch(|batch| pusher.push_batch(&mut b, batch))
-                    }
-                    Chunk::Segment(rows) => rows.try_for_each(|e| pusher.push(&mut b, e)),
-                };
-                let wanted = match pushed {
-                    Ok(()) => true,
-                    Err(Pushed::Query(flowwatch_query::QueryError::InputClosed)) => false,
-                    Err(e) => return Err(e.to_string()),
-                };
-                Ok::<_, String>((b, (wanted, pusher.records, pusher.bytes)))
+            pieces.extend((0..pass.segment_count()).map(|s| (index, Piece::Segment(s))));
+            groups.push(GroupRead {
+                id: target.id,
+                names: self.stream_names(&job.scope, target),
+                log: format!("{}:{}", job.scope.account, target.name),
+                memory,
+                pass,
             });
-            // The next segment is read while this chunk is pushed, on a blocking thread too:
-            // decompressing and decoding it is query work, kept off the I/O runtime.
-            let read_next = (next < pass.segment_count()).then(|| {
-                let (storage, pass, typed) = (self.storage().clone(), pass.clone(), typed.clone());
-                let handle = tokio::runtime::Handle::current();
-                tokio::task::spawn_blocking(move || {
-                    handle.block_on(storage.read_pass_rows(&pass, next, typed.as_deref()))
-                })
-            });
-            let read_next = async {
-                match read_next {
-                    Some(task) => Some(task.await),
-                    None => None,
-                }
-            };
-            let (pushed, read) = tokio::join!(push, read_next);
-            let (b, (wanted, records, bytes)) = pushed.map_err(failed)??;
-            *builder = Some(b);
-            self.queries.add_scanned(&job.id, records, bytes);
-            if !wanted {
-                return Ok(false);
-            }
-            let Some(read) = read else {
-                return Ok(true);
-            };
-            chunk = Chunk::Segment(read.map_err(failed)?.map_err(failed)?);
-            next += 1;
         }
+        let shared = Arc::new(Reading {
+            engine: self.clone(),
+            query: job.id.clone(),
+            groups,
+            pieces,
+            typed,
+            next: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let mut builders = Vec::with_capacity(readers);
+        for _ in 1..readers.min(shared.pieces.len()).max(1) {
+            builders.extend(builder.fork());
+        }
+        builders.push(builder);
+        let handle = tokio::runtime::Handle::current();
+        let tasks: Vec<_> = builders
+            .into_iter()
+            .map(|b| {
+                let (shared, handle) = (shared.clone(), handle.clone());
+                tokio::task::spawn_blocking(move || shared.read(b, &handle))
+            })
+            .collect();
+        let mut result = Ok(());
+        for task in tasks {
+            let read = task.await.map_err(failed).and_then(|r| r);
+            if result.is_ok() {
+                result = read;
+            }
+        }
+        result
     }
 
     /// Every event of one group in the range (for SQL, whose columns depend on all of them).
@@ -300,10 +284,107 @@ impl Engine {
     }
 }
 
-/// What a query's reader pushes next: the events that were in memory, or a segment's.
-enum Chunk {
-    Memory(Vec<ScannedEvent>),
-    Segment(PassRows),
+/// A piece of a group for a query's reader: the events that were in memory, or a segment.
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    Memory,
+    Segment(usize),
+}
+
+/// One group as a query's readers read it.
+struct GroupRead {
+    id: i64,
+    names: HashMap<i64, String>,
+    /// `@log`.
+    log: String,
+    memory: Vec<ScannedEvent>,
+    pass: GroupPass,
+}
+
+/// What a query's readers share: the pieces of its groups, taken in turn.
+struct Reading {
+    engine: Engine,
+    query: String,
+    groups: Vec<GroupRead>,
+    /// (group, piece) in the order they are taken.
+    pieces: Vec<(usize, Piece)>,
+    typed: Arc<TypedRead>,
+    next: AtomicUsize,
+    /// Set when a reader failed.
+    stop: AtomicBool,
+}
+
+impl Reading {
+    /// One reader: takes the next piece until none is left, reading it into `builder`
+    /// (on a blocking thread: `handle` runs the storage's reads).
+    fn read(
+        &self,
+        mut builder: InputBuilder,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<(), String> {
+        let result = self.read_pieces(&mut builder, handle);
+        if result.is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        match result? {
+            true => builder.finish().map(drop).map_err(failed),
+            // The query needs no more input: its partitions end as the builders drop.
+            false => Ok(()),
+        }
+    }
+
+    /// `false`: the query needs no more input.
+    fn read_pieces(
+        &self,
+        builder: &mut InputBuilder,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<bool, String> {
+        let ptr = builder.needs(flowwatch_query::PTR);
+        while !self.stop.load(Ordering::Relaxed) {
+            let Some(&(group, piece)) = self.pieces.get(self.next.fetch_add(1, Ordering::Relaxed))
+            else {
+                return Ok(true);
+            };
+            if !self.engine.queries.is_active(&self.query) {
+                return Err("query stopped".into());
+            }
+            let g = &self.groups[group];
+            let mut pusher = Pusher::new(g.id, &g.names, &g.log, ptr);
+            let pushed = match piece {
+                Piece::Memory => g
+                    .memory
+                    .iter()
+                    .try_for_each(|e| pusher.push(builder, PassEvent::from(e))),
+                Piece::Segment(index) => {
+                    let storage = self.engine.storage();
+                    let rows = handle
+                        .block_on(storage.read_pass_rows(&g.pass, index, Some(&self.typed)))
+                        .map_err(failed)?;
+                    if rows.is_typed() {
+                        rows.try_for_each_batch(|batch| pusher.push_batch(builder, batch))
+                    } else {
+                        rows.try_for_each(|e| pusher.push(builder, e))
+                    }
+                }
+            };
+            self.engine
+                .queries
+                .add_scanned(&self.query, pusher.records, pusher.bytes);
+            match pushed {
+                Ok(()) => {}
+                // This reader's partition is closed: the other readers take the pieces left
+                // (their partitions close too if the query needs nothing more).
+                Err(Pushed::Query(flowwatch_query::QueryError::InputClosed)) => return Ok(false),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Threads a query reads its input on and runs its plan on: the machine's cores.
+fn query_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Why pushing stopped.
@@ -459,15 +540,18 @@ fn sql_table((events, log, names): GroupEvents, memory: usize) -> Result<Input, 
     builder.finish().map_err(failed)
 }
 
-/// Runs a DataFusion future on a blocking thread with its own current-thread runtime, so
-/// query CPU never occupies the I/O runtime.
+/// Runs a DataFusion future on a blocking thread with a runtime of its own, so query CPU
+/// never occupies the I/O runtime.
 async fn blocking_run<F, Fut>(make: F) -> Result<QueryOutput, String>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = flowwatch_query::Result<QueryOutput>>,
 {
     tokio::task::spawn_blocking(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // The plan's partitions run on every core.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(query_threads())
+            .thread_name("flowwatch-query")
             .enable_all()
             .build()
             .map_err(failed)?;
