@@ -21,6 +21,11 @@ pub const MAX_NAME_PREFIXES: usize = 5;
 pub const MAX_ACCOUNT_IDENTIFIERS: usize = 20;
 /// `SOURCE dataSource([...])` accepts at most this many data sources.
 pub const MAX_DATA_SOURCES: usize = 10;
+/// `topk(k, f)` accepts k up to this.
+pub const MAX_TOPK: i64 = 10_000;
+/// `histogram(f, buckets)` accepts at most this many buckets (flowwatch's bound on the map
+/// it returns; AWS documents none).
+pub const MAX_HISTOGRAM_BUCKETS: i64 = 1_000;
 
 /// Where an expression sits, as far as the rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,14 +142,20 @@ impl Checker {
                 ));
             }
         }
-        let has_topk = stats
-            .items
-            .iter()
-            .any(|item| matches!(&item.expr.kind, ExprKind::Call(c) if c.name == "topk"));
+        let has_topk = stats.items.iter().any(|item| calls(&item.expr, "topk"));
         if has_topk && (stats.items.len() > 1 || !stats.by.is_empty()) {
             self.errors.push(invalid(
                 "topk cannot be combined with by or with other aggregates",
                 command.span,
+            ));
+        } else if has_topk
+            && let Some(item) = stats.items.first()
+            && !matches!(&item.expr.kind, ExprKind::Call(c) if c.name == "topk")
+        {
+            // Its result is rows, not one value an expression could use.
+            self.errors.push(invalid(
+                "topk must be the whole stats item, not part of an expression",
+                item.expr.span,
             ));
         }
     }
@@ -290,10 +301,36 @@ impl Checker {
         }
         if name == "topk"
             && let Some(arg) = call.args.first()
-            && !matches!(literal(0), Some(Literal::Integer(1..=10_000)))
+            && !matches!(literal(0), Some(Literal::Integer(1..=MAX_TOPK)))
         {
-            self.errors
-                .push(bad("k must be an integer from 1 to 10000", arg.span));
+            self.errors.push(bad(
+                &format!("k must be an integer from 1 to {MAX_TOPK}"),
+                arg.span,
+            ));
         }
+        if name == "histogram"
+            && let Some(arg) = call.args.get(1)
+            && !matches!(
+                literal(1),
+                Some(Literal::Integer(1..=MAX_HISTOGRAM_BUCKETS))
+            )
+        {
+            self.errors.push(bad(
+                &format!("buckets must be an integer from 1 to {MAX_HISTOGRAM_BUCKETS}"),
+                arg.span,
+            ));
+        }
+    }
+}
+
+/// Whether `expr` calls the function `name` (canonical) anywhere.
+fn calls(expr: &Expr, name: &str) -> bool {
+    match &expr.kind {
+        ExprKind::Call(c) => c.name == name || c.args.iter().any(|a| calls(a, name)),
+        ExprKind::Field(_) | ExprKind::Literal(_) | ExprKind::Wildcard => false,
+        ExprKind::List(items) => items.iter().any(|i| calls(i, name)),
+        ExprKind::Unary { expr, .. } | ExprKind::Match { expr, .. } => calls(expr, name),
+        ExprKind::Binary { lhs, rhs, .. } => calls(lhs, name) || calls(rhs, name),
+        ExprKind::In { expr, list, .. } => calls(expr, name) || list.iter().any(|i| calls(i, name)),
     }
 }

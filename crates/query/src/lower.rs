@@ -93,7 +93,7 @@ pub(crate) struct Lowering<'a> {
     /// The last command was `limit`: the plan is sorted and limited as the result must be.
     limited: bool,
     /// While lowering `stats` items: the aggregate columns to use, in visiting order.
-    agg_columns: Option<std::collections::VecDeque<String>>,
+    agg_columns: Option<std::collections::VecDeque<stats::AggColumns>>,
     /// While lowering `stats` items: earlier items by alias.
     item_exprs: HashMap<String, Expr>,
     /// Columns holding JSON values (`jsonParse`, `split`, `unnest`): paths below them

@@ -2,9 +2,11 @@
 //! sort keys, `parse` captures, IP address tests, JSON values and a few text conversions.
 //!
 //! Every function takes its arguments as text (other types are cast) and is one
-//! [`TextFn`] variant; [`TextUdf`] adapts them to DataFusion.
+//! [`TextFn`] variant; [`TextUdf`] adapts them to DataFusion. The aggregates DataFusion
+//! does not have are here too, one file each (`histogram`).
 
 mod date;
+mod histogram;
 mod ip;
 pub mod json;
 mod natural;
@@ -24,6 +26,7 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+pub(crate) use histogram::HistogramUdaf;
 pub use natural::natural_key;
 
 /// The functions, each a pure function of its text arguments.

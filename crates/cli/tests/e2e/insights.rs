@@ -223,7 +223,7 @@ fn vpc_flow_log_queries_of_the_issue() {
 
     let described = server.aws_ok(&["logs", "describe-queries", "--log-group-name", "vpc"]);
     let queries = described["queries"].as_array().unwrap();
-    assert_eq!(queries.len(), 5);
+    assert_eq!(queries.len(), 6);
     assert!(queries.iter().all(|q| q["status"] == "Complete"));
 
     // A graceful stop flushes the events into a segment, which stores the records' values as
@@ -300,6 +300,28 @@ fn issue_queries(server: &Server, base: i64) -> Value {
             )
         })
         .collect();
+    assert_eq!(rows(&got), expected);
+
+    // The time-series functions and histogram per bin: rate per minute is the bin's sum / 5.
+    let got = query(
+        server,
+        "vpc",
+        "stats count_over_time(bytes) as c, sumOverTime(bytes) as s, rate(bytes, 1m) as r, histogram(bytes, 2) as h by bin(5m)",
+    );
+    let expected: Vec<String> = [
+        (0, 5, 5420, 1084, r#"{"[60, 2530)":4,"[2530, 5000]":1}"#),
+        (1, 2, 300, 60, r#"{"[60, 150)":1,"[150, 240]":1}"#),
+        (2, 2, 340, 68, r#"{"[100, 170)":1,"[170, 240]":1}"#),
+        (3, 1, 300, 60, r#"{"[300, 300]":1}"#),
+    ]
+    .iter()
+    .map(|(bin, c, s, r, h)| {
+        format!(
+            "bin(5m)={} | c={c} | s={s} | r={r} | h={h}",
+            utc(base + bin * 300_000)
+        )
+    })
+    .collect();
     assert_eq!(rows(&got), expected);
 
     // Raw rows carry @ptr, which GetLogRecord resolves.

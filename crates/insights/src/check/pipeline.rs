@@ -166,16 +166,22 @@ impl Checker {
 }
 
 /// The column names a `stats` produces: aliases, else the field name, else the printed
-/// expression (`count(*)`).
+/// expression (`count(*)`); `topk(k, f)` also produces f's column (its rows are values of f
+/// with their counts).
 fn outputs(stats: &Stats) -> Vec<String> {
     let items = stats.items.iter().map(|item| (&item.expr, &item.alias));
     let keys = stats.by.iter().map(|key| (&key.expr, &key.alias));
+    let topk_values = stats.items.iter().filter_map(|item| match &item.expr.kind {
+        ExprKind::Call(call) if call.name == "topk" => call.args.get(1).map(output_name),
+        _ => None,
+    });
     items
         .chain(keys)
         .map(|(expr, alias)| match alias {
             Some(alias) => alias.flat_name(),
             None => output_name(expr),
         })
+        .chain(topk_values)
         .collect()
 }
 

@@ -93,7 +93,8 @@ pub const FUNCTIONS: &[FunctionDef] = &[
         Aggregate,
         Arity::exactly(2),
         "topk(k, f)",
-        "the k most frequent values; cannot be combined with by or other aggregates",
+        "the k most frequent values of f (k from 1 to 10000), one row each: f and its count, \
+         most frequent first; the whole stats item, without by or other aggregates",
         "stats topk(10, srcAddr)",
     ),
     def(
@@ -133,31 +134,39 @@ pub const FUNCTIONS: &[FunctionDef] = &[
         Aggregate,
         Arity::exactly(2),
         "rate(f, interval)",
-        "per-interval rate of f",
+        "per-interval rate of f: its sum over the group's time span in intervals (the bin's \
+         width with by bin(), else from the first to the last event, null when that is zero)",
         "stats rate(bytes, 1m) by bin(5m)",
     ),
-    def(
-        "countOverTime",
-        Aggregate,
-        Arity::exactly(1),
-        "countOverTime(f)",
-        "count of f per time bin",
-        "stats countOverTime(bytes) by bin(5m)",
-    ),
-    def(
-        "sumOverTime",
-        Aggregate,
-        Arity::exactly(1),
-        "sumOverTime(f)",
-        "sum of f per time bin",
-        "stats sumOverTime(bytes) by bin(5m)",
-    ),
+    FunctionDef {
+        aliases: &["count_over_time"],
+        ..def(
+            "countOverTime",
+            Aggregate,
+            Arity::exactly(1),
+            "countOverTime(f) | count_over_time(f)",
+            "events where f is present, per time bin with by bin()",
+            "stats countOverTime(bytes) by bin(5m)",
+        )
+    },
+    FunctionDef {
+        aliases: &["sum_over_time"],
+        ..def(
+            "sumOverTime",
+            Aggregate,
+            Arity::exactly(1),
+            "sumOverTime(f) | sum_over_time(f)",
+            "sum of f, per time bin with by bin()",
+            "stats sumOverTime(bytes) by bin(5m)",
+        )
+    },
     def(
         "histogram",
         Aggregate,
         Arity::exactly(2),
         "histogram(f, buckets)",
-        "distribution of f over buckets",
+        "a map from each of `buckets` equal-width ranges between the group's least and \
+         greatest f (\"[lo, hi)\", the last closed) to its count, as JSON",
         "stats histogram(bytes, 10)",
     ),
 ];
@@ -179,6 +188,68 @@ mod tests {
                 },
                 "{query}"
             );
+        }
+    }
+
+    #[test]
+    fn the_time_series_functions_have_their_snake_case_spellings() {
+        let query = compile(
+            "stats count_over_time(bytes) as c, SUM_OVER_TIME(bytes) as s by bin(5m) offset 1m",
+        )
+        .unwrap();
+        assert_eq!(
+            query.to_string(),
+            "stats countOverTime(bytes) as c, sumOverTime(bytes) as s by bin(5m) offset 1m"
+        );
+    }
+
+    #[test]
+    fn topk_stands_alone_with_k_in_range() {
+        compile("stats topk(10000, srcAddr)").unwrap();
+        compile("filter a = 1 | stats topk(1, srcAddr) as n | sort n").unwrap();
+        compile("stats topk(5, srcAddr) as n | stats sum(n) by srcAddr").unwrap();
+        for (query, message) in [
+            (
+                "stats topk(0, a)",
+                "invalid argument to `topk`: k must be an integer from 1 to 10000",
+            ),
+            (
+                "stats topk(10001, a)",
+                "invalid argument to `topk`: k must be an integer from 1 to 10000",
+            ),
+            (
+                "stats topk(3, a) by b",
+                "topk cannot be combined with by or with other aggregates",
+            ),
+            (
+                "stats topk(3, a) * 2",
+                "topk must be the whole stats item, not part of an expression",
+            ),
+        ] {
+            let err = compile(query).expect_err(query);
+            assert_eq!(err.kind.to_string(), message, "{query}");
+        }
+    }
+
+    #[test]
+    fn histogram_buckets_and_rate_intervals_are_checked() {
+        compile("stats histogram(bytes, 1000), rate(bytes, 1h) by srcAddr").unwrap();
+        for (query, message) in [
+            (
+                "stats histogram(bytes, 0)",
+                "invalid argument to `histogram`: buckets must be an integer from 1 to 1000",
+            ),
+            (
+                "stats histogram(bytes, 2.5)",
+                "invalid argument to `histogram`: buckets must be an integer from 1 to 1000",
+            ),
+            (
+                "stats rate(bytes, 60)",
+                "invalid argument to `rate`: expected a period such as 5m",
+            ),
+        ] {
+            let err = compile(query).expect_err(query);
+            assert_eq!(err.kind.to_string(), message, "{query}");
         }
     }
 

@@ -14,6 +14,7 @@ use crate::udf::{TextFn, TextUdf};
 
 /// A period the way `bin` runs it: the number is capped per unit (`bin(300s)` runs as
 /// `bin(60s)`), calendar units truncate to the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Period {
     Millis(i64),
     Calendar(&'static str),
