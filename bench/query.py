@@ -5,7 +5,8 @@ Run through bench/query.sh, which builds the release binary. This script:
 
 1. generates N records deterministically (`flowwatch generate --seed 1 --start S`, S = the
    start of yesterday UTC, so the events are recent enough for PutLogEvents) into a text file
-   with AWS's header line, and delivers the same records to a fresh `flowwatch serve`;
+   with AWS's header line, and delivers the same records to a fresh `flowwatch serve`, then
+   waits (at most a minute) until the server is idle, its flushes and compaction done;
 2. runs each query (a) on the server (`flowwatch query -g vpc-flow-logs`) and (b) straight on
    the text file (`flowwatch query --file`), timing the command;
 3. runs the same queries in SQL with DuckDB (pip) (a) on a table loaded from the file
@@ -127,6 +128,16 @@ def main():
             env=env,
             stdout=subprocess.DEVNULL)
         ingest = time.perf_counter() - t
+        # Stored means settled: let the server finish flushing and compacting what it was
+        # given (as DuckDB's table is loaded before its queries), at most a minute.
+        settle = time.perf_counter()
+        busy = lambda: sum(int(x) for x in open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
+        while time.perf_counter() - settle < 60:
+            before = busy()
+            time.sleep(1)
+            if busy() - before < 5:  # under 5 % of a core over that second
+                break
+        print(f"== server settled after {time.perf_counter() - settle:.0f} s", file=sys.stderr)
         since, until = str((start - 3600) * 1000), str(int(time.time() + 7200) * 1000)
 
         print("== DuckDB: loading its table", file=sys.stderr)

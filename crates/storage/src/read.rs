@@ -7,7 +7,7 @@ use flowwatch_model::limits::EVENT_OVERHEAD_BYTES;
 
 use crate::db::Storage;
 use crate::error::{Result, StorageError};
-use crate::segment::{self, RowWanted, TypedRead};
+use crate::segment::{self, Part, RowWanted, TypedRead};
 use crate::types::{
     Direction, ReadRequest, ScanRequest, ScannedEvent, SegmentMeta, StoredEvent, StreamKey,
 };
@@ -327,7 +327,21 @@ impl GroupPass {
     pub fn segment_count(&self) -> usize {
         self.segments.len()
     }
+
+    /// In how many parts segment `index` is best read by readers working side by side
+    /// ([`Storage::read_pass_part`]): one per [`PART_BYTES`] of it, so a large compacted
+    /// segment is not one reader's alone and no reader holds all of it decoded.
+    pub fn segment_parts(&self, index: usize) -> usize {
+        self.segments.get(index).map_or(1, |seg| {
+            usize::try_from(seg.byte_size.div_ceil(PART_BYTES))
+                .unwrap_or(usize::MAX)
+                .max(1)
+        })
+    }
 }
+
+/// About how many bytes of a segment a query reader reads at a time ([`GroupPass::segment_parts`]).
+pub const PART_BYTES: u64 = 16 << 20;
 
 impl Storage {
     /// Begins a [`GroupPass`] over the events of group `group_id` with `start_ms <= timestamp <
@@ -421,6 +435,18 @@ impl Storage {
         index: usize,
         typed: Option<&TypedRead>,
     ) -> Result<PassRows> {
+        self.read_pass_part(pass, index, Part::WHOLE, typed).await
+    }
+
+    /// [`read_pass_rows`](Self::read_pass_rows) of one part of the segment (see
+    /// [`GroupPass::segment_parts`]): the parts of a segment together hold its events once.
+    pub async fn read_pass_part(
+        &self,
+        pass: &GroupPass,
+        index: usize,
+        part: Part,
+        typed: Option<&TypedRead>,
+    ) -> Result<PassRows> {
         let wanted = RowWanted {
             stream_id: None,
             min_ts: pass.start_ms,
@@ -429,7 +455,8 @@ impl Storage {
         let ((batches, typed), path) = match pass.segments.get(index) {
             Some(seg) => {
                 debug_assert_eq!(seg.group_id, pass.group_id);
-                let read = segment::read_batches(&self.shared().store, seg, wanted, typed).await?;
+                let store = &self.shared().store;
+                let read = segment::read_batches(store, seg, wanted, typed, part).await?;
                 (read, seg.path.clone())
             }
             None => ((Vec::new(), false), String::new()),

@@ -319,15 +319,19 @@ async fn open_batches(
     seg: &SegmentMeta,
     wanted: RowWanted,
     typed: Option<&TypedRead>,
+    part: Part,
 ) -> Result<Option<(ParquetRecordBatchStream<ParquetObjectReader>, bool)>> {
     let reader = ParquetObjectReader::new(store.clone(), ObjectPath::from(seg.path.as_str()))
         .with_file_size(seg.byte_size);
     let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+    let groups = part.row_groups(builder.metadata().num_row_groups());
     let selected: Vec<usize> = builder
         .metadata()
         .row_groups()
         .iter()
         .enumerate()
+        .skip(groups.start)
+        .take(groups.len())
         .filter(|(_, rg)| {
             let stream_ok = match (wanted.stream_id, i64_range(rg, 0)) {
                 (Some(id), Some((lo, hi))) => lo <= id && id <= hi,
@@ -393,15 +397,36 @@ fn marked_flow_log(metadata: &parquet::file::metadata::ParquetMetaData) -> bool 
         })
 }
 
-/// Every batch [`open_batches`] gives, at once (a query's reader holds a segment's), and
-/// whether they are typed columns.
+/// Part `index` of `count` of a segment: its row groups shared out in order, as evenly as
+/// they go (the parts of a segment read alike whatever their rows; a part may have none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Part {
+    /// The whole segment.
+    pub const WHOLE: Part = Part { index: 0, count: 1 };
+
+    /// The row groups of this part, of a segment with `groups` of them.
+    fn row_groups(self, groups: usize) -> std::ops::Range<usize> {
+        let count = self.count.max(1);
+        let at = |i: usize| i.min(count) * groups / count;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// Every batch [`open_batches`] gives, at once (a query's reader holds a part of a segment),
+/// and whether they are typed columns.
 pub(crate) async fn read_batches(
     store: &Arc<dyn ObjectStore>,
     seg: &SegmentMeta,
     wanted: RowWanted,
     typed: Option<&TypedRead>,
+    part: Part,
 ) -> Result<(Vec<RecordBatch>, bool)> {
-    match open_batches(store, seg, wanted, typed).await? {
+    match open_batches(store, seg, wanted, typed, part).await? {
         Some((stream, typed)) => Ok((stream.try_collect().await?, typed)),
         None => Ok((Vec::new(), false)),
     }
@@ -484,7 +509,7 @@ pub(crate) async fn read_rows(
     wanted: RowWanted,
     mut visit: impl FnMut(i64, StoredEvent),
 ) -> Result<()> {
-    let Some((mut stream, _)) = open_batches(store, seg, wanted, None).await? else {
+    let Some((mut stream, _)) = open_batches(store, seg, wanted, None, Part::WHOLE).await? else {
         return Ok(());
     };
     // One batch at a time: a page of events does not hold the whole segment.

@@ -656,6 +656,47 @@ async fn a_group_pass_reads_each_event_once_and_keeps_its_segments() {
     assert_eq!(segments, 1, "only the compacted segment is left");
 }
 
+/// A segment read in parts (its row groups shared out) gives its events once, in order,
+/// however many parts; the pass says how many parts a segment is worth.
+#[tokio::test]
+async fn the_parts_of_a_segment_hold_its_events_once() {
+    use flowwatch_storage::Part;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (s, gid, key) = open_with_stream(dir.path()).await;
+    for round in 0..3 {
+        append_round(&s, key, round).await;
+    }
+    s.compact().await.expect("compact");
+    // Rows from T0 + 20 on: the first row groups are pruned by time in every part.
+    let pass = s.group_pass(gid, T0 + 20, i64::MAX).await.expect("pass");
+    assert_eq!(pass.segment_count(), 1);
+    assert_eq!(pass.segment_parts(0), 1, "a small segment is one part");
+    let seqs = |rows: &flowwatch_storage::PassRows, out: &mut Vec<u64>| {
+        rows.try_for_each(|e| {
+            out.push(e.seq);
+            Ok::<_, StorageError>(())
+        })
+        .expect("rows");
+    };
+    let mut whole = Vec::new();
+    seqs(
+        &s.read_pass_rows(&pass, 0, None).await.expect("read"),
+        &mut whole,
+    );
+    assert_eq!(whole.len(), 150 - 20);
+    // 150 rows in row groups of 7: 22 groups; more parts than groups leaves some empty.
+    for count in [1, 2, 3, 5, 22, 40] {
+        let mut parts = Vec::new();
+        for index in 0..count {
+            let part = Part { index, count };
+            let rows = s.read_pass_part(&pass, 0, part, None).await.expect("part");
+            seqs(&rows, &mut parts);
+        }
+        assert_eq!(parts, whole, "{count} parts");
+    }
+}
+
 /// Segments of flow-log records carry their values as typed columns, which a typed read gives
 /// in place of the messages (after a flush and after compaction); a segment with any other
 /// event is read whole.

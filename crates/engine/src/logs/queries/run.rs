@@ -12,7 +12,7 @@ use arrow_array::builder::StringBuilder;
 use flowwatch_model::Scope;
 use flowwatch_query::{ColumnBatch, Compiled, Event, Input, InputBuilder, Params, QueryOutput};
 use flowwatch_storage::segment::flow::flow_fields;
-use flowwatch_storage::{GroupPass, PassBatch, PassEvent, Position, ScannedEvent, TypedRead};
+use flowwatch_storage::{GroupPass, Part, PassBatch, PassEvent, Position, ScannedEvent, TypedRead};
 
 use super::Target;
 use super::registry::Language;
@@ -153,8 +153,9 @@ impl Engine {
 
     /// Reads the groups in their passes into the query's input on `readers` blocking threads,
     /// each pushing into a builder of its own (`builder` and its forks: a partition of the
-    /// input each). The pieces (each group's events that were in memory, and each of its
-    /// segments) are taken in turn by whichever reader is free; a reader decodes the segment
+    /// input each). The pieces (each group's events that were in memory, and the parts of
+    /// each of its segments, `GroupPass::segment_parts`) are taken in turn by whichever reader
+    /// is free; a reader decodes the segment
     /// it took (typed flow-log columns when it has them) and pushes it. Stops early, without
     /// error, when the query needs no more input.
     async fn read_groups(
@@ -180,7 +181,12 @@ impl Engine {
             if !memory.is_empty() {
                 pieces.push((index, Piece::Memory));
             }
-            pieces.extend((0..pass.segment_count()).map(|s| (index, Piece::Segment(s))));
+            for segment in 0..pass.segment_count() {
+                let count = pass.segment_parts(segment);
+                pieces.extend(
+                    (0..count).map(|i| (index, Piece::Segment(segment, Part { index: i, count }))),
+                );
+            }
             groups.push(GroupRead {
                 id: target.id,
                 names: self.stream_names(&job.scope, target),
@@ -284,11 +290,12 @@ impl Engine {
     }
 }
 
-/// A piece of a group for a query's reader: the events that were in memory, or a segment.
+/// A piece of a group for a query's reader: the events that were in memory, or a part of a
+/// segment.
 #[derive(Debug, Clone, Copy)]
 enum Piece {
     Memory,
-    Segment(usize),
+    Segment(usize, Part),
 }
 
 /// One group as a query's readers read it.
@@ -355,11 +362,10 @@ impl Reading {
                     .memory
                     .iter()
                     .try_for_each(|e| pusher.push(builder, PassEvent::from(e))),
-                Piece::Segment(index) => {
+                Piece::Segment(index, part) => {
                     let storage = self.engine.storage();
-                    let rows = handle
-                        .block_on(storage.read_pass_rows(&g.pass, index, Some(&self.typed)))
-                        .map_err(failed)?;
+                    let read = storage.read_pass_part(&g.pass, index, part, Some(&self.typed));
+                    let rows = handle.block_on(read).map_err(failed)?;
                     if rows.is_typed() {
                         rows.try_for_each_batch(|batch| pusher.push_batch(builder, batch))
                     } else {
