@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
-use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, FlowType, LogStatus, TcpFlags, Token};
+use flowwatch_flowlog::{Action, FlowDirection, FlowRecord, LogStatus, Token};
 
 use crate::error::{CaptureError, Result};
 use crate::packet::{self, LinkType, PacketInfo, Skipped, Timestamp};
@@ -173,13 +173,7 @@ struct FlowKey {
 #[derive(Debug, Clone)]
 struct Flow {
     key: FlowKey,
-    packets: u64,
-    bytes: u64,
-    start: u64,
-    end: u64,
-    /// `None` once an invalid flag combination was seen.
-    tcp_flags: Option<TcpFlags>,
-    flow_type: FlowType,
+    counts: Counters,
 }
 
 /// What a live capture knows of a frame's direction (`PACKET_OUTGOING` / `PACKET_HOST`).
@@ -230,9 +224,19 @@ struct Window {
 }
 
 impl Window {
-    fn new(hasher: foldhash::fast::RandomState, start: u64) -> Self {
+    /// The window starting at `start`, in the memory of the last closed window's index if
+    /// there is one.
+    fn new(
+        hasher: &foldhash::fast::RandomState,
+        spare: &mut Option<FlowIndex>,
+        start: u64,
+    ) -> Self {
+        let flows = match spare.take() {
+            Some(index) => index.reused(start),
+            None => FlowIndex::new(hasher.clone(), start),
+        };
         Self {
-            flows: FlowIndex::new(hasher, start),
+            flows,
             skipped: BTreeMap::new(),
         }
     }
@@ -256,6 +260,10 @@ pub struct FlowTable {
     /// Where the window of the last packet counted keeps its flows, for
     /// [`decode_ahead`](Self::decode_ahead)'s hints.
     last: LastWindow,
+    /// The index of the last window closed, emptied, for the next window to reuse.
+    spare: Option<FlowIndex>,
+    /// The flows of the window being closed (kept for its memory).
+    closing: Vec<Flow>,
 }
 
 /// The window a table counted its last packet in, and where its flows were then.
@@ -291,6 +299,8 @@ impl FlowTable {
                 window: u64::MAX,
                 place: index::Place::NONE,
             },
+            spare: None,
+            closing: Vec::new(),
         })
     }
 
@@ -446,11 +456,11 @@ impl FlowTable {
                 (window, secs)
             }
         };
-        let hasher = &self.hasher;
+        let (hasher, spare) = (&self.hasher, &mut self.spare);
         let span = self
             .windows
             .entry(window)
-            .or_insert_with(|| Window::new(hasher.clone(), window))
+            .or_insert_with(|| Window::new(hasher, spare, window))
             .skipped
             .entry(iface)
             .or_insert(SkipSpan {
@@ -537,11 +547,11 @@ impl FlowTable {
             flow_type: pkt.flow_type,
         };
         let room = self.flows < self.config.max_flows;
-        let hasher = &self.hasher;
+        let (hasher, spare) = (&self.hasher, &mut self.spare);
         let w = self
             .windows
             .entry(window)
-            .or_insert_with(|| Window::new(hasher.clone(), window));
+            .or_insert_with(|| Window::new(hasher, spare, window));
         let counted = w.flows.count(&key, hash, counters, room);
         let place = w.flows.whereabouts();
         match counted {
@@ -629,31 +639,26 @@ impl FlowTable {
     }
 
     fn close(&mut self, start: u64, out: &mut Vec<FlowRecord>) {
-        let (flows, skipped) = match self.windows.remove(&start) {
-            Some(window) => (window.flows.into_flows(), window.skipped),
-            None => (Vec::new(), BTreeMap::new()),
+        let mut flows = std::mem::take(&mut self.closing);
+        flows.clear();
+        let skipped = match self.windows.remove(&start) {
+            Some(mut window) => {
+                window.flows.drain_into(&mut flows);
+                self.spare = Some(window.flows);
+                window.skipped
+            }
+            None => BTreeMap::new(),
         };
         self.flows -= flows.len();
-        let mut flows: Vec<Flow> = flows
-            .into_iter()
-            .map(|(key, c)| Flow {
-                key,
-                packets: c.packets,
-                bytes: c.bytes,
-                start: c.start,
-                end: c.end,
-                tcp_flags: c.tcp_flags,
-                flow_type: c.flow_type,
-            })
-            .collect();
         if self.config.reject_wins {
             self.drop_superseded(&mut flows);
         }
         flows.sort_by_key(|f| f.key.iface); // stable: first-packet order per interface
-        let mut flows = flows.iter().peekable();
+        out.reserve(flows.len() + self.interfaces.len());
+        let mut pending = flows.iter().peekable();
         for (i, iface) in self.interfaces.iter().enumerate() {
             let mut any = false;
-            while let Some(flow) = flows.next_if(|f| f.key.iface == i) {
+            while let Some(flow) = pending.next_if(|f| f.key.iface == i) {
                 out.push(self.ok_record(iface, flow));
                 any = true;
             }
@@ -664,6 +669,7 @@ impl FlowTable {
                 out.push(self.status_record(iface, LogStatus::NoData, start, end));
             }
         }
+        self.closing = flows;
     }
 
     /// Removes the ACCEPT flows of a window whose interface and 5-tuple were also rejected.
@@ -683,15 +689,15 @@ impl FlowTable {
         flows.retain(|f| {
             let keep = !rejected.contains(&f.key);
             if !keep {
-                stats.superseded_packets += f.packets;
-                stats.superseded_bytes += f.bytes;
+                stats.superseded_packets += f.counts.packets;
+                stats.superseded_bytes += f.counts.bytes;
             }
             keep
         });
     }
 
     fn ok_record(&self, iface: &Interface, flow: &Flow) -> FlowRecord {
-        let k = &flow.key;
+        let (k, flow) = (&flow.key, &flow.counts);
         let (src_primary, dst_primary) = (iface.primary_for(k.src), iface.primary_for(k.dst));
         let direction = match (src_primary, dst_primary) {
             (Some(_), _) => Some(FlowDirection::Egress),

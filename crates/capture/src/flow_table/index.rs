@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use flowwatch_flowlog::{Action, FlowType, TcpFlags};
 
-use super::FlowKey;
+use super::{Flow, FlowKey};
 use crate::packet::PacketInfo;
 
 /// [`FlowKey`] packed into five words: addresses as 128-bit values (IPv4 in the low 32 bits,
@@ -356,22 +356,42 @@ impl FlowIndex {
     }
 
     /// The flows with their keys, in order of first packet.
-    pub(super) fn into_flows(self) -> Vec<(FlowKey, Counters)> {
-        self.order
-            .iter()
-            .map(|&i| {
-                let slot = &self.slots[i as usize];
-                let counters = Counters {
-                    packets: slot.packets,
-                    bytes: slot.bytes,
-                    start: self.base + u64::from(slot.start),
-                    end: self.base + u64::from(slot.end),
-                    tcp_flags: (slot.meta & NO_TCP_FLAGS == 0).then_some(TcpFlags(slot.tcp_flags)),
-                    flow_type: FlowType::ALL[usize::from(slot.meta & !NO_TCP_FLAGS)],
-                };
-                (slot.key.unpack(), counters)
-            })
-            .collect()
+    #[cfg(test)]
+    pub(super) fn into_flows(mut self) -> Vec<(FlowKey, Counters)> {
+        let mut flows = Vec::new();
+        self.drain_into(&mut flows);
+        flows.into_iter().map(|f| (f.key, f.counts)).collect()
+    }
+
+    /// Appends the flows to `out`, in order of first packet, and empties the index, keeping
+    /// its memory: the next window reuses it ([`FlowIndex::reused`]) instead of growing a
+    /// table from nothing and faulting its pages in again.
+    pub(super) fn drain_into(&mut self, out: &mut Vec<Flow>) {
+        out.reserve(self.order.len());
+        out.extend(self.order.iter().map(|&i| {
+            let slot = &self.slots[i as usize];
+            let counts = Counters {
+                packets: slot.packets,
+                bytes: slot.bytes,
+                start: self.base + u64::from(slot.start),
+                end: self.base + u64::from(slot.end),
+                tcp_flags: (slot.meta & NO_TCP_FLAGS == 0).then_some(TcpFlags(slot.tcp_flags)),
+                flow_type: FlowType::ALL[usize::from(slot.meta & !NO_TCP_FLAGS)],
+            };
+            Flow {
+                key: slot.key.unpack(),
+                counts,
+            }
+        }));
+        self.order.clear();
+        self.tags.fill(0);
+    }
+
+    /// This (drained) index made ready for the window starting at `base`.
+    pub(super) fn reused(mut self, base: u64) -> Self {
+        debug_assert!(self.order.is_empty());
+        self.base = base;
+        self
     }
 }
 
@@ -449,11 +469,30 @@ mod tests {
         let k = key(5000);
         let h = index.hash(&k);
         assert!(matches!(index.count(&k, h, one(1), false), Counted::Full));
-        let flows = index.into_flows();
+        let mut flows = Vec::new();
+        index.drain_into(&mut flows);
         assert_eq!(flows.len(), 1000);
-        for (n, (k, c)) in flows.iter().enumerate() {
-            assert_eq!(k.src_port, 999 - n as u16);
+        for (n, f) in flows.iter().enumerate() {
+            let c = &f.counts;
+            assert_eq!(f.key.src_port, 999 - n as u16);
             assert_eq!((c.packets, c.bytes, c.start, c.end), (3, 120, 100, 102));
         }
+
+        // Drained and reused for a later window: nothing of the last one is left, and it
+        // keeps its size (no growing again).
+        let size = index.slots.len();
+        let mut index = index.reused(160);
+        for i in [7u16, 3, 7] {
+            let k = key(i);
+            let h = index.hash(&k);
+            index.count(&k, h, one(170), true);
+        }
+        assert_eq!(index.slots.len(), size);
+        let flows = index.into_flows();
+        let got: Vec<_> = flows
+            .iter()
+            .map(|(k, c)| (k.src_port, c.packets, c.start))
+            .collect();
+        assert_eq!(got, [(7, 2, 170), (3, 1, 170)]);
     }
 }
