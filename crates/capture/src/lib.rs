@@ -16,7 +16,8 @@
 //!   logged packets (REJECT) through a table, windows closed on the caller's clock; [`nflog`]
 //!   writes and reads the nfnetlink_log messages. The crate's only unsafe code is the small
 //!   system-call wrapper they use (`sys.rs`), the TPACKET_V3 ring's shared memory
-//!   (`ring.rs`) and the flow table's prefetch hint (`hint.rs`).
+//!   (`ring.rs`), the prefetch hint of the flow table and the pcap reader (`hint.rs`) and the
+//!   mapping of pcap files (`pcap_file/mapped.rs`).
 //! - [`netflow`]: NetFlow v5, v9 and IPFIX export packets to [`netflow::FlowSample`]s, which
 //!   [`FlowTable::observe_flow`] counts like packets.
 //!

@@ -8,11 +8,12 @@
 //! packet (a capture that was killed) keeps what was read before; the cut packet is counted as
 //! undecodable.
 //!
-//! Classic pcap records are parsed in place from one large read buffer (`classic.rs`, with
-//! pcap-file's header parser and checks); pcapng blocks go through pcap-file's reader.
+//! Classic pcap records are parsed in place (`classic.rs`, with pcap-file's header parser and
+//! checks) from a window of the file mapped into memory when it is a regular file
+//! (`mapped.rs`), else from one large read buffer; pcapng blocks go through pcap-file's reader.
 
 use std::cell::Cell;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::net::IpAddr;
 use std::path::Path;
 use std::rc::Rc;
@@ -24,13 +25,15 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 use pcap_file::pcapng::{Block, PcapNgReader};
 
-use self::classic::{Next, PcapRecords};
+use self::classic::{Next, PcapRecords, Reading, Source};
+use self::mapped::Mapped;
 use crate::error::{CaptureError, Result};
 use crate::flow_table::{AggregationInterval, Decoded, FlowTable, Interface, Stats, TableConfig};
 use crate::packet::{LinkType, Timestamp};
 use crate::rules::SecurityGroup;
 
 mod classic;
+mod mapped;
 
 /// How often [`Progress`] is reported, in bytes read.
 const PROGRESS_STEP: u64 = 1 << 20;
@@ -161,10 +164,37 @@ pub fn read_capture_file_into(
     sink: &mut RecordSink<'_>,
 ) -> Result<Summary> {
     let file = std::fs::File::open(path)?;
-    let total = file.metadata().ok().map(|m| m.len());
+    let meta = file.metadata().ok();
+    let total = meta.as_ref().map(std::fs::Metadata::len);
+    if meta.is_some_and(|m| m.is_file()) && mapping_allowed() {
+        let mut magic = [0u8; 4];
+        let got = read_up_to(&mut &file, &mut magic)?;
+        if CaptureFormat::detect(&magic[..got]) == Some(CaptureFormat::Pcap) {
+            let table = options.table()?;
+            let read = Rc::new(Cell::new(0));
+            let records = Mapped::new(file, Rc::clone(&read));
+            return run(
+                CaptureFormat::Pcap,
+                table,
+                read,
+                total,
+                progress,
+                sink,
+                |t, o, r| read_pcap(records, t, o, r),
+            );
+        }
+        // Anything else is read from its start again.
+        (&file).seek(SeekFrom::Start(0))?;
+    }
     // No BufReader: the pcap readers buffer (large reads) themselves; another buffer would
     // only copy every byte once more.
     read_capture_into(file, total, options, progress, sink)
+}
+
+/// Whether regular pcap files may be mapped into memory rather than read
+/// (`FLOWWATCH_CAPTURE_MMAP=off` says no; see `mapped.rs`).
+fn mapping_allowed() -> bool {
+    std::env::var_os("FLOWWATCH_CAPTURE_MMAP").is_none_or(|v| v != "off")
 }
 
 /// Reads a pcap or pcapng capture into flow-log records. `total` is the input's size, passed
@@ -199,7 +229,7 @@ pub fn read_capture_into<R: Read>(
     progress: &mut dyn FnMut(Progress),
     sink: &mut RecordSink<'_>,
 ) -> Result<Summary> {
-    let mut table = options.table()?;
+    let table = options.table()?;
     let mut magic = [0u8; 4];
     let got = read_up_to(&mut reader, &mut magic)?;
     let format =
@@ -211,6 +241,31 @@ pub fn read_capture_into<R: Read>(
         inner: Cursor::new(magic).take(got as u64).chain(reader),
         read: Rc::clone(&read),
     };
+    run(
+        format,
+        table,
+        read,
+        total,
+        progress,
+        sink,
+        |t, o, r| match format {
+            CaptureFormat::Pcap => read_pcap(Reading::new(input), t, o, r),
+            CaptureFormat::PcapNg => read_pcapng(input, t, o, r),
+        },
+    )
+}
+
+/// Runs `body` over a capture of `format` (`read` counting the bytes read so far) with
+/// `table`, handing records to `sink` and closing every window at the end.
+fn run(
+    format: CaptureFormat,
+    mut table: FlowTable,
+    read: Rc<Cell<u64>>,
+    total: Option<u64>,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut RecordSink<'_>,
+    body: impl FnOnce(&mut FlowTable, &mut Out<'_, '_>, &mut Reporter<'_>) -> Result<()>,
+) -> Result<Summary> {
     let mut reporter = Reporter {
         read,
         total,
@@ -221,10 +276,7 @@ pub fn read_capture_into<R: Read>(
         batch: Vec::new(),
         sink,
     };
-    match format {
-        CaptureFormat::Pcap => read_pcap(input, &mut table, &mut out, &mut reporter)?,
-        CaptureFormat::PcapNg => read_pcapng(input, &mut table, &mut out, &mut reporter)?,
-    }
+    body(&mut table, &mut out, &mut reporter)?;
     table.finish(&mut out.batch);
     out.flush()?;
     reporter.report();
@@ -277,7 +329,7 @@ impl Out<'_, '_> {
 }
 
 fn read_pcap(
-    input: impl Read,
+    input: impl Source,
     table: &mut FlowTable,
     out: &mut Out<'_, '_>,
     reporter: &mut Reporter<'_>,
@@ -511,6 +563,103 @@ mod tests {
         );
         assert_eq!(CaptureFormat::detect(&[0x0a, 0x0d]), None);
         assert_eq!(CaptureFormat::detect(b"GIF8"), None);
+    }
+
+    /// A classic pcap file (microseconds, Ethernet) of `n` UDP packets of varied flows and
+    /// sizes over several minutes.
+    fn udp_pcap(n: u32) -> Vec<u8> {
+        let mut file = Vec::new();
+        for word in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            if word == 0x0004_0002 {
+                file.extend_from_slice(&2u16.to_le_bytes());
+                file.extend_from_slice(&4u16.to_le_bytes());
+            } else {
+                file.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        for i in 0..n {
+            let payload = vec![0u8; (i as usize * 37) % 300];
+            let mut frame = Vec::new();
+            etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                .ipv4([10, 0, 0, (i % 7) as u8], [10, 0, 1, 1], 64)
+                .udp(1000 + (i % 13) as u16, 53)
+                .write(&mut frame, &payload)
+                .unwrap();
+            let secs = 1_700_000_000 + i / 10;
+            for word in [
+                secs,
+                (i % 10) * 1000,
+                frame.len() as u32,
+                frame.len() as u32,
+            ] {
+                file.extend_from_slice(&word.to_le_bytes());
+            }
+            file.extend_from_slice(&frame);
+        }
+        file
+    }
+
+    fn test_options() -> Options {
+        Options::new(
+            Token::new("eni-0123456789abcdef0").unwrap(),
+            Token::new("123456789012").unwrap(),
+        )
+    }
+
+    /// `path` read through a mapping of `window` bytes at a time: its records, statistics
+    /// and last progress report.
+    fn read_mapped(path: &Path, window: usize) -> (Vec<FlowRecord>, Stats, u64) {
+        let read = Rc::new(Cell::new(0));
+        let source =
+            Mapped::with_window(std::fs::File::open(path).unwrap(), Rc::clone(&read), window);
+        let mut records = Vec::new();
+        let mut last = 0;
+        let summary = run(
+            CaptureFormat::Pcap,
+            test_options().table().unwrap(),
+            read,
+            None,
+            &mut |p| last = p.bytes_read,
+            &mut |batch| {
+                records.append(batch);
+                Ok(())
+            },
+            |t, o, r| read_pcap(source, t, o, r),
+        )
+        .unwrap();
+        (records, summary.stats, last)
+    }
+
+    #[test]
+    fn a_mapped_file_gives_what_reading_it_gives_at_any_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = udp_pcap(3000);
+        // Whole, and cut inside its last record.
+        for bytes in [&whole[..], &whole[..whole.len() - 10]] {
+            let path = dir.path().join("t.pcap");
+            std::fs::write(&path, bytes).unwrap();
+            let read =
+                read_capture(Cursor::new(bytes), None, &test_options(), &mut |_| {}).unwrap();
+            assert!(read.records.len() > 10);
+            // Windows smaller than a record, records across windows, one window.
+            for window in [1, 100, 4096, 1 << 20] {
+                let (records, stats, progress) = read_mapped(&path, window);
+                assert_eq!(records, read.records, "window {window}");
+                assert_eq!(stats, read.stats, "window {window}");
+                assert_eq!(progress, bytes.len() as u64, "window {window}");
+            }
+            // And through the public entry point, which maps a regular file.
+            let file = read_capture_file(&path, &test_options(), &mut |_| {}).unwrap();
+            assert_eq!((file.records, file.stats), (read.records, read.stats));
+        }
+        // Only a file header, then nothing at all.
+        for bytes in [&whole[..24], &whole[..10], &[][..]] {
+            let path = dir.path().join("short.pcap");
+            std::fs::write(&path, bytes).unwrap();
+            let read = read_capture(Cursor::new(bytes), None, &test_options(), &mut |_| {});
+            let file = read_capture_file(&path, &test_options(), &mut |_| {});
+            assert_eq!(format!("{read:?}"), format!("{file:?}"));
+        }
     }
 
     #[test]
