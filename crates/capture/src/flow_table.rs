@@ -363,7 +363,7 @@ impl FlowTable {
     /// once the frames before it are counted. A reader that decodes a few frames before
     /// counting them (`pcap_file`) waits for their flows' cache misses all at once instead of
     /// one after the other.
-    #[inline]
+    #[inline(always)]
     pub fn decode_ahead(
         &self,
         iface: usize,
@@ -394,7 +394,7 @@ impl FlowTable {
 
     /// Counts a frame [`decode_ahead`](Self::decode_ahead) decoded, as
     /// [`observe_frame`](Self::observe_frame) would have.
-    #[inline]
+    #[inline(always)]
     pub fn observe_ahead(&mut self, frame: &Decoded) {
         let decoded = frame.decoded.as_ref().map_err(|e| *e);
         self.observe_decoded(frame.iface, decoded, Seen::Unknown, frame.hash);

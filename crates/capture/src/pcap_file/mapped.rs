@@ -26,7 +26,7 @@ use memmap2::{Mmap, MmapOptions};
 use super::classic::Source;
 
 /// Bytes mapped at a time (or more, for a record longer than this).
-const WINDOW: usize = 32 << 20;
+const WINDOW: usize = 16 << 20;
 
 /// A regular file, mapped a window at a time.
 pub(super) struct Mapped {
