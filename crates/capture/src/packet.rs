@@ -69,23 +69,29 @@ impl From<std::time::Duration> for Timestamp {
 }
 
 /// What a flow table needs of one IP packet.
+///
+/// In C layout, in this order, so that an IPv4 address (a byte of tag, then four) never
+/// straddles a 16-byte boundary of the value: a flow table reads the addresses back right
+/// after the value was copied in 16-byte moves, and a read across two of them waits for both
+/// (store forwarding fails; `docs/benchmarks.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct PacketInfo {
     pub ts: Timestamp,
-    pub src: IpAddr,
-    pub dst: IpAddr,
+    /// The IP packet's length as AWS counts `bytes`: IPv4 total length, IPv6 40 + payload
+    /// length (the captured length for IPv6 jumbograms).
+    pub bytes: u64,
     /// 0 when the protocol has no ports or the packet is a later fragment.
     pub src_port: u16,
     pub dst_port: u16,
     /// IANA protocol number of the payload (after IPv6 extension headers).
     pub protocol: u8,
-    /// The IP packet's length as AWS counts `bytes`: IPv4 total length, IPv6 40 + payload
-    /// length (the captured length for IPv6 jumbograms).
-    pub bytes: u64,
     /// The flags this packet adds to `tcp-flags` ([`reported_tcp_flags`]); 0 for other
     /// protocols; `None` for an invalid combination.
     pub tcp_flags: Option<TcpFlags>,
     pub flow_type: FlowType,
+    pub src: IpAddr,
+    pub dst: IpAddr,
 }
 
 /// Why a frame gave no [`PacketInfo`]. Both are counted, never errors.
