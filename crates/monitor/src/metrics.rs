@@ -15,7 +15,7 @@ pub(crate) mod bits;
 pub mod bucket;
 pub mod statistics;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use flowwatch_model::Scope;
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,10 @@ struct Series {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricStore {
     config: MetricStoreConfig,
-    series: BTreeMap<MetricKey, Series>,
+    /// Hashed: publishing looks a metric up per run of samples, and ordering keys compared
+    /// their long equal prefixes (account, region, namespace) string by string at every level
+    /// of a tree. Listing and saving sort.
+    series: HashMap<MetricKey, Series>,
     /// Buckets of minutes before this are gone.
     horizon_ms: i64,
     /// Samples dropped for being older than the window.
@@ -155,7 +158,7 @@ impl MetricStore {
     pub fn new(config: MetricStoreConfig) -> Self {
         Self {
             config,
-            series: BTreeMap::new(),
+            series: HashMap::new(),
             horizon_ms: i64::MIN,
             expired_samples: 0,
         }
@@ -423,7 +426,8 @@ impl MetricStore {
         name: Option<&str>,
         dimensions: &[DimensionFilter],
     ) -> Vec<MetricKey> {
-        self.series
+        let mut keys: Vec<MetricKey> = self
+            .series
             .keys()
             .filter(|k| k.account == scope.account && k.region == scope.region)
             .filter(|k| namespace.is_none_or(|n| n == k.namespace))
@@ -436,7 +440,9 @@ impl MetricStore {
                 })
             })
             .cloned()
-            .collect()
+            .collect();
+        keys.sort_unstable();
+        keys
     }
 
     /// Drops the buckets of minutes that start before `now_ms - retention`, and the metrics
@@ -468,8 +474,10 @@ impl MetricStore {
 
     /// Serialises everything (JSON, floats as exact bits).
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut series: Vec<_> = self.series.iter().collect();
+        series.sort_unstable_by_key(|(k, _)| *k);
         let saved = SavedRef {
-            series: self.series.iter().collect(),
+            series,
             horizon_ms: self.horizon_ms,
             expired_samples: self.expired_samples,
         };
