@@ -568,14 +568,11 @@ mod tests {
     /// A classic pcap file (microseconds, Ethernet) of `n` UDP packets of varied flows and
     /// sizes over several minutes.
     fn udp_pcap(n: u32) -> Vec<u8> {
-        let mut file = Vec::new();
-        for word in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
-            if word == 0x0004_0002 {
-                file.extend_from_slice(&2u16.to_le_bytes());
-                file.extend_from_slice(&4u16.to_le_bytes());
-            } else {
-                file.extend_from_slice(&word.to_le_bytes());
-            }
+        // Magic, version 2.4, zone, accuracy, snap length, link type 1 (Ethernet).
+        let mut file = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+        file.extend_from_slice(&[2, 0, 4, 0]);
+        for word in [0u32, 0, 65535, 1] {
+            file.extend_from_slice(&word.to_le_bytes());
         }
         for i in 0..n {
             let payload = vec![0u8; (i as usize * 37) % 300];

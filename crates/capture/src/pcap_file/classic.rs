@@ -2,8 +2,9 @@
 //! [`Source`] holds, without copying (pcap-file's reader copies each packet through its own
 //! buffer and checks each one again; this is the per-packet path of every pcap file). The
 //! bytes are either read in large blocks into one buffer ([`Reading`], any input) or a window
-//! of a mapped file ([`super::mapped::Mapped`], regular files); with a mapped window the cache
-//! lines of the records ahead are asked for while a record is counted ([`PREFETCH_AHEAD`]).
+//! of a mapped file ([`super::mapped::Mapped`], regular files). The cache line of the records
+//! a kilobyte ahead is asked for while a record is counted ([`PREFETCH_AHEAD`]): a mapped
+//! window's bytes are not in the cache as a buffer just read into is.
 //!
 //! The file header and the checks on each record are pcap-file 2.0's, with its messages, so a
 //! malformed file gives the same error; a record that ends past the end of the input, or that
