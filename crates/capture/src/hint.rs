@@ -1,6 +1,6 @@
-//! The one CPU hint the flow table uses: [`prefetch`], asking for a cache line before it is
-//! needed. Unsafe only because the intrinsic is; a prefetch never faults, whatever the
-//! address, and changes nothing a program can observe but timing.
+//! The one CPU hint the flow table and the pcap reader use: [`prefetch`], asking for a cache
+//! line before it is needed. Unsafe only because the intrinsic is; a prefetch never faults,
+//! whatever the address, and changes nothing a program can observe but timing.
 #![expect(
     unsafe_code,
     reason = "the prefetch intrinsic is an unsafe function (see the module docs)"
