@@ -859,7 +859,8 @@ mod tests {
 
     #[test]
     fn custom_format_text_files_are_named_by_their_header() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         let day = dir.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/24");
         std::fs::create_dir_all(&day).unwrap();
         gz(
@@ -871,7 +872,7 @@ mod tests {
         );
         std::fs::write(day.join("README.txt"), "not a log").unwrap();
         let rows = query(
-            &dir,
+            dir,
             "filter action = 'REJECT' | stats count(*) as n by srcAddr, vpcId",
         );
         assert_eq!(
@@ -882,12 +883,13 @@ mod tests {
                 ("n".into(), "2".into())
             ]]
         );
-        assert_eq!(FileSet::find(&dir).unwrap().skipped, 1);
+        assert_eq!(FileSet::find(dir).unwrap().skipped, 1);
     }
 
     #[test]
     fn cloudtrail_files_are_json_events_stamped_with_event_time() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         gz(
             &dir.join("trail.json.gz"),
             r#"{"Records":[
@@ -895,7 +897,7 @@ mod tests {
               {"eventTime":"2026-11-24T01:05:00Z","eventName":"DescribeLogGroups","userIdentity":{"userName":"bob"}}]}"#,
         );
         let rows = query(
-            &dir,
+            dir,
             "filter ispresent(errorCode) | fields @timestamp, userIdentity.userName",
         );
         assert_eq!(rows.len(), 1);
@@ -908,19 +910,21 @@ mod tests {
 
     #[test]
     fn cloudtrail_files_are_read_record_by_record_and_checked_whole() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         // Other members before and after the records are skipped.
         gz(
             &dir.join("a.json.gz"),
             r#"{"Version":"1","Records":[{"eventTime":"2026-11-24T01:00:00Z","eventName":"A"}],"More":{"x":[1]}}"#,
         );
-        assert_eq!(query(&dir, "stats count(*) as n")[0][0].1, "1");
+        assert_eq!(query(dir, "stats count(*) as n")[0][0].1, "1");
         let load = |text: &str| {
-            let dir = tempdir();
+            let tmp = tempdir();
+            let dir = tmp.path();
             gz(&dir.join("b.json.gz"), text);
             let compiled = Compiled::new("fields @message").unwrap();
             let mut input = compiled.input(1 << 20);
-            let set = FileSet::find(&dir).unwrap();
+            let set = FileSet::find(dir).unwrap();
             super::load(&[set], &mut input, 1, &|_| {}).map(|_| input.records())
         };
         for bad in [
@@ -938,11 +942,12 @@ mod tests {
 
     #[test]
     fn a_bad_file_is_an_input_error_naming_it() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         std::fs::write(dir.join("x.log"), "not a header line\n").unwrap();
         let compiled = Compiled::new("fields @message").unwrap();
         let mut input = compiled.input(1 << 20);
-        let set = FileSet::find(&dir).unwrap();
+        let set = FileSet::find(dir).unwrap();
         let err = super::load(&[set], &mut input, 1, &|_| {}).unwrap_err();
         assert!(err.to_string().contains("x.log"), "{err}");
         assert!(FileSet::find(&dir.join("missing")).is_err());
@@ -1028,7 +1033,8 @@ mod tests {
 
     #[test]
     fn text_files_read_in_ranges_and_on_threads_give_every_record_once() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         let file = dir.join("flows.log");
         varied_file(&file, 300);
         for text in [
@@ -1132,13 +1138,14 @@ mod tests {
 
     #[test]
     fn an_error_on_one_thread_stops_the_read_and_names_the_file() {
-        let dir = tempdir();
+        let tmp = tempdir();
+        let dir = tmp.path();
         varied_file(&dir.join("a.log"), 200);
         std::fs::write(dir.join("b.log"), "not a header line\n").unwrap();
         varied_file(&dir.join("c.log"), 200);
         let compiled = Compiled::new("stats count(*) as n").unwrap();
         let (input, streamed) = compiled.stream_with(PARAMS, true).unwrap();
-        let set = FileSet::find(&dir).unwrap();
+        let set = FileSet::find(dir).unwrap();
         let feeder = std::thread::spawn(move || {
             let mut input = input;
             let err = load_in(&[set], &mut input, 2, 100, &|_| {}).unwrap_err();
@@ -1152,32 +1159,7 @@ mod tests {
     }
 
     /// A test's directory, removed when the test is done with it.
-    struct TempDir(PathBuf);
-
-    impl std::ops::Deref for TempDir {
-        type Target = Path;
-
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn tempdir() -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "flowwatch-query-files-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+    fn tempdir() -> tempfile::TempDir {
+        tempfile::tempdir().expect("a temporary directory")
     }
 }

@@ -49,7 +49,7 @@ mod memtable;
 mod metric_filters;
 mod observer;
 mod read;
-pub use read::{GroupPass, PART_BYTES, PassBatch, PassEvent, PassRows};
+pub use read::{GroupPass, PassBatch, PassEvent, PassRows};
 pub use segment::{Part, TypedRead};
 pub mod segment;
 mod types;

@@ -341,7 +341,7 @@ impl GroupPass {
 }
 
 /// About how many bytes of a segment a query reader reads at a time ([`GroupPass::segment_parts`]).
-pub const PART_BYTES: u64 = 16 << 20;
+pub(crate) const PART_BYTES: u64 = 16 << 20;
 
 impl Storage {
     /// Begins a [`GroupPass`] over the events of group `group_id` with `start_ms <= timestamp <

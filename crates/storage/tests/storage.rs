@@ -560,9 +560,7 @@ async fn failed_flush_is_retried_before_the_checkpoint_moves() {
 async fn reads_survive_compaction_removing_their_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (s, gid, key) = open_with_stream(dir.path()).await;
-    for round in 0..10 {
-        append_round(&s, key, round).await;
-    }
+    append_rounds(&s, key, 10).await;
     let writer = {
         let s = s.clone();
         tokio::spawn(async move {
@@ -595,6 +593,13 @@ async fn reads_survive_compaction_removing_their_segments() {
     assert!(reads > 0);
 }
 
+/// [`append_round`] `rounds` times: a segment per round.
+async fn append_rounds(s: &Storage, key: flowwatch_storage::StreamKey, rounds: i64) {
+    for round in 0..rounds {
+        append_round(s, key, round).await;
+    }
+}
+
 /// Appends 50 events of round `round` and flushes them to a segment of their own.
 async fn append_round(s: &Storage, key: flowwatch_storage::StreamKey, round: i64) {
     let events: Vec<(i64, String)> = (0..50)
@@ -617,9 +622,7 @@ async fn append_round(s: &Storage, key: flowwatch_storage::StreamKey, round: i64
 async fn a_group_pass_reads_each_event_once_and_keeps_its_segments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (s, gid, key) = open_with_stream(dir.path()).await;
-    for round in 0..3 {
-        append_round(&s, key, round).await;
-    }
+    append_rounds(&s, key, 3).await;
     // 50 more in memory only.
     let events: Vec<(i64, String)> = (0..50)
         .map(|i| (T0 + 900 + i, format!("mem {i}")))
@@ -664,9 +667,7 @@ async fn the_parts_of_a_segment_hold_its_events_once() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (s, gid, key) = open_with_stream(dir.path()).await;
-    for round in 0..3 {
-        append_round(&s, key, round).await;
-    }
+    append_rounds(&s, key, 3).await;
     s.compact().await.expect("compact");
     // Rows from T0 + 20 on: the first row groups are pruned by time in every part.
     let pass = s.group_pass(gid, T0 + 20, i64::MAX).await.expect("pass");
